@@ -1,0 +1,85 @@
+/**
+ * What every command needs, built lazily from the global options: the config, the connector
+ * registry, the flows, the ledger, the logger and the open connections.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { loadConfig, parseConfig, usableConnections, type FerryConfig } from '../config/load.js';
+import type { ConnectorRegistry } from '../connector/types.js';
+import { Connections } from '../engine/connections.js';
+import { ConfigError } from '../errors.js';
+import { listFlowFiles, loadFlowFiles } from '../flow/load.js';
+import type { Flow } from '../flow/types.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { SqliteLedger } from '../ledger/sqlite-ledger.js';
+import { createLogger, type Logger } from '../log.js';
+
+export interface GlobalOptions {
+  config?: string;
+  ledger?: string;
+  verbose?: boolean;
+  quiet?: boolean;
+}
+
+export const DEFAULT_CONFIG = 'config/ferry.yaml';
+
+export class App {
+  private ledgerInstance?: SqliteLedger;
+  private connectionsInstance?: Connections;
+  private loggerInstance?: Logger;
+  readonly config: FerryConfig;
+
+  constructor(
+    readonly registry: ConnectorRegistry,
+    readonly options: GlobalOptions,
+    readonly cwd = process.cwd(),
+  ) {
+    this.config = App.readConfig(options.config, cwd);
+    if (options.ledger) this.config.ledgerPath = resolve(cwd, options.ledger);
+  }
+
+  /** The named config file; or the default one if it exists; or built-in defaults. */
+  private static readConfig(file: string | undefined, cwd: string): FerryConfig {
+    if (file) return loadConfig(resolve(cwd, file), process.env, cwd);
+    const fallback = resolve(cwd, DEFAULT_CONFIG);
+    return existsSync(fallback) ? loadConfig(fallback, process.env, cwd) : parseConfig('(defaults)', '{}', process.env, cwd);
+  }
+
+  get logger(): Logger {
+    this.loggerInstance ??= createLogger({
+      consoleLevel: this.options.quiet ? 'error' : this.options.verbose ? 'debug' : 'warn',
+      file: this.config.logFile,
+      secrets: this.config.secrets,
+    });
+    return this.loggerInstance;
+  }
+
+  get ledger(): Ledger {
+    this.ledgerInstance ??= new SqliteLedger(this.config.ledgerPath);
+    return this.ledgerInstance;
+  }
+
+  get connections(): Connections {
+    this.connectionsInstance ??= new Connections(this.registry, usableConnections(this.config), {}, this.config.unresolved);
+    return this.connectionsInstance;
+  }
+
+  /** Every flow in the flows directory; throws a ConfigError listing every mistake. */
+  flows(): Flow[] {
+    const { flows, diagnostics } = loadFlowFiles(listFlowFiles(this.config.flowsDir), this.registry);
+    if (diagnostics.length) throw new ConfigError('flow files have mistakes', diagnostics);
+    return flows;
+  }
+
+  flow(name: string): Flow {
+    const flows = this.flows();
+    const found = flows.find((f) => f.name === name);
+    if (!found) throw new ConfigError(`no flow named '${name}' (flows: ${flows.map((f) => f.name).join(', ') || 'none'})`);
+    return found;
+  }
+
+  async close(): Promise<void> {
+    await this.connectionsInstance?.close();
+    await this.ledgerInstance?.close();
+  }
+}

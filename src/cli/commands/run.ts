@@ -1,0 +1,88 @@
+import { dependencyOrder } from '../../flow/load.js';
+import type { Flow } from '../../flow/types.js';
+import { runFlow, type DryRunLine, type RunOptions, type RunResult, type RunSelection } from '../../engine/runner.js';
+import type { RunTrigger } from '../../ledger/ledger.js';
+import type { App } from '../app.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import type { CliIo } from '../io.js';
+import { progressFor } from '../progress.js';
+import { table } from '../table.js';
+
+export interface RunCommandOptions {
+  all?: boolean;
+  dryRun?: boolean;
+  full?: boolean;
+  json?: boolean;
+}
+
+/** `ferry run FLOW... | --all`: runs flows in dependency order and prints what each did. */
+export async function runCommand(app: App, io: CliIo, names: string[], options: RunCommandOptions): Promise<ExitCode> {
+  if (!names.length && !options.all) {
+    io.err('name one or more flows, or use --all (ferry run --help)');
+    return EXIT.usage;
+  }
+  const flows = options.all ? app.flows() : names.map((n) => app.flow(n));
+  const selection: RunSelection = { kind: 'incremental', full: options.full };
+  return executeRuns(app, io, dependencyOrder(flows), { trigger: 'manual', selection, dryRun: options.dryRun }, options.json);
+}
+
+/** Shared by `run` and `resync`: progress, dry-run lines, the summary table and the exit code. */
+export async function executeRuns(
+  app: App,
+  io: CliIo,
+  flows: Flow[],
+  base: { trigger: RunTrigger; selection: RunSelection; dryRun?: boolean },
+  json?: boolean,
+): Promise<ExitCode> {
+  const results: (RunResult & { seconds: number })[] = [];
+  const dryRunLines: DryRunLine[] = [];
+  for (const flow of flows) {
+    const progress = progressFor(io, flow.name);
+    const started = performance.now();
+    const options: RunOptions = {
+      ...base,
+      onProgress: (p) => progress.update(p.processed, p.counts),
+      onDryRun: (line) => (json ? dryRunLines.push(line) : io.out(dryRunText(line))),
+    };
+    try {
+      results.push({ ...(await runFlow(flow, { ledger: app.ledger, connections: app.connections, logger: app.logger }, options)), seconds: (performance.now() - started) / 1000 });
+    } finally {
+      progress.stop();
+    }
+  }
+  if (json) {
+    io.out(JSON.stringify({ dryRun: base.dryRun === true, runs: results, records: base.dryRun ? dryRunLines : undefined }, null, 2));
+  } else {
+    io.out(summaryTable(results));
+    for (const r of results) if (r.message) io.out(`${r.flow}: ${r.message}`);
+    const troubled = results.filter((r) => r.status !== 'succeeded');
+    if (troubled.length && !base.dryRun) io.out(`\nSee the reasons with: ferry info ${troubled.length === 1 ? troubled[0]!.flow : ''}`.trimEnd());
+  }
+  return results.every((r) => r.status === 'succeeded') ? EXIT.ok : EXIT.recordsFailed;
+}
+
+function dryRunText(line: DryRunLine): string {
+  const target = line.targetId ? ` → ${line.targetId}` : '';
+  const reason = line.reason ? `  (${line.reason})` : '';
+  return `${line.action.padEnd(9)} ${line.flow}/${line.sourceId}${target}${reason}`;
+}
+
+function summaryTable(results: (RunResult & { seconds: number })[]): string {
+  return table(
+    ['flow', 'status', 'read', 'created', 'updated', 'unchanged', 'waiting', 'held', 'skipped', 'failed', 'dead', 'seconds'],
+    results.map((r) => [
+      r.flow,
+      r.status,
+      r.counts.read,
+      r.counts.created,
+      r.counts.updated,
+      r.counts.unchanged,
+      r.counts.waiting,
+      r.counts.held,
+      r.counts.skipped,
+      r.counts.failed,
+      r.counts.dead,
+      r.seconds.toFixed(1),
+    ]),
+  );
+}

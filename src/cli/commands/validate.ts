@@ -1,0 +1,35 @@
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { formatDiagnostic } from '../../errors.js';
+import { listFlowFiles, loadFlowFiles } from '../../flow/load.js';
+import type { App } from '../app.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import type { CliIo } from '../io.js';
+
+/**
+ * `ferry validate [FILES...]`: checks flow files (default: the flows directory) together with the other
+ * flows they depend on, and prints every mistake as `file:line:column field: message`.
+ */
+export function validateCommand(app: App, io: CliIo, paths: string[], options: { json?: boolean }): ExitCode {
+  const requested = paths.length ? paths.flatMap((p) => expand(resolve(app.cwd, p))) : listFlowFiles(app.config.flowsDir);
+  // Other flows give context (depends_on, $lookup); only the requested files are reported on.
+  const context = existsSync(app.config.flowsDir) ? listFlowFiles(app.config.flowsDir).filter((f) => !requested.includes(f)) : [];
+  const { flows, diagnostics } = loadFlowFiles([...requested, ...context], app.registry);
+  const reported = diagnostics.filter((d) => requested.includes(d.file) || !context.includes(d.file));
+  const relative = (file: string) => (file.startsWith(`${app.cwd}/`) ? file.slice(app.cwd.length + 1) : file);
+
+  if (options.json) {
+    io.out(JSON.stringify({ files: requested.map(relative), valid: reported.length === 0, problems: reported.map((d) => ({ ...d, file: relative(d.file) })) }, null, 2));
+  } else if (reported.length) {
+    for (const d of reported) io.err(formatDiagnostic({ ...d, file: relative(d.file) }));
+    io.err(`${reported.length} problem${reported.length === 1 ? '' : 's'} in ${new Set(reported.map((d) => d.file)).size} file(s)`);
+  } else {
+    const names = flows.filter((f) => requested.includes(f.file)).map((f) => f.name);
+    io.out(`${requested.length} flow file(s) valid${names.length ? `: ${names.join(', ')}` : ''}`);
+  }
+  return reported.length ? EXIT.usage : EXIT.ok;
+}
+
+function expand(path: string): string[] {
+  return existsSync(path) && statSync(path).isDirectory() ? listFlowFiles(path) : [path];
+}

@@ -1,0 +1,10 @@
+/** Exit codes scripts can rely on. */
+export const EXIT = {
+  ok: 0,
+  /** The command ran, but records failed, were held, are waiting or a reconciliation found a mismatch. */
+  recordsFailed: 1,
+  /** Bad arguments, a bad flow or config file, a missing environment variable. */
+  usage: 2,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

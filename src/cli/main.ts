@@ -1,0 +1,121 @@
+/**
+ * The `ferry` command line. Exit codes: 0 ok, 1 records failed (or a mismatch), 2 usage or configuration error.
+ * Errors a user can fix are printed as one clear message, never as a stack trace.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { registry as defaultRegistry } from '../../connectors/registry.js';
+import type { ConnectorRegistry } from '../connector/types.js';
+import { FlowBusyError } from '../engine/runner.js';
+import { ConfigError, FerryError, formatDiagnostic } from '../errors.js';
+import { App, DEFAULT_CONFIG, type GlobalOptions } from './app.js';
+import { infoCommand } from './commands/info.js';
+import { resyncCommand } from './commands/resync.js';
+import { runCommand } from './commands/run.js';
+import { validateCommand } from './commands/validate.js';
+import { EXIT, type ExitCode } from './exit-codes.js';
+import { type CliIo, processIo } from './io.js';
+
+export interface MainOptions {
+  io?: CliIo;
+  registry?: ConnectorRegistry;
+  cwd?: string;
+}
+
+export async function main(argv: string[], options: MainOptions = {}): Promise<ExitCode> {
+  const io = options.io ?? processIo();
+  const registry = options.registry ?? defaultRegistry;
+  let exitCode: ExitCode = EXIT.ok;
+  let app: App | undefined;
+  const appFor = (command: Command): App => {
+    app ??= new App(registry, command.optsWithGlobals<GlobalOptions>(), options.cwd);
+    return app;
+  };
+
+  const program = new Command('ferry')
+    .description('Order-to-cash integration runtime: moves records between Shopify, HubSpot, Stripe and QuickBooks Online.')
+    .option('-c, --config <path>', `config file (default: ${DEFAULT_CONFIG} if present)`)
+    .option('--ledger <path>', 'SQLite ledger file (default: .ferry/ledger.db, or the config file’s)')
+    .option('-v, --verbose', 'log debug lines on the console')
+    .option('-q, --quiet', 'log only errors on the console')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+
+  program
+    .command('validate')
+    .description('check flow files and print every mistake as file:line:column field: message')
+    .argument('[files...]', 'flow files or directories (default: the flows directory)')
+    .option('--json', 'print the result as JSON')
+    .action((files: string[], opts: { json?: boolean }, command: Command) => {
+      exitCode = validateCommand(appFor(command), io, files, opts);
+    });
+
+  program
+    .command('run')
+    .description('run flows now, incrementally from where they left off')
+    .argument('[flows...]', 'flow names')
+    .option('--all', 'run every flow, in dependency order')
+    .option('--dry-run', 'show what would happen to each record; write nothing')
+    .option('--full', 'read the whole source instead of from the saved cursor (unchanged records still cost no writes)')
+    .option('--json', 'print the results as JSON')
+    .action(async (flows: string[], opts: { all?: boolean; dryRun?: boolean; full?: boolean; json?: boolean }, command: Command) => {
+      exitCode = await runCommand(appFor(command), io, flows, opts);
+    });
+
+  program
+    .command('resync')
+    .description('send chosen records again after their cause is fixed')
+    .argument('<flow>', 'flow name')
+    .option('--record <ids...>', 'source record ids')
+    .option('--failed', 'every failed and dead-lettered record of the flow')
+    .option('--since <date>', 'records updated since an ISO date or a duration ago (24h, 7d)')
+    .option('--until <date>', 'with --since: records updated before this date')
+    .option('--dry-run', 'show what would happen; write nothing')
+    .option('--json', 'print the results as JSON')
+    .action(async (flow: string, opts: Parameters<typeof resyncCommand>[3], command: Command) => {
+      exitCode = await resyncCommand(appFor(command), io, flow, opts);
+    });
+
+  program
+    .command('info')
+    .description('sync-info report: runs, counts, rates, top errors and the records that need attention')
+    .argument('[flow]', 'one flow (default: all)')
+    .option('--since <period>', 'cover runs since a duration ago (24h, 7d) or an ISO date')
+    .addOption(new Option('--json', 'print the report as JSON (schema: config/schemas/sync-info.schema.json)'))
+    .action(async (flow: string | undefined, opts: { since?: string; json?: boolean }, command: Command) => {
+      exitCode = await infoCommand(appFor(command), io, flow, opts);
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    exitCode = reportError(error, io);
+  } finally {
+    await app?.close();
+  }
+  return exitCode;
+}
+
+function reportError(error: unknown, io: CliIo): ExitCode {
+  if (error instanceof CommanderError) {
+    // Help and version are "errors" to commander; they have already been printed.
+    return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  }
+  if (error instanceof ConfigError) {
+    if (error.diagnostics.length) for (const d of error.diagnostics) io.err(formatDiagnostic(d));
+    else io.err(`ferry: ${error.message}`);
+    return EXIT.usage;
+  }
+  if (error instanceof FlowBusyError) {
+    io.err(`ferry: ${error.message}`);
+    return EXIT.recordsFailed;
+  }
+  if (error instanceof FerryError) {
+    io.err(`ferry: ${error.message}`);
+    return EXIT.recordsFailed;
+  }
+  const e = error as NodeJS.ErrnoException;
+  io.err(`ferry: ${e?.message ?? String(error)}`);
+  if (process.env.FERRY_DEBUG) io.err(String(e?.stack));
+  return EXIT.recordsFailed;
+}

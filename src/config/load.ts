@@ -1,0 +1,116 @@
+/**
+ * The config file: connections, paths, daemon settings. Checked against its JSON Schema with the same
+ * `file:line:column` errors as flow files. `${ENV_VAR}` (or `${ENV_VAR:-default}`) references are
+ * resolved from the environment; a missing one is reported when that connection is first used, so
+ * one unset credential does not stop flows that do not need it.
+ */
+import { resolve } from 'node:path';
+import type { ConnectionSettings } from '../connector/types.js';
+import { ConfigError, type Diagnostic } from '../errors.js';
+import { compileSchema, schemaDiagnostics } from '../yaml/schema-diagnostics.js';
+import { parseYaml, readYamlFile, type YamlFile } from '../yaml/yaml-file.js';
+import configSchema from '../../config/schemas/config.schema.json' with { type: 'json' };
+
+const validateConfig = compileSchema(configSchema);
+
+export interface FerryConfig {
+  file?: string;
+  flowsDir: string;
+  ledgerPath: string;
+  logFile?: string;
+  logLevel: string;
+  secretsFile: string;
+  connections: Map<string, ConnectionSettings>;
+  /** Connections with a `${ENV}` reference that is not set: the diagnostics to raise when one is used. */
+  unresolved: Map<string, Diagnostic[]>;
+  /** Every resolved credential value, for log redaction. */
+  secrets: Set<string>;
+  daemon: { webhookPort: number; webhookHost: string; gracePeriod: string; maxBodyBytes: number };
+}
+
+interface ConfigDocument {
+  flows?: string;
+  ledger?: string;
+  log?: { file?: string; level?: string };
+  secrets_file?: string;
+  connections?: Record<string, Record<string, string | number | boolean>>;
+  daemon?: { webhook_port?: number; webhook_host?: string; grace_period?: string; max_body_bytes?: number };
+}
+
+const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+/** Option keys whose values are not secret, so they are not added to the redaction list. */
+const PUBLIC_KEYS = new Set(['connector', 'base_url', 'api_version', 'realm_id', 'shop', 'minor_version', 'portal_id']);
+
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): FerryConfig {
+  let yaml: YamlFile;
+  try {
+    yaml = readYamlFile(file);
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${file}: ${(error as Error).message}`, [
+      { file, line: 1, column: 1, path: '', message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` },
+    ]);
+  }
+  return configFromYaml(yaml, env, cwd);
+}
+
+export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): FerryConfig {
+  return configFromYaml(parseYaml(file, text), env, cwd);
+}
+
+function configFromYaml(yaml: YamlFile, env: NodeJS.ProcessEnv, cwd: string): FerryConfig {
+  if (yaml.syntaxErrors.length) throw new ConfigError('config file does not parse', yaml.syntaxErrors);
+  const value = yaml.value ?? {};
+  const problems = schemaDiagnostics(yaml, validateConfig, value);
+  if (problems.length) throw new ConfigError('config file is invalid', problems);
+  const doc = value as ConfigDocument;
+
+  const connections = new Map<string, ConnectionSettings>();
+  const unresolved = new Map<string, Diagnostic[]>();
+  const secrets = new Set<string>();
+  for (const [name, raw] of Object.entries(doc.connections ?? {})) {
+    const options: Record<string, unknown> = {};
+    const missing: Diagnostic[] = [];
+    for (const [key, rawValue] of Object.entries(raw)) {
+      if (typeof rawValue !== 'string') {
+        options[key] = rawValue;
+        continue;
+      }
+      const resolved = rawValue.replace(ENV_REFERENCE, (_, variable: string, fallback: string | undefined) => {
+        const found = env[variable] ?? fallback;
+        if (found === undefined) {
+          missing.push(yaml.diagnosticAt(['connections', name, key], `environment variable ${variable} is not set`));
+          return '';
+        }
+        if (!PUBLIC_KEYS.has(key)) secrets.add(found);
+        return found;
+      });
+      options[key] = resolved;
+    }
+    const { connector, base_url: baseUrl, ...rest } = options;
+    connections.set(name, { name, connector: String(connector), baseUrl: baseUrl ? String(baseUrl) : undefined, options: rest });
+    if (missing.length) unresolved.set(name, missing);
+  }
+
+  return {
+    file: yaml.file,
+    flowsDir: resolve(cwd, doc.flows ?? 'flows'),
+    ledgerPath: resolve(cwd, doc.ledger ?? '.ferry/ledger.db'),
+    logFile: resolve(cwd, doc.log?.file ?? '.ferry/ferry.log'),
+    logLevel: doc.log?.level ?? 'info',
+    secretsFile: resolve(cwd, doc.secrets_file ?? '.ferry/secrets.json'),
+    connections,
+    unresolved,
+    secrets,
+    daemon: {
+      webhookPort: doc.daemon?.webhook_port ?? 7400,
+      webhookHost: doc.daemon?.webhook_host ?? '127.0.0.1',
+      gracePeriod: doc.daemon?.grace_period ?? '30s',
+      maxBodyBytes: doc.daemon?.max_body_bytes ?? 1_048_576,
+    },
+  };
+}
+
+/** The settings of connections whose every `${ENV}` reference resolved; using any other raises its diagnostics. */
+export function usableConnections(config: FerryConfig): Map<string, ConnectionSettings> {
+  return new Map([...config.connections].filter(([name]) => !config.unresolved.has(name)));
+}

@@ -1,0 +1,91 @@
+/**
+ * The shape every connector declares. Reading a connector's declaration tells you all it can do;
+ * the engine never sees an SDK, and a connector never sees a flow.
+ */
+import type { FerryError } from '../errors.js';
+
+export type JsonObject = { [key: string]: unknown };
+
+/** One connection from the config file: where the service is and how to authenticate. */
+export interface ConnectionSettings {
+  name: string;
+  connector: string;
+  /** Base URL of the API: the real service in production, an emulator locally. */
+  baseUrl?: string;
+  /** Credentials and other settings, with `${ENV}` references already resolved. */
+  options: Record<string, unknown>;
+}
+
+export interface ReadRequest {
+  /** Only records updated at or after this time; undefined means a full read. */
+  since?: Date;
+  signal?: AbortSignal;
+}
+
+export interface ReadPage {
+  records: JsonObject[];
+  /** Set when the service could not honour `since` and read everything instead. */
+  fullReadReason?: string;
+}
+
+export interface WriteItem {
+  /** Source record id, for messages and events. */
+  sourceId: string;
+  /** Stable for the same flow, source record and output: lets the target de-duplicate a retried write. */
+  idempotencyKey: string;
+  /** The target id the ledger already knows; absent means "find by match, else create". */
+  targetId?: string;
+  /** How to find an existing target record the ledger does not know about. */
+  match?: { field: string; value: unknown };
+  payload: JsonObject;
+}
+
+export type WriteResult =
+  | { ok: true; targetId: string; action: 'created' | 'updated' }
+  | { ok: false; error: FerryError };
+
+export interface EntityDeclaration<Client> {
+  description: string;
+  /** The record's id in this system. */
+  key(record: JsonObject): string;
+  /** When the record last changed, for incremental reads; absent when the service has no such field. */
+  updatedAt?(record: JsonObject): string | undefined;
+  /** True when `read` yields pages in ascending updated-time order, so a cursor can be saved after each page. */
+  orderedByUpdatedAt?: boolean;
+  /** JSON Schema a payload must satisfy before it is written to this entity. */
+  schema?: JsonObject;
+  /** Fields a flow may match on to find an existing record. */
+  matchFields?: string[];
+  /** How many items one `write` call takes (the service's batch size). */
+  batchSize?: number;
+  /** How many `write` calls may be in flight at once for this entity. */
+  concurrency?: number;
+
+  read?(client: Client, request: ReadRequest): AsyncIterable<ReadPage>;
+  /** Fetch records by id (resync of one record, webhooks). */
+  get?(client: Client, ids: string[]): Promise<JsonObject[]>;
+  /** One result per item, in order: one bad item never fails its neighbours. */
+  write?(client: Client, items: WriteItem[]): Promise<WriteResult[]>;
+  /** Did an earlier write of this item reach the target? Used to settle `pending` records after a crash. */
+  find?(client: Client, item: WriteItem): Promise<string | undefined>;
+}
+
+export interface ConnectorContext {
+  /** Where a connector may persist rotated OAuth tokens; never logged. */
+  saveSecret?(connection: string, key: string, value: string): Promise<void>;
+}
+
+export interface ConnectorDeclaration<Client = unknown> {
+  name: string;
+  description: string;
+  open(connection: ConnectionSettings, context: ConnectorContext): Client | Promise<Client>;
+  close?(client: Client): Promise<void>;
+  entities: Record<string, EntityDeclaration<Client>>;
+}
+
+/** The connectors the engine knows, by name. */
+export type ConnectorRegistry = ReadonlyMap<string, ConnectorDeclaration>;
+
+export function createRegistry(connectors: ConnectorDeclaration<unknown>[]): ConnectorRegistry {
+  return new Map(connectors.map((c) => [c.name, c]));
+}

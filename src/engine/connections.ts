@@ -1,0 +1,59 @@
+/**
+ * Opened connector clients, one per connection, shared by every flow in the process: one client
+ * means one rate budget and one token refresh per connection, however many flows use it.
+ */
+import type { ConnectionSettings, ConnectorContext, ConnectorDeclaration, ConnectorRegistry, EntityDeclaration } from '../connector/types.js';
+import { ConfigError, type Diagnostic } from '../errors.js';
+
+export interface OpenEntity {
+  connector: ConnectorDeclaration;
+  entity: EntityDeclaration<unknown>;
+  client: unknown;
+}
+
+export class Connections {
+  private readonly clients = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly registry: ConnectorRegistry,
+    private readonly settings: ReadonlyMap<string, ConnectionSettings>,
+    private readonly context: ConnectorContext = {},
+    /** Connections whose `${ENV}` references did not resolve, with where they are written. */
+    private readonly unresolved: ReadonlyMap<string, Diagnostic[]> = new Map(),
+  ) {}
+
+  async entity(connectorName: string, connectionName: string, entityName: string): Promise<OpenEntity> {
+    const connector = this.registry.get(connectorName);
+    if (!connector) throw new ConfigError(`unknown connector '${connectorName}'`);
+    const entity = connector.entities[entityName];
+    if (!entity) throw new ConfigError(`connector '${connectorName}' has no entity '${entityName}'`);
+    return { connector, entity, client: await this.client(connector, connectionName) };
+  }
+
+  private client(connector: ConnectorDeclaration, connectionName: string): Promise<unknown> {
+    let client = this.clients.get(connectionName);
+    if (!client) {
+      const missing = this.unresolved.get(connectionName);
+      if (missing) throw new ConfigError(`connection '${connectionName}' needs environment variables that are not set`, missing);
+      const settings = this.settings.get(connectionName);
+      if (!settings) {
+        throw new ConfigError(`no connection '${connectionName}' in the config file (it has: ${[...this.settings.keys()].join(', ') || 'none'})`);
+      }
+      if (settings.connector !== connector.name) {
+        throw new ConfigError(`connection '${connectionName}' is a ${settings.connector} connection, not ${connector.name}`);
+      }
+      client = Promise.resolve(connector.open(settings, this.context));
+      this.clients.set(connectionName, client);
+    }
+    return client;
+  }
+
+  async close(): Promise<void> {
+    for (const [name, client] of this.clients) {
+      const settings = this.settings.get(name);
+      const connector = settings && this.registry.get(settings.connector);
+      await connector?.close?.(await client);
+    }
+    this.clients.clear();
+  }
+}

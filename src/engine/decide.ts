@@ -1,0 +1,111 @@
+/**
+ * What should happen to one source record: pure data work (diff, map, validate), no network.
+ * The runner acts on the decision; tests can check decisions without any I/O.
+ */
+import type { EntityDeclaration, JsonObject, WriteItem } from '../connector/types.js';
+import { FerryError, MissingParentError } from '../errors.js';
+import type { Flow } from '../flow/types.js';
+import type { PendingWrite, RecordError, RecordState, RecordStatus, Settlement } from '../ledger/ledger.js';
+import type { Bindings } from '../mapping/expression.js';
+import { applyRules } from '../validation/rules.js';
+import { targetSchemaValidator } from '../validation/target-schema.js';
+import { contentHash } from './hash.js';
+
+export type Decision =
+  /** Nothing to do; `touch` when the ledger row needs the new hash or flow version recorded. */
+  | { kind: 'unchanged'; touch: boolean }
+  /** Still held or dead from before, with the same content: counted as such, nothing written. */
+  | { kind: 'still'; status: Extract<RecordStatus, 'held' | 'dead' | 'skipped'> }
+  /** Decided without calling the target: waiting, held, skipped, dead. */
+  | { kind: 'settle'; settlement: Settlement }
+  | { kind: 'write'; item: WriteItem; pending: PendingWrite };
+
+export interface DecideContext {
+  flow: Flow;
+  source: EntityDeclaration<unknown>;
+  target: EntityDeclaration<unknown>;
+  bindings: Bindings;
+  /** Write even when the output is unchanged (resync). */
+  force: boolean;
+  now: () => Date;
+}
+
+export function sourceIdOf(record: JsonObject, source: EntityDeclaration<unknown>): string {
+  const id = source.key(record);
+  if (id === undefined || id === null || id === '') throw new Error('the source record has no id');
+  return String(id);
+}
+
+export async function decide(record: JsonObject, sourceId: string, sourceHash: string, state: RecordState | undefined, ctx: DecideContext): Promise<Decision> {
+  const { flow } = ctx;
+  const sameSource = state?.sourceHash === sourceHash && state.flowVersion === flow.version;
+  if (!ctx.force && sameSource && state) {
+    if (state.status === 'synced') return { kind: 'unchanged', touch: false };
+    if (state.status === 'held' || state.status === 'dead' || state.status === 'skipped') return { kind: 'still', status: state.status };
+  }
+
+  const base = { sourceId, sourceHash, flowVersion: flow.version, sourceUpdatedAt: ctx.source.updatedAt?.(record), source: record };
+  const settle = (s: Omit<Settlement, keyof typeof base>): Decision => ({ kind: 'settle', settlement: { ...base, ...s } });
+
+  try {
+    if (flow.source.filter && (await flow.source.filter.evaluate(record, ctx.bindings)) !== true) {
+      return settle({ status: 'skipped', reason: 'filtered out by source.filter' });
+    }
+
+    const payload = await flow.mapping.evaluate(record, ctx.bindings);
+
+    if (ctx.target.schema) {
+      const problems = targetSchemaValidator(ctx.target.schema)(payload);
+      if (problems.length) {
+        return settle({ status: 'dead', payload, error: { class: 'permanent', code: 'validation', message: problems.join('; '), field: fieldOf(problems[0]!) } });
+      }
+    }
+
+    const verdict = await applyRules(flow.rules, record, payload, ctx.bindings);
+    if (verdict.kind === 'reject') return settle({ status: 'dead', payload, error: { class: 'permanent', code: 'rule', message: verdict.reasons.join('; ') } });
+    if (verdict.kind === 'hold' || verdict.kind === 'skip') {
+      const status = verdict.kind === 'hold' ? 'held' : 'skipped';
+      return settle({ status, payload, reason: `${verdict.rule}: ${verdict.reason}` });
+    }
+
+    const outputHash = contentHash(payload);
+    if (!ctx.force && state?.status === 'synced' && state.outputHash === outputHash) return { kind: 'unchanged', touch: true };
+
+    const matchValue = flow.target.match ? await flow.target.match.value.evaluate(record, ctx.bindings) : undefined;
+    const idempotencyKey = `ferry-${contentHash([flow.name, sourceId, outputHash])}`;
+    const item: WriteItem = {
+      sourceId,
+      idempotencyKey,
+      targetId: state?.targetId,
+      match: flow.target.match && matchValue !== undefined && matchValue !== null ? { field: flow.target.match.field, value: matchValue } : undefined,
+      payload,
+    };
+    return {
+      kind: 'write',
+      item,
+      pending: { ...base, idempotencyKey, outputHash, targetId: state?.targetId, matchValue, payload },
+    };
+  } catch (error) {
+    if (error instanceof MissingParentError) {
+      const waitingOn = `${error.parentFlow}:${error.parentId}`;
+      const waitedMs = state?.status === 'waiting' ? ctx.now().getTime() - Date.parse(state.statusSince) : 0;
+      if (waitedMs > flow.waiting.maxAgeMs) {
+        return settle({ status: 'dead', error: { class: 'permanent', code: 'parent-missing', message: `gave up waiting: ${error.message}` } });
+      }
+      return settle({ status: 'waiting', waitingOn, reason: error.message });
+    }
+    return settle({ status: 'dead', error: recordError(error) });
+  }
+}
+
+export function recordError(error: unknown): RecordError {
+  if (error instanceof FerryError) {
+    return { class: error.kind, message: error.message, status: error.status, code: error.code, field: error.field };
+  }
+  return { class: 'permanent', message: error instanceof Error ? error.message : String(error) };
+}
+
+function fieldOf(problem: string): string | undefined {
+  const colon = problem.indexOf(':');
+  return colon > 0 ? problem.slice(0, colon) : undefined;
+}

@@ -1,0 +1,462 @@
+/**
+ * One run of one flow:
+ *   lock → settle pending writes left by a crash → retry waiting and failed records
+ *   → read the source from the cursor (minus the overlap window), page by page:
+ *       decide (diff, map, validate) → record non-writes → deliver writes in batches → save the cursor
+ *   → record the run's outcome → unlock.
+ * Memory stays flat: one page is in hand at a time.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { JsonObject, WriteItem } from '../connector/types.js';
+import { PermanentError, toFerryError } from '../errors.js';
+import type { Flow } from '../flow/types.js';
+import { emptyCounts, type Ledger, type RecordState, type RunCounts, type RunStatus, type RunTrigger, type Settlement } from '../ledger/ledger.js';
+import type { Logger } from '../log.js';
+import { ferryFunctions } from '../mapping/functions.js';
+import type { Connections, OpenEntity } from './connections.js';
+import { type DecideContext, type Decision, decide, recordError, sourceIdOf } from './decide.js';
+import { contentHash } from './hash.js';
+import type { RetryHooks } from './retry.js';
+import { deliver, type PlannedWrite, type WriterContext } from './writer.js';
+
+export interface RunnerDeps {
+  ledger: Ledger;
+  connections: Connections;
+  logger: Logger;
+  now?: () => Date;
+  retryHooks?: Omit<RetryHooks, 'signal'>;
+  /** Identifies this process in run locks. */
+  owner?: string;
+}
+
+export type RunSelection =
+  | { kind: 'incremental'; full?: boolean }
+  | { kind: 'records'; ids: string[] }
+  | { kind: 'failed' }
+  | { kind: 'since'; since: Date; until?: Date };
+
+export interface RunOptions {
+  trigger: RunTrigger;
+  selection?: RunSelection;
+  dryRun?: boolean;
+  /** Stops the run after the batch in flight (graceful shutdown). */
+  signal?: AbortSignal;
+  onProgress?(progress: { flow: string; processed: number; counts: RunCounts }): void;
+  onDryRun?(line: DryRunLine): void;
+}
+
+export interface DryRunLine {
+  flow: string;
+  sourceId: string;
+  action: 'create' | 'update' | 'unchanged' | 'waiting' | 'hold' | 'skip' | 'reject';
+  targetId?: string;
+  reason?: string;
+}
+
+export interface RunResult {
+  flow: string;
+  runId?: number;
+  status: RunStatus;
+  counts: RunCounts;
+  message?: string;
+}
+
+export class FlowBusyError extends Error {
+  constructor(flow: string) {
+    super(`flow '${flow}' is already running in another process; try again when it has finished`);
+    this.name = 'FlowBusyError';
+  }
+}
+
+const LOCK_LEASE_MS = 60_000;
+const defaultOwner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+
+export async function runFlow(flow: Flow, deps: RunnerDeps, options: RunOptions): Promise<RunResult> {
+  const run = new FlowRun(flow, deps, options);
+  return run.execute();
+}
+
+class FlowRun {
+  private readonly counts = emptyCounts();
+  private readonly notes: string[] = [];
+  /** Records retried from the ledger in this run, so reading them again from the source does not count them twice. */
+  private readonly retried = new Map<string, string>();
+  private retrying = false;
+  private readonly now: () => Date;
+  private readonly owner: string;
+  private readonly selection: RunSelection;
+  private runId = 0;
+  private processed = 0;
+  private source!: OpenEntity;
+  private target!: OpenEntity;
+  private decideContext!: DecideContext;
+  private writerContext!: WriterContext;
+
+  constructor(
+    private readonly flow: Flow,
+    private readonly deps: RunnerDeps,
+    private readonly options: RunOptions,
+  ) {
+    this.now = deps.now ?? (() => new Date());
+    this.owner = deps.owner ?? defaultOwner;
+    this.selection = options.selection ?? { kind: 'incremental' };
+  }
+
+  private get ledger(): Ledger {
+    return this.deps.ledger;
+  }
+
+  private get dryRun(): boolean {
+    return this.options.dryRun === true;
+  }
+
+  async execute(): Promise<RunResult> {
+    const lockName = `flow:${this.flow.name}`;
+    if (!this.dryRun && !(await this.ledger.acquireLock(lockName, this.owner, LOCK_LEASE_MS))) throw new FlowBusyError(this.flow.name);
+    const renew = this.dryRun ? undefined : setInterval(() => void this.ledger.acquireLock(lockName, this.owner, LOCK_LEASE_MS), LOCK_LEASE_MS / 3);
+    renew?.unref();
+    try {
+      if (!this.dryRun) this.runId = await this.ledger.startRun(this.flow.name, this.options.trigger);
+      this.deps.logger.info(`run started`, { flow: this.flow.name, run: this.runId, trigger: this.options.trigger, dryRun: this.dryRun });
+      let status: RunStatus;
+      let message: string | undefined;
+      try {
+        await this.prepare();
+        await this.work();
+        const troubled = this.counts.failed + this.counts.dead + this.counts.held + this.counts.waiting > 0;
+        if (this.options.signal?.aborted) this.notes.push('stopped early by shutdown');
+        status = troubled || this.options.signal?.aborted ? 'partial' : 'succeeded';
+      } catch (error) {
+        status = 'failed';
+        this.notes.push(toFerryError(error).message);
+        this.deps.logger.error(`run failed`, { flow: this.flow.name, run: this.runId, error: toFerryError(error).message });
+      }
+      message = this.notes.length ? this.notes.join('; ') : undefined;
+      if (!this.dryRun) await this.ledger.finishRun(this.runId, status, this.counts, message);
+      this.deps.logger.info(`run ended`, { flow: this.flow.name, run: this.runId, status, ...this.counts });
+      return { flow: this.flow.name, runId: this.dryRun ? undefined : this.runId, status, counts: { ...this.counts }, message };
+    } finally {
+      if (renew) clearInterval(renew);
+      if (!this.dryRun) await this.ledger.releaseLock(lockName, this.owner);
+    }
+  }
+
+  private async prepare(): Promise<void> {
+    const { flow, deps } = this;
+    this.source = await deps.connections.entity(flow.source.connector, flow.source.connection, flow.source.entity);
+    this.target = await deps.connections.entity(flow.target.connector, flow.target.connection, flow.target.entity);
+    if (!this.target.entity.write) throw new PermanentError(`${flow.target.connector}/${flow.target.entity} cannot be written`);
+    const ledger = this.ledger;
+    this.decideContext = {
+      flow,
+      source: this.source.entity,
+      target: this.target.entity,
+      bindings: ferryFunctions((parentFlow, sourceId) => ledger.findTarget(parentFlow, sourceId)),
+      force: this.selection.kind !== 'incremental',
+      now: this.now,
+    };
+    this.writerContext = {
+      flow,
+      target: this.target,
+      ledger,
+      runId: this.runId,
+      retryHooks: {
+        ...deps.retryHooks,
+        signal: this.options.signal,
+        onRetry: (error, attempt, delayMs) => {
+          deps.logger.warn(`retrying after transient error`, { flow: flow.name, attempt, delayMs, status: error.status, error: error.message });
+          deps.retryHooks?.onRetry?.(error, attempt, delayMs);
+        },
+      },
+      sourceKeyPrefix: `${flow.source.connector}/${flow.source.entity}`,
+      targetKeyPrefix: `${flow.target.connector}/${flow.target.entity}`,
+    };
+  }
+
+  private async work(): Promise<void> {
+    const selection = this.selection;
+    if (!this.dryRun) await this.settlePending();
+    switch (selection.kind) {
+      case 'incremental':
+        if (!this.dryRun) await this.retryFromLedger();
+        await this.readSource(selection.full === true);
+        return;
+      case 'records':
+        return this.resyncRecords(selection.ids);
+      case 'failed': {
+        const failed = await this.ledger.listRecords(this.flow.name, { statuses: ['failed', 'dead'] });
+        return this.resyncRecords(failed.map((r) => r.sourceId), failed);
+      }
+      case 'since':
+        return this.readRange(selection.since, selection.until);
+    }
+  }
+
+  /** A crash between calling the target and recording the answer leaves `pending` rows: ask the target what happened. */
+  private async settlePending(): Promise<void> {
+    const pending = await this.ledger.listRecords(this.flow.name, { statuses: ['pending'] });
+    if (!pending.length) return;
+    this.deps.logger.warn(`settling writes interrupted by an earlier crash`, { flow: this.flow.name, count: pending.length });
+    const found: Settlement[] = [];
+    const rewrite: PlannedWrite[] = [];
+    const broken: Settlement[] = [];
+    for (const state of pending) {
+      const planned = plannedFromState(state, this.flow);
+      if (!planned) {
+        broken.push(this.deadSettlement(state.sourceId, 'an interrupted write could not be settled: its ledger row is incomplete; resync the record', state.source));
+        continue;
+      }
+      const existing = this.target.entity.find ? await this.target.entity.find(this.target.client, planned.item) : undefined;
+      if (existing) {
+        found.push({
+          sourceId: state.sourceId,
+          status: 'synced',
+          action: state.targetId ? 'updated' : 'created',
+          targetId: existing,
+          sourceHash: planned.pending.sourceHash,
+          outputHash: planned.pending.outputHash,
+          flowVersion: planned.pending.flowVersion,
+          crossReference: { from: `${this.writerContext.sourceKeyPrefix}/${state.sourceId}`, to: `${this.writerContext.targetKeyPrefix}/${existing}` },
+        });
+      } else {
+        // Not there (or no way to look): write again with the same idempotency key.
+        rewrite.push(planned);
+      }
+    }
+    await this.ledger.settle(this.runId, this.flow.name, [...found, ...broken]);
+    this.count(found);
+    this.count(broken);
+    await this.deliverAll(rewrite);
+  }
+
+  /** Records waiting for a parent, and transient failures with runs left, are retried from their stored source. */
+  private async retryFromLedger(): Promise<void> {
+    const states = await this.ledger.listRecords(this.flow.name, { statuses: ['waiting', 'failed'] });
+    const records = states.filter((s) => s.source).map((s) => s.source!);
+    this.retrying = true;
+    for (let i = 0; i < records.length; i += 500) await this.processRecords(records.slice(i, i + 500));
+    this.retrying = false;
+  }
+
+  private async readSource(full: boolean): Promise<void> {
+    const { flow } = this;
+    const read = this.source.entity.read;
+    if (!read) throw new PermanentError(`${flow.source.connector}/${flow.source.entity} cannot be read`);
+    const storedVersion = this.dryRun ? flow.version : await this.ledger.getFlowVersion(flow.name);
+    const versionChanged = storedVersion !== undefined && storedVersion !== flow.version;
+    if (versionChanged) this.notes.push('flow changed since the last run: every record re-evaluated');
+    const cursor = full || versionChanged ? undefined : await this.ledger.getCursor(flow.name);
+    const since = cursor ? new Date(Date.parse(cursor) - flow.source.overlapMs) : undefined;
+
+    let highWater = cursor;
+    for await (const page of read(this.source.client, { since, signal: this.options.signal })) {
+      if (page.fullReadReason && !this.notes.includes(page.fullReadReason)) this.notes.push(page.fullReadReason);
+      await this.processRecords(page.records);
+      highWater = laterOf(highWater, page.records.map((r) => this.source.entity.updatedAt?.(r)));
+      if (this.source.entity.orderedByUpdatedAt && highWater && !this.dryRun) await this.ledger.saveCursor(flow.name, highWater);
+      if (this.options.signal?.aborted) return;
+    }
+    if (this.dryRun) return;
+    if (highWater) await this.ledger.saveCursor(flow.name, highWater);
+    if (storedVersion !== flow.version) await this.ledger.saveFlowVersion(flow.name, flow.version);
+  }
+
+  private async readRange(since: Date, until?: Date): Promise<void> {
+    const read = this.source.entity.read;
+    if (!read) throw new PermanentError(`${this.flow.source.connector}/${this.flow.source.entity} cannot be read`);
+    for await (const page of read(this.source.client, { since, signal: this.options.signal })) {
+      const inRange = until
+        ? page.records.filter((r) => {
+            const at = this.source.entity.updatedAt?.(r);
+            return !at || Date.parse(at) < until.getTime();
+          })
+        : page.records;
+      await this.processRecords(inRange);
+      if (this.options.signal?.aborted) return;
+    }
+  }
+
+  private async resyncRecords(ids: string[], known?: RecordState[]): Promise<void> {
+    if (!ids.length) return;
+    const stored = new Map((known ?? [...(await this.ledger.getStates(this.flow.name, ids)).values()]).map((s) => [s.sourceId, s]));
+    const get = this.source.entity.get;
+    for (let i = 0; i < ids.length; i += 100) {
+      const chunk = ids.slice(i, i + 100);
+      const fetched = get ? await get(this.source.client, chunk) : [];
+      const byId = new Map(fetched.map((r) => [sourceIdOf(r, this.source.entity), r]));
+      const records: JsonObject[] = [];
+      const missing: Settlement[] = [];
+      for (const id of chunk) {
+        const record = byId.get(id) ?? stored.get(id)?.source;
+        if (record) records.push(record);
+        else missing.push(this.deadSettlement(id, `record ${id} was not found in ${this.flow.source.connector}/${this.flow.source.entity}`));
+      }
+      await this.processRecords(records);
+      if (missing.length && !this.dryRun) await this.ledger.settle(this.runId, this.flow.name, missing);
+      this.count(missing);
+    }
+  }
+
+  private async processRecords(records: JsonObject[]): Promise<void> {
+    const identified: { id: string; record: JsonObject }[] = [];
+    const unidentified: Settlement[] = [];
+    for (const record of records) {
+      try {
+        identified.push({ id: sourceIdOf(record, this.source.entity), record });
+      } catch (error) {
+        unidentified.push(this.deadSettlement(`no-id-${contentHash(record)}`, (error as Error).message, record));
+      }
+    }
+    // The last copy of a record in a page is the newest.
+    const latest = new Map(identified.map((r) => [r.id, r.record]));
+    const states = await this.ledger.getStates(this.flow.name, [...latest.keys()]);
+
+    const settlements: Settlement[] = [...unidentified];
+    const touches: { sourceId: string; sourceHash: string; flowVersion: string }[] = [];
+    const writes: PlannedWrite[] = [];
+    for (const [id, record] of latest) {
+      const hash = contentHash(record);
+      if (this.retrying) this.retried.set(id, hash);
+      else if (this.retried.get(id) === hash) continue;
+      this.counts.read++;
+      const state = states.get(id);
+      let decision: Decision;
+      try {
+        decision = await decide(record, id, hash, state, this.decideContext);
+      } catch (error) {
+        decision = { kind: 'settle', settlement: { ...this.deadSettlement(id, '', record), error: recordError(error) } };
+      }
+      if (this.dryRun) {
+        await this.reportDryRun(id, decision, state);
+        continue;
+      }
+      switch (decision.kind) {
+        case 'unchanged':
+          this.counts.unchanged++;
+          if (decision.touch) touches.push({ sourceId: id, sourceHash: hash, flowVersion: this.flow.version });
+          break;
+        case 'still':
+          this.counts[decision.status]++;
+          break;
+        case 'settle':
+          settlements.push(decision.settlement);
+          break;
+        case 'write':
+          writes.push({ item: decision.item, pending: decision.pending, previous: state });
+          break;
+      }
+    }
+    this.counts.read += unidentified.length;
+    if (this.dryRun) return;
+    await this.ledger.settle(this.runId, this.flow.name, settlements);
+    this.count(settlements);
+    await this.ledger.touchUnchanged(this.flow.name, touches);
+    await this.deliverAll(writes);
+    this.processed += latest.size + unidentified.length;
+    this.options.onProgress?.({ flow: this.flow.name, processed: this.processed, counts: { ...this.counts } });
+  }
+
+  private async deliverAll(writes: PlannedWrite[]): Promise<void> {
+    await deliver(writes, this.writerContext, (settled) => this.count(settled));
+  }
+
+  private count(settlements: Settlement[]): void {
+    for (const s of settlements) {
+      if (s.status === 'synced') this.counts[s.action ?? 'updated']++;
+      else this.counts[s.status]++;
+    }
+  }
+
+  private deadSettlement(sourceId: string, message: string, record?: JsonObject): Settlement {
+    return {
+      sourceId,
+      status: 'dead',
+      sourceHash: record ? contentHash(record) : '',
+      flowVersion: this.flow.version,
+      source: record,
+      error: { class: 'permanent', code: 'source', message },
+    };
+  }
+
+  private async reportDryRun(sourceId: string, decision: Decision, state: RecordState | undefined): Promise<void> {
+    const line = (action: DryRunLine['action'], extra: Partial<DryRunLine> = {}) => {
+      this.counts[countKey(action)]++;
+      this.options.onDryRun?.({ flow: this.flow.name, sourceId, action, ...extra });
+    };
+    switch (decision.kind) {
+      case 'unchanged':
+        return line('unchanged', { targetId: state?.targetId });
+      case 'still':
+        return line(decision.status === 'held' ? 'hold' : decision.status === 'skipped' ? 'skip' : 'reject', { reason: state?.error?.message ?? state?.reason });
+      case 'settle': {
+        const s = decision.settlement;
+        const action = s.status === 'waiting' ? 'waiting' : s.status === 'held' ? 'hold' : s.status === 'skipped' ? 'skip' : 'reject';
+        return line(action, { reason: s.error?.message ?? s.reason });
+      }
+      case 'write': {
+        const existing = decision.item.targetId ?? (await this.findExisting(decision.item));
+        return line(existing ? 'update' : 'create', { targetId: existing });
+      }
+    }
+  }
+
+  private async findExisting(item: WriteItem): Promise<string | undefined> {
+    if (!item.match || !this.target.entity.find) return undefined;
+    return this.target.entity.find(this.target.client, item);
+  }
+}
+
+function countKey(action: DryRunLine['action']): keyof RunCounts {
+  const keys: Record<DryRunLine['action'], keyof RunCounts> = {
+    create: 'created',
+    update: 'updated',
+    unchanged: 'unchanged',
+    waiting: 'waiting',
+    hold: 'held',
+    skip: 'skipped',
+    reject: 'dead',
+  };
+  return keys[action];
+}
+
+function plannedFromState(state: RecordState, flow: Flow): PlannedWrite | undefined {
+  if (!state.payload || !state.idempotencyKey || !state.sourceHash || !state.flowVersion) return undefined;
+  const outputHash = contentHash(state.payload);
+  return {
+    item: {
+      sourceId: state.sourceId,
+      idempotencyKey: state.idempotencyKey,
+      targetId: state.targetId,
+      match: flow.target.match && state.matchValue !== undefined ? { field: flow.target.match.field, value: state.matchValue } : undefined,
+      payload: state.payload,
+    },
+    pending: {
+      sourceId: state.sourceId,
+      idempotencyKey: state.idempotencyKey,
+      sourceHash: state.sourceHash,
+      outputHash,
+      flowVersion: state.flowVersion,
+      sourceUpdatedAt: state.sourceUpdatedAt,
+      targetId: state.targetId,
+      matchValue: state.matchValue,
+      source: state.source ?? {},
+      payload: state.payload,
+    },
+    previous: state,
+  };
+}
+
+function laterOf(current: string | undefined, candidates: (string | undefined)[]): string | undefined {
+  let best = current;
+  let bestMs = current ? Date.parse(current) : -Infinity;
+  for (const c of candidates) {
+    if (!c) continue;
+    const ms = Date.parse(c);
+    if (ms > bestMs) {
+      best = new Date(ms).toISOString();
+      bestMs = ms;
+    }
+  }
+  return best;
+}

@@ -1,0 +1,44 @@
+import type { Expression } from '../mapping/expression.js';
+import type { CompiledMapping, MappingSpec } from '../mapping/mapping.js';
+import type { CompiledRule } from '../validation/rules.js';
+
+export interface Endpoint {
+  connector: string;
+  /** Connection name in the config file. */
+  connection: string;
+  entity: string;
+}
+
+/** A flow file after it has been read, checked and compiled. */
+export interface Flow {
+  file: string;
+  name: string;
+  description: string;
+  source: Endpoint & { filter?: Expression; overlapMs: number };
+  target: Endpoint & { match?: { field: string; value: Expression } };
+  mappingSpec: MappingSpec;
+  mapping: CompiledMapping;
+  rules: CompiledRule[];
+  run: { schedule?: string; timezone?: string; webhook: string[]; manual: boolean };
+  retry: { attempts: number; initialDelayMs: number; maxDelayMs: number };
+  onFailure: { retryRuns: number; alert?: string; alertErrorRate: number };
+  waiting: { maxAgeMs: number };
+  dependsOn: string[];
+  /** Hash of everything that shapes what is written; a change re-evaluates records already synced. */
+  version: string;
+}
+
+/** The flow file as written, after the JSON Schema has accepted it. */
+export interface FlowDocument {
+  name: string;
+  description?: string;
+  source: { connector: string; connection?: string; entity: string; filter?: string; overlap?: string };
+  target: { connector: string; connection?: string; entity: string; match?: { field: string; value: string } };
+  mapping: MappingSpec;
+  rules?: { name: string; when: string; action: 'reject' | 'hold' | 'skip'; reason?: string }[];
+  run?: { schedule?: string; timezone?: string; webhook?: string[]; manual?: boolean };
+  retry?: { attempts?: number; initial_delay?: string; max_delay?: string };
+  on_failure?: { action?: 'dead-letter'; retry_runs?: number; alert?: string; alert_error_rate?: number };
+  waiting?: { max_age?: string };
+  depends_on?: string[];
+}

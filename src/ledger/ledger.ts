@@ -1,0 +1,174 @@
+/**
+ * The ledger: what Ferry knows about every record it has touched. It is what makes a sync incremental
+ * (content hashes, cursors), idempotent (target ids, idempotency keys) and resumable (pending rows).
+ *
+ * The interface is async although SQLite is not, so a PostgreSQL ledger for several workers can sit
+ * beside the SQLite one without touching the runner.
+ */
+import type { JsonObject } from '../connector/types.js';
+import type { ErrorClass } from '../errors.js';
+
+export type RecordStatus = 'synced' | 'pending' | 'waiting' | 'failed' | 'dead' | 'held' | 'skipped';
+export type SyncAction = 'created' | 'updated';
+
+export interface RecordError {
+  class: ErrorClass;
+  message: string;
+  status?: number;
+  code?: string;
+  field?: string;
+}
+
+export interface RecordState {
+  flow: string;
+  sourceId: string;
+  status: RecordStatus;
+  targetId?: string;
+  sourceHash?: string;
+  outputHash?: string;
+  flowVersion?: string;
+  idempotencyKey?: string;
+  /** Write attempts over the record's life. */
+  attempts: number;
+  /** Runs in which the record failed transiently; past the flow's limit it is dead-lettered. */
+  failedRuns: number;
+  error?: RecordError;
+  /** `flow:sourceId` of the parent a waiting record needs. */
+  waitingOn?: string;
+  reason?: string;
+  sourceUpdatedAt?: string;
+  firstSyncedAt?: string;
+  lastSyncedAt?: string;
+  firstFailedAt?: string;
+  lastFailedAt?: string;
+  /** When the record entered its current status. */
+  statusSince: string;
+  lastRunId?: number;
+  /** The source record, kept while the record is not synced, so it can be retried without re-reading. */
+  source?: JsonObject;
+  /** The mapped payload, kept while the record is not synced (dead-letter show, settling pending). */
+  payload?: JsonObject;
+  matchValue?: unknown;
+}
+
+export interface PendingWrite {
+  sourceId: string;
+  idempotencyKey: string;
+  sourceHash: string;
+  outputHash: string;
+  flowVersion: string;
+  sourceUpdatedAt?: string;
+  targetId?: string;
+  matchValue?: unknown;
+  /** Kept in memory for the settlement; the ledger stores only the payload while a write is pending. */
+  source: JsonObject;
+  payload: JsonObject;
+}
+
+/** The fate of one record in a run, written with its event and cross-reference in one transaction. */
+export interface Settlement {
+  sourceId: string;
+  status: Exclude<RecordStatus, 'pending'>;
+  action?: SyncAction;
+  targetId?: string;
+  sourceHash: string;
+  outputHash?: string;
+  flowVersion: string;
+  sourceUpdatedAt?: string;
+  /** Write attempts made in this run. */
+  attempts?: number;
+  error?: RecordError;
+  waitingOn?: string;
+  reason?: string;
+  source?: JsonObject;
+  payload?: JsonObject;
+  matchValue?: unknown;
+  /** `system/entity/id` of the source and of what it became. */
+  crossReference?: { from: string; to: string };
+}
+
+export type RunTrigger = 'manual' | 'schedule' | 'webhook' | 'resync' | 'demo';
+export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed';
+
+export interface RunCounts {
+  read: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  waiting: number;
+  held: number;
+  skipped: number;
+  failed: number;
+  dead: number;
+}
+
+export interface RunRecord {
+  id: number;
+  flow: string;
+  trigger: RunTrigger;
+  status: RunStatus;
+  startedAt: string;
+  endedAt?: string;
+  counts: RunCounts;
+  /** Why the run itself could not proceed, or notes such as "full read: cursor too old". */
+  message?: string;
+}
+
+export interface LedgerEvent {
+  id: number;
+  flow: string;
+  sourceId: string;
+  runId?: number;
+  at: string;
+  kind: string;
+  detail?: JsonObject;
+}
+
+export interface RecordQuery {
+  statuses?: RecordStatus[];
+  /** Records whose status changed at or after this time. */
+  since?: Date;
+  until?: Date;
+  limit?: number;
+}
+
+export interface Ledger {
+  /** Ledger rows for these source ids; ids the ledger has never seen are absent from the map. */
+  getStates(flow: string, sourceIds: string[]): Promise<Map<string, RecordState>>;
+  listRecords(flow: string, query?: RecordQuery): Promise<RecordState[]>;
+  countByStatus(flow: string): Promise<Record<RecordStatus, number>>;
+  /** The target id `flow` wrote for `sourceId`, if it synced: what `$lookup` resolves. */
+  findTarget(flow: string, sourceId: string): Promise<string | undefined>;
+
+  /** Reserve writes before calling the target (one transaction). */
+  markPending(runId: number, flow: string, writes: PendingWrite[]): Promise<void>;
+  /** Record outcomes, events and cross-references (one transaction). */
+  settle(runId: number, flow: string, settlements: Settlement[]): Promise<void>;
+  /** A record already synced whose output is unchanged under a new flow version. */
+  touchUnchanged(flow: string, rows: { sourceId: string; sourceHash: string; flowVersion: string }[]): Promise<void>;
+  /** Record a human decision (approve, reject, discard) in the record's history. */
+  recordDecision(flow: string, sourceId: string, kind: string, detail: JsonObject, status?: RecordStatus, reason?: string): Promise<void>;
+
+  getCursor(flow: string): Promise<string | undefined>;
+  saveCursor(flow: string, cursor: string): Promise<void>;
+  getFlowVersion(flow: string): Promise<string | undefined>;
+  saveFlowVersion(flow: string, version: string): Promise<void>;
+
+  startRun(flow: string, trigger: RunTrigger): Promise<number>;
+  finishRun(runId: number, status: RunStatus, counts: RunCounts, message?: string): Promise<void>;
+  listRuns(query?: { flow?: string; since?: Date; limit?: number }): Promise<RunRecord[]>;
+
+  /** Take or renew a lease; false when another owner holds an unexpired one. */
+  acquireLock(name: string, owner: string, leaseMs: number): Promise<boolean>;
+  releaseLock(name: string, owner: string): Promise<void>;
+
+  events(flow: string, sourceId: string): Promise<LedgerEvent[]>;
+  /** Keys linked to `key` (`system/entity/id`) in either direction, with the flow that linked them. */
+  crossReferences(key: string): Promise<{ key: string; flow: string; direction: 'from' | 'to'; at: string }[]>;
+
+  close(): Promise<void>;
+}
+
+export function emptyCounts(): RunCounts {
+  return { read: 0, created: 0, updated: 0, unchanged: 0, waiting: 0, held: 0, skipped: 0, failed: 0, dead: 0 };
+}

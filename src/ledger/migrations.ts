@@ -1,0 +1,103 @@
+/**
+ * Versioned schema changes. Append new versions; never edit one that has shipped, because ledgers
+ * in the field have already applied it.
+ */
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    description: 'records, events, runs, cursors, cross-references, locks',
+    sql: `
+      CREATE TABLE records (
+        flow              TEXT NOT NULL,
+        source_id         TEXT NOT NULL,
+        status            TEXT NOT NULL CHECK (status IN ('synced','pending','waiting','failed','dead','held','skipped')),
+        target_id         TEXT,
+        source_hash       TEXT,
+        output_hash       TEXT,
+        flow_version      TEXT,
+        idempotency_key   TEXT,
+        attempts          INTEGER NOT NULL DEFAULT 0,
+        failed_runs       INTEGER NOT NULL DEFAULT 0,
+        error_class       TEXT,
+        error_status      INTEGER,
+        error_code        TEXT,
+        error_field       TEXT,
+        error_message     TEXT,
+        waiting_on        TEXT,
+        reason            TEXT,
+        source_updated_at TEXT,
+        first_synced_at   TEXT,
+        last_synced_at    TEXT,
+        first_failed_at   TEXT,
+        last_failed_at    TEXT,
+        status_since      TEXT NOT NULL,
+        last_run_id       INTEGER,
+        source_json       TEXT,
+        payload_json      TEXT,
+        match_value       TEXT,
+        PRIMARY KEY (flow, source_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX records_status ON records (flow, status, status_since);
+      CREATE INDEX records_waiting ON records (waiting_on) WHERE waiting_on IS NOT NULL;
+
+      CREATE TABLE events (
+        id        INTEGER PRIMARY KEY,
+        flow      TEXT NOT NULL,
+        source_id TEXT NOT NULL,
+        run_id    INTEGER,
+        at        TEXT NOT NULL,
+        kind      TEXT NOT NULL,
+        detail    TEXT
+      );
+      CREATE INDEX events_record ON events (flow, source_id, id);
+
+      CREATE TABLE runs (
+        id        INTEGER PRIMARY KEY,
+        flow      TEXT NOT NULL,
+        trigger   TEXT NOT NULL,
+        status    TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        ended_at  TEXT,
+        read      INTEGER NOT NULL DEFAULT 0,
+        created   INTEGER NOT NULL DEFAULT 0,
+        updated   INTEGER NOT NULL DEFAULT 0,
+        unchanged INTEGER NOT NULL DEFAULT 0,
+        waiting   INTEGER NOT NULL DEFAULT 0,
+        held      INTEGER NOT NULL DEFAULT 0,
+        skipped   INTEGER NOT NULL DEFAULT 0,
+        failed    INTEGER NOT NULL DEFAULT 0,
+        dead      INTEGER NOT NULL DEFAULT 0,
+        message   TEXT
+      );
+      CREATE INDEX runs_flow ON runs (flow, started_at);
+
+      CREATE TABLE flow_state (
+        flow         TEXT PRIMARY KEY,
+        cursor       TEXT,
+        flow_version TEXT,
+        updated_at   TEXT NOT NULL
+      );
+
+      CREATE TABLE cross_references (
+        from_key   TEXT NOT NULL,
+        to_key     TEXT NOT NULL,
+        flow       TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (from_key, to_key)
+      ) WITHOUT ROWID;
+      CREATE INDEX cross_references_to ON cross_references (to_key);
+
+      CREATE TABLE locks (
+        name       TEXT PRIMARY KEY,
+        owner      TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+    `,
+  },
+];

@@ -1,0 +1,436 @@
+/**
+ * The ledger on one SQLite file (better-sqlite3).
+ *
+ * Durability: WAL with synchronous=FULL, so a committed "synced" survives a power cut, not only a
+ * killed process; writes take the lock up front (BEGIN IMMEDIATE) so two processes never deadlock
+ * on an upgrade; no transaction is ever held across an HTTP call (better-sqlite3 transactions are
+ * synchronous, so they cannot span an await anyway).
+ */
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { JsonObject } from '../connector/types.js';
+import type { ErrorClass } from '../errors.js';
+import type {
+  Ledger,
+  LedgerEvent,
+  PendingWrite,
+  RecordQuery,
+  RecordState,
+  RecordStatus,
+  RunCounts,
+  RunRecord,
+  RunStatus,
+  RunTrigger,
+  Settlement,
+} from './ledger.js';
+import { MIGRATIONS } from './migrations.js';
+
+type Row = Record<string, string | number | null>;
+
+export interface SqliteLedgerOptions {
+  /** Clock, replaceable in tests. */
+  now?: () => Date;
+}
+
+export class SqliteLedger implements Ledger {
+  private readonly db: Database.Database;
+  private readonly now: () => Date;
+  private readonly statements: ReturnType<SqliteLedger['prepare']>;
+
+  constructor(readonly path: string, options: SqliteLedgerOptions = {}) {
+    this.now = options.now ?? (() => new Date());
+    if (path !== ':memory:') createOwnerOnly(path);
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 10000');
+    this.db.pragma('foreign_keys = ON');
+    migrate(this.db);
+    this.statements = this.prepare();
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      state: db.prepare('SELECT * FROM records WHERE flow = ? AND source_id = ?'),
+      findTarget: db.prepare("SELECT target_id FROM records WHERE flow = ? AND source_id = ? AND target_id IS NOT NULL AND status IN ('synced','pending','failed','dead')"),
+      // The source record is not kept for a pending write: settling needs only the payload, and a failure
+      // recorded afterwards brings the source with it.
+      pending: db.prepare(`
+        INSERT INTO records (flow, source_id, status, target_id, source_hash, flow_version, idempotency_key,
+                             source_updated_at, status_since, last_run_id, payload_json, match_value)
+        VALUES (@flow, @sourceId, 'pending', @targetId, @sourceHash, @flowVersion, @idempotencyKey,
+                @sourceUpdatedAt, @now, @runId, @payload, @matchValue)
+        ON CONFLICT (flow, source_id) DO UPDATE SET
+          status = 'pending',
+          target_id = COALESCE(excluded.target_id, records.target_id),
+          source_hash = excluded.source_hash,
+          flow_version = excluded.flow_version,
+          idempotency_key = excluded.idempotency_key,
+          source_updated_at = excluded.source_updated_at,
+          status_since = excluded.status_since,
+          last_run_id = excluded.last_run_id,
+          payload_json = excluded.payload_json,
+          match_value = excluded.match_value`),
+      settle: db.prepare(`
+        INSERT INTO records (flow, source_id, status, target_id, source_hash, output_hash, flow_version, attempts, failed_runs,
+                             error_class, error_status, error_code, error_field, error_message, waiting_on, reason,
+                             source_updated_at, first_synced_at, last_synced_at, first_failed_at, last_failed_at,
+                             status_since, last_run_id, source_json, payload_json, match_value)
+        VALUES (@flow, @sourceId, @status, @targetId, @sourceHash, @outputHash, @flowVersion, @attempts, @failedRuns,
+                @errorClass, @errorStatus, @errorCode, @errorField, @errorMessage, @waitingOn, @reason,
+                @sourceUpdatedAt, @syncedAt, @syncedAt, @failedAt, @failedAt,
+                @now, @runId, @source, @payload, @matchValue)
+        ON CONFLICT (flow, source_id) DO UPDATE SET
+          status = excluded.status,
+          target_id = COALESCE(excluded.target_id, records.target_id),
+          source_hash = excluded.source_hash,
+          output_hash = COALESCE(excluded.output_hash, records.output_hash),
+          flow_version = excluded.flow_version,
+          attempts = records.attempts + excluded.attempts,
+          failed_runs = CASE excluded.status WHEN 'failed' THEN records.failed_runs + 1 WHEN 'synced' THEN 0 ELSE records.failed_runs END,
+          error_class = excluded.error_class,
+          error_status = excluded.error_status,
+          error_code = excluded.error_code,
+          error_field = excluded.error_field,
+          error_message = excluded.error_message,
+          waiting_on = excluded.waiting_on,
+          reason = excluded.reason,
+          source_updated_at = COALESCE(excluded.source_updated_at, records.source_updated_at),
+          first_synced_at = COALESCE(records.first_synced_at, excluded.first_synced_at),
+          last_synced_at = COALESCE(excluded.last_synced_at, records.last_synced_at),
+          first_failed_at = CASE WHEN excluded.first_failed_at IS NULL THEN NULL ELSE COALESCE(records.first_failed_at, excluded.first_failed_at) END,
+          last_failed_at = COALESCE(excluded.last_failed_at, records.last_failed_at),
+          status_since = CASE WHEN records.status = excluded.status THEN records.status_since ELSE excluded.status_since END,
+          last_run_id = excluded.last_run_id,
+          source_json = excluded.source_json,
+          payload_json = excluded.payload_json,
+          match_value = excluded.match_value`),
+      touch: db.prepare('UPDATE records SET source_hash = @sourceHash, flow_version = @flowVersion WHERE flow = @flow AND source_id = @sourceId'),
+      decide: db.prepare('UPDATE records SET status = COALESCE(@status, status), reason = COALESCE(@reason, reason), status_since = CASE WHEN @status IS NULL OR @status = status THEN status_since ELSE @now END WHERE flow = @flow AND source_id = @sourceId'),
+      event: db.prepare('INSERT INTO events (flow, source_id, run_id, at, kind, detail) VALUES (?, ?, ?, ?, ?, ?)'),
+      crossReference: db.prepare('INSERT OR IGNORE INTO cross_references (from_key, to_key, flow, created_at) VALUES (?, ?, ?, ?)'),
+      flowState: db.prepare('SELECT cursor, flow_version FROM flow_state WHERE flow = ?'),
+      saveCursor: db.prepare(`INSERT INTO flow_state (flow, cursor, updated_at) VALUES (?, ?, ?)
+                              ON CONFLICT (flow) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`),
+      saveVersion: db.prepare(`INSERT INTO flow_state (flow, flow_version, updated_at) VALUES (?, ?, ?)
+                               ON CONFLICT (flow) DO UPDATE SET flow_version = excluded.flow_version, updated_at = excluded.updated_at`),
+      startRun: db.prepare("INSERT INTO runs (flow, trigger, status, started_at) VALUES (?, ?, 'running', ?)"),
+      finishRun: db.prepare(`UPDATE runs SET status = @status, ended_at = @now, message = @message, read = @read, created = @created,
+                               updated = @updated, unchanged = @unchanged, waiting = @waiting, held = @held, skipped = @skipped,
+                               failed = @failed, dead = @dead WHERE id = @id`),
+      lock: db.prepare('SELECT owner, expires_at FROM locks WHERE name = ?'),
+      takeLock: db.prepare(`INSERT INTO locks (name, owner, expires_at) VALUES (?, ?, ?)
+                            ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at`),
+      releaseLock: db.prepare('DELETE FROM locks WHERE name = ? AND owner = ?'),
+      events: db.prepare('SELECT * FROM events WHERE flow = ? AND source_id = ? ORDER BY id'),
+      crossFrom: db.prepare('SELECT to_key AS key, flow, created_at FROM cross_references WHERE from_key = ?'),
+      crossTo: db.prepare('SELECT from_key AS key, flow, created_at FROM cross_references WHERE to_key = ?'),
+      countByStatus: db.prepare('SELECT status, COUNT(*) AS n FROM records WHERE flow = ? GROUP BY status'),
+    };
+  }
+
+  async getStates(flow: string, sourceIds: string[]): Promise<Map<string, RecordState>> {
+    const out = new Map<string, RecordState>();
+    // Chunked IN lists: one query per 500 ids instead of one per id.
+    for (let i = 0; i < sourceIds.length; i += 500) {
+      const chunk = sourceIds.slice(i, i + 500);
+      for (const row of this.statesIn(chunk.length).all(flow, ...chunk) as Row[]) out.set(String(row.source_id), toState(row));
+    }
+    return out;
+  }
+
+  private readonly inStatements = new Map<number, Database.Statement>();
+
+  private statesIn(count: number): Database.Statement {
+    let statement = this.inStatements.get(count);
+    if (!statement) {
+      statement = this.db.prepare(`SELECT * FROM records WHERE flow = ? AND source_id IN (${new Array(count).fill('?').join(',')})`);
+      this.inStatements.set(count, statement);
+    }
+    return statement;
+  }
+
+  async listRecords(flow: string, query: RecordQuery = {}): Promise<RecordState[]> {
+    const where = ['flow = ?'];
+    const params: (string | number)[] = [flow];
+    if (query.statuses?.length) {
+      where.push(`status IN (${query.statuses.map(() => '?').join(',')})`);
+      params.push(...query.statuses);
+    }
+    if (query.since) {
+      where.push('status_since >= ?');
+      params.push(query.since.toISOString());
+    }
+    if (query.until) {
+      where.push('status_since < ?');
+      params.push(query.until.toISOString());
+    }
+    const limit = query.limit ? ` LIMIT ${Math.floor(query.limit)}` : '';
+    const rows = this.db.prepare(`SELECT * FROM records WHERE ${where.join(' AND ')} ORDER BY status_since, source_id${limit}`).all(...params) as Row[];
+    return rows.map(toState);
+  }
+
+  async countByStatus(flow: string): Promise<Record<RecordStatus, number>> {
+    const counts: Record<RecordStatus, number> = { synced: 0, pending: 0, waiting: 0, failed: 0, dead: 0, held: 0, skipped: 0 };
+    for (const row of this.statements.countByStatus.all(flow) as { status: RecordStatus; n: number }[]) counts[row.status] = row.n;
+    return counts;
+  }
+
+  async findTarget(flow: string, sourceId: string): Promise<string | undefined> {
+    const row = this.statements.findTarget.get(flow, sourceId) as { target_id: string } | undefined;
+    return row?.target_id;
+  }
+
+  async markPending(runId: number, flow: string, writes: PendingWrite[]): Promise<void> {
+    const now = this.now().toISOString();
+    this.db
+      .transaction(() => {
+        for (const w of writes) {
+          this.statements.pending.run({
+            flow,
+            sourceId: w.sourceId,
+            targetId: w.targetId ?? null,
+            sourceHash: w.sourceHash,
+            flowVersion: w.flowVersion,
+            idempotencyKey: w.idempotencyKey,
+            sourceUpdatedAt: w.sourceUpdatedAt ?? null,
+            now,
+            runId,
+            payload: JSON.stringify(w.payload),
+            matchValue: w.matchValue === undefined ? null : JSON.stringify(w.matchValue),
+          });
+        }
+      })
+      .immediate();
+  }
+
+  async settle(runId: number, flow: string, settlements: Settlement[]): Promise<void> {
+    const now = this.now().toISOString();
+    this.db
+      .transaction(() => {
+        for (const s of settlements) {
+          const failing = s.status === 'failed' || s.status === 'dead';
+          const keepsSource = s.status !== 'synced' && s.status !== 'skipped';
+          this.statements.settle.run({
+            flow,
+            sourceId: s.sourceId,
+            status: s.status,
+            targetId: s.targetId ?? null,
+            sourceHash: s.sourceHash,
+            outputHash: s.status === 'synced' ? (s.outputHash ?? null) : null,
+            flowVersion: s.flowVersion,
+            attempts: s.attempts ?? 0,
+            failedRuns: s.status === 'failed' ? 1 : 0,
+            errorClass: s.error?.class ?? null,
+            errorStatus: s.error?.status ?? null,
+            errorCode: s.error?.code ?? null,
+            errorField: s.error?.field ?? null,
+            errorMessage: s.error?.message ?? null,
+            waitingOn: s.waitingOn ?? null,
+            reason: s.reason ?? null,
+            sourceUpdatedAt: s.sourceUpdatedAt ?? null,
+            syncedAt: s.status === 'synced' ? now : null,
+            failedAt: failing ? now : null,
+            now,
+            runId,
+            source: keepsSource && s.source ? JSON.stringify(s.source) : null,
+            payload: keepsSource && s.payload ? JSON.stringify(s.payload) : null,
+            matchValue: keepsSource && s.matchValue !== undefined ? JSON.stringify(s.matchValue) : null,
+          });
+          this.statements.event.run(flow, s.sourceId, runId, now, s.action ?? s.status, JSON.stringify(eventDetail(s)));
+          if (s.crossReference) this.statements.crossReference.run(s.crossReference.from, s.crossReference.to, flow, now);
+        }
+      })
+      .immediate();
+  }
+
+  async touchUnchanged(flow: string, rows: { sourceId: string; sourceHash: string; flowVersion: string }[]): Promise<void> {
+    if (!rows.length) return;
+    this.db.transaction(() => rows.forEach((r) => this.statements.touch.run({ flow, ...r }))).immediate();
+  }
+
+  async recordDecision(flow: string, sourceId: string, kind: string, detail: JsonObject, status?: RecordStatus, reason?: string): Promise<void> {
+    const now = this.now().toISOString();
+    this.db
+      .transaction(() => {
+        this.statements.decide.run({ flow, sourceId, status: status ?? null, reason: reason ?? null, now });
+        this.statements.event.run(flow, sourceId, null, now, kind, JSON.stringify(detail));
+      })
+      .immediate();
+  }
+
+  async getCursor(flow: string): Promise<string | undefined> {
+    return (this.statements.flowState.get(flow) as { cursor: string | null } | undefined)?.cursor ?? undefined;
+  }
+
+  async saveCursor(flow: string, cursor: string): Promise<void> {
+    this.statements.saveCursor.run(flow, cursor, this.now().toISOString());
+  }
+
+  async getFlowVersion(flow: string): Promise<string | undefined> {
+    return (this.statements.flowState.get(flow) as { flow_version: string | null } | undefined)?.flow_version ?? undefined;
+  }
+
+  async saveFlowVersion(flow: string, version: string): Promise<void> {
+    this.statements.saveVersion.run(flow, version, this.now().toISOString());
+  }
+
+  async startRun(flow: string, trigger: RunTrigger): Promise<number> {
+    return Number(this.statements.startRun.run(flow, trigger, this.now().toISOString()).lastInsertRowid);
+  }
+
+  async finishRun(runId: number, status: RunStatus, counts: RunCounts, message?: string): Promise<void> {
+    this.statements.finishRun.run({ id: runId, status, now: this.now().toISOString(), message: message ?? null, ...counts });
+  }
+
+  async listRuns(query: { flow?: string; since?: Date; limit?: number } = {}): Promise<RunRecord[]> {
+    const where: string[] = [];
+    const params: string[] = [];
+    if (query.flow) {
+      where.push('flow = ?');
+      params.push(query.flow);
+    }
+    if (query.since) {
+      where.push('started_at >= ?');
+      params.push(query.since.toISOString());
+    }
+    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC${query.limit ? ` LIMIT ${Math.floor(query.limit)}` : ''}`;
+    return (this.db.prepare(sql).all(...params) as Row[]).map(toRun);
+  }
+
+  async acquireLock(name: string, owner: string, leaseMs: number): Promise<boolean> {
+    const now = this.now().getTime();
+    return this.db
+      .transaction(() => {
+        const held = this.statements.lock.get(name) as { owner: string; expires_at: number } | undefined;
+        if (held && held.owner !== owner && held.expires_at > now) return false;
+        this.statements.takeLock.run(name, owner, now + leaseMs);
+        return true;
+      })
+      .immediate();
+  }
+
+  async releaseLock(name: string, owner: string): Promise<void> {
+    this.statements.releaseLock.run(name, owner);
+  }
+
+  async events(flow: string, sourceId: string): Promise<LedgerEvent[]> {
+    return (this.statements.events.all(flow, sourceId) as Row[]).map((row) => ({
+      id: Number(row.id),
+      flow: String(row.flow),
+      sourceId: String(row.source_id),
+      runId: row.run_id === null ? undefined : Number(row.run_id),
+      at: String(row.at),
+      kind: String(row.kind),
+      detail: row.detail ? (JSON.parse(String(row.detail)) as JsonObject) : undefined,
+    }));
+  }
+
+  async crossReferences(key: string): Promise<{ key: string; flow: string; direction: 'from' | 'to'; at: string }[]> {
+    const map = (direction: 'from' | 'to') => (row: Row) => ({ key: String(row.key), flow: String(row.flow), direction, at: String(row.created_at) });
+    return [
+      ...(this.statements.crossFrom.all(key) as Row[]).map(map('to')),
+      ...(this.statements.crossTo.all(key) as Row[]).map(map('from')),
+    ];
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+/** The ledger holds customer data: only its owner may read it. */
+function createOwnerOnly(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+  chmodSync(path, 0o600);
+}
+
+function migrate(db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)');
+  const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
+  const newest = Math.max(0, ...applied);
+  const known = Math.max(...MIGRATIONS.map((m) => m.version));
+  if (newest > known) throw new Error(`the ledger was written by a newer Ferry (schema ${newest}, this one knows ${known}); upgrade Ferry`);
+  for (const migration of MIGRATIONS) {
+    if (applied.has(migration.version)) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)').run(migration.version, migration.description, new Date().toISOString());
+    }).immediate();
+  }
+}
+
+function eventDetail(s: Settlement): JsonObject {
+  const detail: JsonObject = {};
+  if (s.targetId) detail.targetId = s.targetId;
+  if (s.attempts) detail.attempts = s.attempts;
+  if (s.error) detail.error = { ...s.error };
+  if (s.reason) detail.reason = s.reason;
+  if (s.waitingOn) detail.waitingOn = s.waitingOn;
+  return detail;
+}
+
+const optional = (v: string | number | null | undefined) => (v === null || v === undefined ? undefined : String(v));
+
+function toState(row: Row): RecordState {
+  const errorMessage = optional(row.error_message);
+  return {
+    flow: String(row.flow),
+    sourceId: String(row.source_id),
+    status: row.status as RecordStatus,
+    targetId: optional(row.target_id),
+    sourceHash: optional(row.source_hash),
+    outputHash: optional(row.output_hash),
+    flowVersion: optional(row.flow_version),
+    idempotencyKey: optional(row.idempotency_key),
+    attempts: Number(row.attempts),
+    failedRuns: Number(row.failed_runs),
+    error: errorMessage
+      ? {
+          class: row.error_class as ErrorClass,
+          message: errorMessage,
+          status: row.error_status === null ? undefined : Number(row.error_status),
+          code: optional(row.error_code),
+          field: optional(row.error_field),
+        }
+      : undefined,
+    waitingOn: optional(row.waiting_on),
+    reason: optional(row.reason),
+    sourceUpdatedAt: optional(row.source_updated_at),
+    firstSyncedAt: optional(row.first_synced_at),
+    lastSyncedAt: optional(row.last_synced_at),
+    firstFailedAt: optional(row.first_failed_at),
+    lastFailedAt: optional(row.last_failed_at),
+    statusSince: String(row.status_since),
+    lastRunId: row.last_run_id === null ? undefined : Number(row.last_run_id),
+    source: row.source_json ? (JSON.parse(String(row.source_json)) as JsonObject) : undefined,
+    payload: row.payload_json ? (JSON.parse(String(row.payload_json)) as JsonObject) : undefined,
+    matchValue: row.match_value ? (JSON.parse(String(row.match_value)) as unknown) : undefined,
+  };
+}
+
+function toRun(row: Row): RunRecord {
+  return {
+    id: Number(row.id),
+    flow: String(row.flow),
+    trigger: row.trigger as RunTrigger,
+    status: row.status as RunStatus,
+    startedAt: String(row.started_at),
+    endedAt: optional(row.ended_at),
+    message: optional(row.message),
+    counts: {
+      read: Number(row.read),
+      created: Number(row.created),
+      updated: Number(row.updated),
+      unchanged: Number(row.unchanged),
+      waiting: Number(row.waiting),
+      held: Number(row.held),
+      skipped: Number(row.skipped),
+      failed: Number(row.failed),
+      dead: Number(row.dead),
+    },
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * The sync-info report: per flow, the last run and a chosen period — counts, rates, run times, top
+ * error reasons, and every failed record with the command that resyncs it. One data structure, several
+ * renderers (terminal, JSON, HTML); field names here are the documented JSON contract.
+ */
+import type { Flow } from '../flow/types.js';
+import type { Ledger, RecordStatus, RunCounts, RunRecord } from '../ledger/ledger.js';
+import { emptyCounts } from '../ledger/ledger.js';
+
+export interface FailedRecord {
+  sourceId: string;
+  status: Extract<RecordStatus, 'failed' | 'dead' | 'held' | 'waiting'>;
+  errorClass?: string;
+  httpStatus?: number;
+  field?: string;
+  reason: string;
+  attempts: number;
+  firstFailedAt?: string;
+  lastFailedAt?: string;
+  since: string;
+  resyncCommand: string;
+}
+
+export interface FlowInfo {
+  name: string;
+  description: string;
+  source: string;
+  target: string;
+  lastRun?: RunRecord;
+  period: {
+    runs: number;
+    counts: RunCounts;
+    /** Share of processed records that ended created, updated or unchanged (0-1); null when nothing was processed. */
+    successRate: number | null;
+    errorRate: number | null;
+    medianRunSeconds: number | null;
+    p95RunSeconds: number | null;
+  };
+  /** Records in each status now, across the flow's whole history. */
+  records: Record<RecordStatus, number>;
+  topErrors: { reason: string; count: number }[];
+  failures: FailedRecord[];
+  runs: RunRecord[];
+}
+
+export interface SyncInfo {
+  generatedAt: string;
+  since: string | null;
+  flows: FlowInfo[];
+}
+
+export async function buildSyncInfo(ledger: Ledger, flows: Flow[], options: { since?: Date; now?: Date } = {}): Promise<SyncInfo> {
+  const out: FlowInfo[] = [];
+  for (const flow of flows) {
+    const runs = await ledger.listRuns({ flow: flow.name, since: options.since, limit: options.since ? undefined : 50 });
+    const finished = runs.filter((r) => r.status !== 'running');
+    const counts = finished.reduce((sum, r) => addCounts(sum, r.counts), emptyCounts());
+    const good = counts.created + counts.updated + counts.unchanged;
+    const bad = counts.failed + counts.dead;
+    const processed = good + bad + counts.waiting + counts.held + counts.skipped;
+    const durations = finished.filter((r) => r.endedAt).map((r) => (Date.parse(r.endedAt!) - Date.parse(r.startedAt)) / 1000);
+    const troubled = await ledger.listRecords(flow.name, { statuses: ['dead', 'failed', 'held', 'waiting'] });
+    const reasons = new Map<string, number>();
+    const failures: FailedRecord[] = troubled.map((r) => {
+      const reason = r.error?.message ?? r.reason ?? r.status;
+      if (r.status === 'dead' || r.status === 'failed') reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+      return {
+        sourceId: r.sourceId,
+        status: r.status as FailedRecord['status'],
+        errorClass: r.error?.class,
+        httpStatus: r.error?.status,
+        field: r.error?.field,
+        reason,
+        attempts: r.attempts,
+        firstFailedAt: r.firstFailedAt,
+        lastFailedAt: r.lastFailedAt,
+        since: r.statusSince,
+        resyncCommand: r.status === 'held' ? `ferry approve ${flow.name} ${shellWord(r.sourceId)}` : `ferry resync ${flow.name} --record ${shellWord(r.sourceId)}`,
+      };
+    });
+    out.push({
+      name: flow.name,
+      description: flow.description,
+      source: `${flow.source.connector}/${flow.source.entity}`,
+      target: `${flow.target.connector}/${flow.target.entity}`,
+      lastRun: runs[0],
+      period: {
+        runs: finished.length,
+        counts,
+        successRate: processed ? round(good / processed) : null,
+        errorRate: processed ? round(bad / processed) : null,
+        medianRunSeconds: percentile(durations, 0.5),
+        p95RunSeconds: percentile(durations, 0.95),
+      },
+      records: await ledger.countByStatus(flow.name),
+      topErrors: [...reasons].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([reason, count]) => ({ reason, count })),
+      failures,
+      runs: [...runs].reverse(),
+    });
+  }
+  return { generatedAt: (options.now ?? new Date()).toISOString(), since: options.since?.toISOString() ?? null, flows: out };
+}
+
+function addCounts(a: RunCounts, b: RunCounts): RunCounts {
+  const out = { ...a };
+  for (const key of Object.keys(out) as (keyof RunCounts)[]) out[key] += b[key];
+  return out;
+}
+
+export function percentile(values: number[], p: number): number | null {
+  if (!values.length) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const index = Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1);
+  return round(sorted[Math.max(0, index)]!);
+}
+
+const round = (n: number) => Math.round(n * 1000) / 1000;
+
+/** Quotes an id for a shell command line only when it needs it. */
+function shellWord(value: string): string {
+  return /^[A-Za-z0-9._:\/@-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}

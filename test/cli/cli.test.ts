@@ -1,0 +1,106 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { bufferIo } from '../../src/cli/io.js';
+import { main } from '../../src/cli/main.js';
+import { PermanentError } from '../../src/errors.js';
+import { createMemoryStore } from '../support/memory-connector.js';
+import { CUSTOMERS_FLOW, customers, memoryRegistry, tempDir } from '../support/harness.js';
+
+function project(flows: Record<string, string>) {
+  const cwd = tempDir('ferry-cli-');
+  mkdirSync(join(cwd, 'flows'));
+  mkdirSync(join(cwd, 'config'));
+  for (const [name, text] of Object.entries(flows)) writeFileSync(join(cwd, 'flows', name), text);
+  writeFileSync(join(cwd, 'config', 'ferry.yaml'), 'connections:\n  memory:\n    connector: memory\n');
+  const store = createMemoryStore();
+  const ferry = async (...args: string[]) => {
+    const io = bufferIo();
+    const code = await main(['node', 'ferry', ...args], { io, registry: memoryRegistry(store), cwd });
+    return { code, out: io.stdout.join('\n'), err: io.stderr.join('\n') };
+  };
+  return { cwd, store, ferry };
+}
+
+describe('ferry CLI', () => {
+  it('validate prints every mistake as file:line:column field: message and exits 2', async () => {
+    const { ferry } = project({
+      'customers.yaml': CUSTOMERS_FLOW,
+      'bad.yaml': 'name: bad\nsource: { connector: memory, entity: customers }\ntarget: { connector: memory, entity: accounts }\nmapping:\n  Name: name &\nrun: { schedule: "every day" }\n',
+    });
+    const bad = await ferry('validate', 'flows/bad.yaml');
+    expect(bad.code).toBe(2);
+    expect(bad.err.split('\n')).toEqual([
+      'flows/bad.yaml:5:9 mapping.Name: expression does not parse: Unexpected end of expression (at character 6)',
+      'flows/bad.yaml:6:18 run.schedule: not a valid cron expression: expected 5 or 6 fields but got 2',
+      '2 problems in 1 file(s)',
+    ]);
+    expect(bad.err).not.toMatch(/at .*\.ts:\d+/); // no stack trace
+    const good = await ferry('validate', 'flows/customers.yaml');
+    expect(good).toMatchObject({ code: 0, out: '1 flow file(s) valid: customers' });
+  });
+
+  it('run, re-run, resync and info work end to end, with exit codes a script can rely on', async () => {
+    const { ferry, store } = project({ 'customers.yaml': CUSTOMERS_FLOW });
+    store.sources.set('customers', customers(12));
+    store.fault = (item) => (item.sourceId === '5' ? { ok: false, error: new PermanentError('duplicate name', { status: 400 }) } : undefined);
+
+    const first = await ferry('run', 'customers', '--json');
+    expect(first.code).toBe(1);
+    expect(JSON.parse(first.out).runs[0]).toMatchObject({ flow: 'customers', status: 'partial', counts: { read: 12, created: 11, dead: 1 } });
+
+    const info = await ferry('info', 'customers', '--json');
+    expect(info.code).toBe(0);
+    const report = JSON.parse(info.out);
+    expect(report.flows[0].failures).toEqual([
+      expect.objectContaining({ sourceId: '5', status: 'dead', errorClass: 'permanent', httpStatus: 400, reason: 'duplicate name', resyncCommand: 'ferry resync customers --record 5' }),
+    ]);
+    expect(report.flows[0].topErrors).toEqual([{ reason: 'duplicate name', count: 1 }]);
+
+    const text = await ferry('info');
+    expect(text.out).toContain('ferry resync customers --record 5');
+
+    store.fault = undefined; // the cause is fixed
+    const resync = await ferry('resync', 'customers', '--record', '5');
+    expect(resync.code).toBe(0);
+    expect(resync.out).toMatch(/customers\s+succeeded\s+1\s+1/);
+    expect(store.targets.get('accounts')!.size).toBe(12);
+
+    const again = await ferry('run', 'customers', '--json');
+    expect(JSON.parse(again.out).runs[0].counts).toMatchObject({ created: 0, updated: 0, unchanged: 12 });
+  });
+
+  it('resync --failed and --since resend exactly the chosen records', async () => {
+    const { ferry, store } = project({ 'customers.yaml': CUSTOMERS_FLOW });
+    store.sources.set('customers', customers(6));
+    store.fault = (item) => (['2', '4'].includes(item.sourceId) ? { ok: false, error: new PermanentError('rejected') } : undefined);
+    await ferry('run', '--all');
+    store.fault = undefined;
+    const failed = await ferry('resync', 'customers', '--failed', '--json');
+    expect(JSON.parse(failed.out).runs[0].counts).toMatchObject({ read: 2, created: 2 });
+
+    const sentBefore = store.writeCalls.flat().length;
+    const range = await ferry('resync', 'customers', '--since', '2026-10-01T00:00:05Z', '--until', '2026-10-01T00:00:06Z', '--json');
+    expect(JSON.parse(range.out).runs[0].counts).toMatchObject({ read: 1, updated: 1 });
+    expect(store.writeCalls.flat().slice(sentBefore).map((i) => i.sourceId)).toEqual(['5']);
+  });
+
+  it('usage and configuration errors exit 2 with one clear line', async () => {
+    const { ferry } = project({ 'customers.yaml': CUSTOMERS_FLOW });
+    expect(await ferry('run')).toMatchObject({ code: 2, err: 'name one or more flows, or use --all (ferry run --help)' });
+    expect(await ferry('run', 'nope')).toMatchObject({ code: 2, err: "ferry: no flow named 'nope' (flows: customers)" });
+    expect(await ferry('resync', 'customers')).toMatchObject({ code: 2, err: 'choose exactly one of --record ID..., --failed, --since DATE' });
+    expect((await ferry('frobnicate')).code).toBe(2);
+    expect((await ferry('--config', 'missing.yaml', 'run', '--all')).err).toMatch(/^missing\.yaml:1:1 cannot read: ENOENT|.*missing\.yaml:1:1 cannot read: ENOENT/);
+  });
+
+  it('--dry-run prints each record’s fate and changes nothing', async () => {
+    const { ferry, store } = project({ 'customers.yaml': CUSTOMERS_FLOW });
+    store.sources.set('customers', customers(2));
+    const dry = await ferry('run', 'customers', '--dry-run');
+    expect(dry.out.split('\n').slice(0, 2)).toEqual(['create    customers/1', 'create    customers/2']);
+    expect(store.writeCalls).toEqual([]);
+    const info = JSON.parse((await ferry('info', '--json')).out);
+    expect(info.flows[0].lastRun).toBeUndefined();
+  });
+});

@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import { PermanentError, TransientError } from '../../src/errors.js';
+import { SqliteLedger } from '../../src/ledger/sqlite-ledger.js';
+import { Harness, CUSTOMERS_FLOW, customers, flowFrom } from '../support/harness.js';
+
+describe('runner', () => {
+  it('creates every record once, and a second run with nothing changed writes nothing', async () => {
+    const h = new Harness();
+    const flow = flowFrom(CUSTOMERS_FLOW);
+    h.addSource('customers', customers(250));
+
+    const first = await h.run(flow);
+    expect(first.status).toBe('succeeded');
+    expect(first.counts).toMatchObject({ read: 250, created: 250, updated: 0, unchanged: 0, dead: 0 });
+    expect(h.target('accounts').size).toBe(250);
+    expect(h.target('accounts').get('1')).toMatchObject({ Name: 'Customer 1', Email: 'c1@example.com', Total: 10.1 });
+
+    const writesBefore = h.writesSent();
+    const second = await h.run(flow, { selection: { kind: 'incremental', full: true } });
+    expect(second.counts).toMatchObject({ read: 250, created: 0, updated: 0, unchanged: 250 });
+    expect(h.writesSent()).toBe(writesBefore);
+  });
+
+  it('reads incrementally from the cursor, with the overlap window costing no writes', async () => {
+    const h = new Harness();
+    const flow = flowFrom(CUSTOMERS_FLOW);
+    h.addSource('customers', customers(10));
+    await h.run(flow);
+    h.addSource('customers', customers(5, 11));
+    const second = await h.run(flow);
+    // The 5-minute overlap re-reads the first ten (they are seconds apart); the hash makes them free.
+    expect(second.counts.created).toBe(5);
+    expect(second.counts.created + second.counts.unchanged).toBe(second.counts.read);
+    expect(await h.ledger.getCursor('customers')).toBe(customers(1, 15)[0]!.updated_at);
+  });
+
+  it('updates a record whose source changed, in place', async () => {
+    const h = new Harness();
+    const flow = flowFrom(CUSTOMERS_FLOW);
+    h.addSource('customers', customers(3));
+    await h.run(flow);
+    h.addSource('customers', customers(1, 2, { name: 'Renamed', updated_at: '2026-10-02T00:00:00.000Z' }));
+    const result = await h.run(flow);
+    expect(result.counts).toMatchObject({ updated: 1, created: 0 });
+    expect(h.target('accounts').get('2')?.Name).toBe('Renamed');
+    expect(h.target('accounts').size).toBe(3);
+  });
+
+  it('dead-letters a record the target rejects while the rest of the run completes', async () => {
+    const h = new Harness();
+    h.store.fault = (item) => (item.sourceId === '7' ? { ok: false, error: new PermanentError('Email is invalid', { status: 400, field: 'Email' }) } : undefined);
+    h.addSource('customers', customers(20));
+    const result = await h.run(flowFrom(CUSTOMERS_FLOW));
+    expect(result.status).toBe('partial');
+    expect(result.counts).toMatchObject({ created: 19, dead: 1 });
+    const [dead] = await h.ledger.listRecords('customers', { statuses: ['dead'] });
+    expect(dead).toMatchObject({ sourceId: '7', error: { class: 'permanent', status: 400, field: 'Email', message: 'Email is invalid' } });
+    expect(dead!.payload).toMatchObject({ Name: 'Customer 7' });
+  });
+
+  it('retries transient failures, waiting at least as long as Retry-After asks', async () => {
+    const h = new Harness();
+    h.store.fault = (item, attempt) =>
+      item.sourceId === '3' && attempt < 3 ? { ok: false, error: new TransientError('rate limited', { status: 429, retryAfterMs: 2_000 }) } : undefined;
+    h.addSource('customers', customers(5));
+    const result = await h.run(flowFrom(CUSTOMERS_FLOW));
+    expect(result.counts).toMatchObject({ created: 5, failed: 0, dead: 0 });
+    expect(h.sleeps).toEqual([2_000, 2_000]);
+    const [state] = (await h.ledger.getStates('customers', ['3'])).values();
+    expect(state!.attempts).toBe(3);
+  });
+
+  it('a transient failure that outlasts its attempts is retried on later runs, then dead-lettered', async () => {
+    const h = new Harness();
+    h.store.fault = (item) => (item.sourceId === '2' ? { ok: false, error: new TransientError('upstream 503', { status: 503 }) } : undefined);
+    h.addSource('customers', customers(3));
+    const flow = flowFrom(CUSTOMERS_FLOW.replace('retry:', 'on_failure: { retry_runs: 2 }\nretry:'));
+    expect((await h.run(flow)).counts).toMatchObject({ created: 2, failed: 1 });
+    expect((await h.run(flow)).counts).toMatchObject({ failed: 1 });
+    const third = await h.run(flow);
+    expect(third.counts).toMatchObject({ dead: 1, failed: 0 });
+    const [dead] = await h.ledger.listRecords('customers', { statuses: ['dead'] });
+    expect(dead).toMatchObject({ sourceId: '2', failedRuns: 2, error: { class: 'transient', status: 503 } });
+  });
+
+  it('rejects a record that fails the target schema with the field named, without calling the target', async () => {
+    const h = new Harness();
+    h.addSource('customers', [...customers(2), ...customers(1, 3, { balance: '-5.00' })]);
+    const result = await h.run(flowFrom(CUSTOMERS_FLOW));
+    expect(result.counts).toMatchObject({ created: 2, dead: 1 });
+    const [dead] = await h.ledger.listRecords('customers', { statuses: ['dead'] });
+    expect(dead!.error).toMatchObject({ class: 'permanent', code: 'validation', field: 'Total', message: 'Total: must be >= 0' });
+    expect(h.store.writeCalls.flat().map((i) => i.sourceId)).not.toContain('3');
+  });
+
+  it('holds and skips by rule', async () => {
+    const h = new Harness();
+    h.addSource('customers', [...customers(1), ...customers(1, 2, { vip: true })]);
+    const flow = flowFrom(CUSTOMERS_FLOW.replace('rules:\n', `rules:\n  - { name: no-test, when: "$contains(email, 'c1@')", action: skip, reason: test account }\n`));
+    const result = await h.run(flow);
+    expect(result.counts).toMatchObject({ held: 1, skipped: 1, created: 0 });
+    const held = await h.ledger.listRecords('customers', { statuses: ['held'] });
+    expect(held[0]).toMatchObject({ sourceId: '2', reason: 'vip-hold: needs approval' });
+  });
+
+  it('never creates a duplicate after a crash between the target write and the ledger update', async () => {
+    const h = new Harness();
+    const flow = flowFrom(CUSTOMERS_FLOW);
+    h.addSource('customers', customers(30));
+    // The "crash": the target has stored the batch holding record 15, and the ledger never hears of it.
+    h.ledger.settle = async (runId, flowName, settlements) => {
+      if (settlements.some((s) => s.sourceId === '15')) throw new Error('process killed');
+      return SqliteLedger.prototype.settle.call(h.ledger, runId, flowName, settlements);
+    };
+    const crashed = await h.run(flow);
+    expect(crashed.status).toBe('failed');
+    const pending = await h.ledger.listRecords('customers', { statuses: ['pending'] });
+    expect(pending.map((p) => p.sourceId)).toContain('15');
+
+    h.ledger.settle = SqliteLedger.prototype.settle;
+    const resumed = await h.run(flow);
+    expect(resumed.status).toBe('succeeded');
+    expect(await h.ledger.listRecords('customers', { statuses: ['pending'] })).toEqual([]);
+    const emails = [...h.target('accounts').values()].map((r) => r.Email);
+    expect(emails).toHaveLength(30);
+    expect(new Set(emails).size).toBe(30);
+  });
+
+  it('refuses to run a flow another process holds the lock for', async () => {
+    const h = new Harness();
+    const flow = flowFrom(CUSTOMERS_FLOW);
+    expect(await h.ledger.acquireLock('flow:customers', 'other-process', 60_000)).toBe(true);
+    await expect(h.run(flow)).rejects.toThrow(/already running/);
+    h.now = new Date(h.now.getTime() + 61_000); // the other holder's lease has expired
+    await expect(h.run(flow)).resolves.toMatchObject({ status: 'succeeded' });
+  });
+
+  it('a dry run reports what would happen and writes nothing anywhere', async () => {
+    const h = new Harness();
+    h.addSource('customers', [...customers(2), ...customers(1, 3, { vip: true }), ...customers(1, 4, { name: '' })]);
+    const lines: string[] = [];
+    const result = await h.run(flowFrom(CUSTOMERS_FLOW), { dryRun: true, onDryRun: (l) => lines.push(`${l.sourceId} ${l.action}${l.reason ? ` ${l.reason}` : ''}`) });
+    expect(lines).toEqual(['1 create', '2 create', '3 hold vip-hold: needs approval', '4 reject Name: must NOT have fewer than 1 characters']);
+    expect(result.runId).toBeUndefined();
+    expect(h.writesSent()).toBe(0);
+    expect(await h.ledger.listRuns()).toEqual([]);
+    expect(await h.ledger.countByStatus('customers')).toMatchObject({ synced: 0, dead: 0, held: 0 });
+  });
+});

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { formatDiagnostic } from '../../src/errors.js';
+import { loadFlows } from '../support/harness.js';
+
+const messages = (texts: Record<string, string>) => {
+  const { diagnostics, dir } = loadFlows(texts);
+  return diagnostics.map((d) => formatDiagnostic({ ...d, file: d.file.slice(dir.length + 1) }));
+};
+
+const GOOD = `name: good
+source: { connector: memory, entity: customers }
+target: { connector: memory, entity: accounts }
+mapping:
+  Name: name
+`;
+
+describe('flow files', () => {
+  it('accepts a good flow and compiles it', () => {
+    const { flows, diagnostics } = loadFlows({ 'good.yaml': GOOD });
+    expect(diagnostics).toEqual([]);
+    expect(flows[0]).toMatchObject({ name: 'good', source: { connector: 'memory', connection: 'memory', entity: 'customers' }, retry: { attempts: 5 } });
+    expect(flows[0]!.version).toMatch(/^[\w-]{27}$/);
+  });
+
+  it('reports every mistake in a file at once, each at its line and column', () => {
+    const text = `name: broken
+source:
+  connector: memory
+  entity: customers
+  filtr: "x > 1"
+target:
+  connector: nosuch
+  entity: accounts
+mapping:
+  Name: name &
+  Total: [1, 2]
+  CustomerRef:
+    value: $lookup('customers', customer_id)
+run:
+  schedule: "61 * * * *"
+  timezone: Mars/Olympus
+retry:
+  attempts: "three"
+`;
+    expect(messages({ 'broken.yaml': text })).toEqual([
+      "broken.yaml:5:3 source.filtr: unknown key 'filtr' (did you mean 'filter'?)",
+      "broken.yaml:7:14 target.connector: unknown connector 'nosuch' (known: memory)",
+      'broken.yaml:10:9 mapping.Name: expression does not parse: Unexpected end of expression (at character 6)',
+      'broken.yaml:11:10 mapping.Total: must be an expression (text), a number, a boolean or a nested mapping',
+      "broken.yaml:13:12 mapping.CustomerRef.value: $lookup('customers', …) needs 'customers' in depends_on",
+      'broken.yaml:15:13 run.schedule: not a valid cron expression: 61 is a invalid expression for minute',
+      "broken.yaml:16:13 run.timezone: unknown time zone 'Mars/Olympus'",
+      'broken.yaml:18:13 retry.attempts: must be integer',
+    ]);
+  });
+
+  it('reports unknown entities and what the connector offers', () => {
+    const text = GOOD.replace('entity: customers', 'entity: custmers').replace('entity: accounts', 'entity: customers');
+    expect(messages({ 'f.yaml': text })).toEqual([
+      "f.yaml:2:38 source.entity: connector 'memory' has no entity 'custmers' (it has: customers, orders, accounts, invoices)",
+      "f.yaml:3:38 target.entity: 'memory/customers' cannot be written",
+    ]);
+  });
+
+  it('reports missing required keys and a wrong top-level shape', () => {
+    expect(messages({ 'a.yaml': 'name: a\nsource: { connector: memory, entity: customers }\n' })).toEqual([
+      "a.yaml:1:1 missing required key 'target'",
+      "a.yaml:1:1 missing required key 'mapping'",
+    ]);
+    expect(messages({ 'b.yaml': '- just\n- a list\n' })).toEqual(['b.yaml:1:1 a flow file must be a YAML mapping (name, source, target, mapping, ...)']);
+  });
+
+  it('reports YAML syntax errors with their position', () => {
+    expect(messages({ 'y.yaml': 'name: y\nmapping:\n  Name: "unterminated\n' })[0]).toMatch(/^y\.yaml:\d+:\d+ Missing closing "quote/);
+  });
+
+  it('reports dependency cycles, unknown dependencies and duplicate names across files', () => {
+    const flow = (name: string, deps: string[]) => `${GOOD.replace('name: good', `name: ${name}`)}depends_on: [${deps.join(', ')}]\n`;
+    const found = messages({ 'a.yaml': flow('a', ['b']), 'b.yaml': flow('b', ['c']), 'c.yaml': flow('c', ['a', 'ghost']), 'd.yaml': flow('a', []) });
+    expect(found).toHaveLength(3);
+    expect(found[0]).toBe('a.yaml:6:14 depends_on[0]: dependency cycle: a → b → c → a');
+    expect(found[1]).toBe("c.yaml:6:17 depends_on[1]: unknown flow 'ghost'");
+    expect(found[2]).toMatch(/^d\.yaml:1:7 name: flow name 'a' is already used by .*a\.yaml$/);
+  });
+});

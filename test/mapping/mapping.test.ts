@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { MissingParentError, PermanentError } from '../../src/errors.js';
+import { parseExpression } from '../../src/mapping/expression.js';
+import { addDays, ferryFunctions, isoDate } from '../../src/mapping/functions.js';
+import { CompiledMapping } from '../../src/mapping/mapping.js';
+
+const lookups = new Map([['customers:42', '145']]);
+const bindings = ferryFunctions((flow, id) => lookups.get(`${flow}:${id}`));
+
+function compile(spec: Parameters<typeof CompiledMapping.compile>[0]): CompiledMapping {
+  const { mapping, problems } = CompiledMapping.compile(spec);
+  expect(problems).toEqual([]);
+  return mapping!;
+}
+
+describe('mapping', () => {
+  it('builds nested target records, with constants, and leaves out fields that evaluate to nothing', async () => {
+    const mapping = compile({
+      DocNumber: 'name',
+      CustomerRef: { value: "$lookup('customers', customer.id)" },
+      Line: "[line_items.{ 'Amount': $mulMoney(price, quantity), 'Sku': sku }]",
+      TotalAmt: '$sumMoney(line_items.($mulMoney(price, quantity)))',
+      Taxable: true,
+      Note: 'note',
+    });
+    const order = { name: '#1001', customer: { id: 42 }, line_items: [{ price: '19.99', quantity: 3, sku: 'MUG' }] };
+    expect(await mapping.evaluate(order, bindings)).toEqual({
+      DocNumber: '#1001',
+      CustomerRef: { value: '145' },
+      Line: [{ Amount: 59.97, Sku: 'MUG' }],
+      TotalAmt: 59.97,
+      Taxable: true,
+    });
+  });
+
+  it('a missing cross-reference makes the record wait for its parent', async () => {
+    const mapping = compile({ CustomerRef: "$lookup('customers', customer.id)" });
+    const error = await mapping.evaluate({ customer: { id: 7 } }, bindings).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MissingParentError);
+    expect(error).toMatchObject({ parentFlow: 'customers', parentId: '7' });
+    expect(await compile({ Ref: "$tryLookup('customers', 7)" }).evaluate({}, bindings)).toEqual({});
+  });
+
+  it('a failing expression names the target field', async () => {
+    const mapping = compile({ Line: { Amount: '$money(price)' } });
+    const error = await mapping.evaluate({ price: 'n/a' }, bindings).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PermanentError);
+    expect((error as PermanentError).message).toBe("mapping.Line.Amount: $money: 'n/a' is not an amount");
+  });
+
+  it('plain paths take the fast path and agree with JSONata, arrays included', async () => {
+    const record = { a: { b: 'x' }, list: [{ v: 1 }, { v: 2 }], nothing: null };
+    for (const text of ['a.b', 'a.c', 'nothing', 'nothing.x', 'list.v', 'list', '"text"', '12']) {
+      const parsed = parseExpression(text);
+      if (!parsed.ok) throw new Error(parsed.message);
+      const slow = parseExpression(`(${text})`); // parentheses defeat the fast path
+      if (!slow.ok) throw new Error(slow.message);
+      expect(await parsed.expression.evaluate(record, {}), text).toEqual(await slow.expression.evaluate(record, {}));
+    }
+  });
+
+  it('reports expressions that do not parse, with the character', () => {
+    const { problems } = CompiledMapping.compile({ Name: 'first &', Ok: 'last' });
+    expect(problems).toEqual([{ path: ['mapping', 'Name'], message: 'expression does not parse: Unexpected end of expression (at character 7)' }]);
+  });
+
+  it('formats dates in a zone and adds days', () => {
+    expect(isoDate('2026-03-01T03:00:00Z', 'America/New_York')).toBe('2026-02-28');
+    expect(addDays('2026-02-28', 30)).toBe('2026-03-30');
+  });
+});
