@@ -1,6 +1,6 @@
 /**
  * One engine benchmark in its own process (so peak RSS is this scenario's alone):
- *   node --import tsx bench/engine-run.ts RECORDS [--rerun]
+ *   node --import tsx bench/engine-run.ts RECORDS simple|orders [--rerun]
  * Prints one JSON line: records, seconds, records/s, target writes, peak RSS.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,15 +12,16 @@ import { runFlow } from '../src/engine/runner.js';
 import { loadFlowFiles } from '../src/flow/load.js';
 import { SqliteLedger } from '../src/ledger/sqlite-ledger.js';
 import { silentLogger } from '../src/log.js';
-import { BENCH_FLOW, generatedConnector, type GeneratedSource } from './generated-connector.js';
+import { ORDERS_FLOW, SIMPLE_FLOW, generatedConnector, type GeneratedSource } from './generated-connector.js';
 
 const records = Number(process.argv[2] ?? 100_000);
+const mapping = process.argv[3] === 'orders' ? ORDERS_FLOW : SIMPLE_FLOW;
 const rerun = process.argv.includes('--rerun');
 const dir = mkdtempSync(join(tmpdir(), 'ferry-bench-'));
 try {
   const source: GeneratedSource = { records, pageSize: 1_000, writes: 0, revision: 0 };
   const registry = createRegistry([generatedConnector(source)]);
-  writeFileSync(join(dir, 'flow.yaml'), BENCH_FLOW);
+  writeFileSync(join(dir, 'flow.yaml'), mapping);
   const { flows, diagnostics } = loadFlowFiles([join(dir, 'flow.yaml')], registry);
   if (diagnostics.length) throw new Error(JSON.stringify(diagnostics));
   const ledger = new SqliteLedger(join(dir, 'ledger.db'));

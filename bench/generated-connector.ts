@@ -81,7 +81,24 @@ export function generatedConnector(state: GeneratedSource): ConnectorDeclaration
   };
 }
 
-export const BENCH_FLOW = `
+/** A customer-style mapping: plain fields, one nested object, one money helper. */
+export const SIMPLE_FLOW = `
+name: bench-simple
+source: { connector: generated, entity: orders }
+target: { connector: generated, entity: invoices }
+mapping:
+  DocNumber: name
+  BillEmail: { Address: email }
+  CurrencyRef: { value: currency }
+  PrivateNote: financial_status
+  CustomerRef: { value: customer.last_name }
+  Line: "[{ 'DetailType': 'SalesItemLineDetail', 'Amount': $money(total_tax) }]"
+  TotalAmt: $money(total_tax)
+retry: { attempts: 3, initial_delay: 10ms, max_delay: 100ms }
+`;
+
+/** An order → invoice mapping with line items and exact money sums: JSONata does real work here. */
+export const ORDERS_FLOW = `
 name: bench-orders
 source: { connector: generated, entity: orders }
 target: { connector: generated, entity: invoices }

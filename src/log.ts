@@ -3,9 +3,8 @@
  * first, so a secret that reaches a log call by accident (a token inside an error, an Authorization
  * header in an SDK's error object) is masked before any transport sees it.
  */
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
-import { dirname } from 'node:path';
 import winston from 'winston';
+import { ensureOwnerOnlyFile } from './owner-only.js';
 
 export interface Logger {
   debug(message: string, meta?: Record<string, unknown>): void;
@@ -81,18 +80,13 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     );
   }
   if (options.file) {
-    ownerOnlyFile(options.file);
+    ensureOwnerOnlyFile(options.file);
     transports.push(new winston.transports.File({ filename: options.file, level: 'debug', format: winston.format.combine(winston.format.timestamp(), winston.format.json()) }));
   }
   if (!transports.length) transports.push(new winston.transports.Console({ silent: true }));
   return winston.createLogger({ format: redact(), transports });
 }
 
-function ownerOnlyFile(path: string): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
-  chmodSync(path, 0o600);
-}
 
 /** A logger that drops everything, for tests and benchmarks. */
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

@@ -5,7 +5,7 @@
 import type { EntityDeclaration, JsonObject, WriteItem } from '../connector/types.js';
 import { FerryError, MissingParentError } from '../errors.js';
 import type { Flow } from '../flow/types.js';
-import type { PendingWrite, RecordError, RecordState, RecordStatus, Settlement } from '../ledger/ledger.js';
+import type { PendingWrite, RecordDigest, RecordError, RecordStatus, Settlement } from '../ledger/ledger.js';
 import type { Bindings } from '../mapping/expression.js';
 import { applyRules } from '../validation/rules.js';
 import { targetSchemaValidator } from '../validation/target-schema.js';
@@ -36,7 +36,7 @@ export function sourceIdOf(record: JsonObject, source: EntityDeclaration<unknown
   return String(id);
 }
 
-export async function decide(record: JsonObject, sourceId: string, sourceHash: string, state: RecordState | undefined, ctx: DecideContext): Promise<Decision> {
+export async function decide(record: JsonObject, sourceId: string, sourceHash: string, state: RecordDigest | undefined, ctx: DecideContext): Promise<Decision> {
   const { flow } = ctx;
   const sameSource = state?.sourceHash === sourceHash && state.flowVersion === flow.version;
   if (!ctx.force && sameSource && state) {

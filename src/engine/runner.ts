@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import type { JsonObject, WriteItem } from '../connector/types.js';
 import { PermanentError, toFerryError } from '../errors.js';
 import type { Flow } from '../flow/types.js';
-import { emptyCounts, type Ledger, type RecordState, type RunCounts, type RunStatus, type RunTrigger, type Settlement } from '../ledger/ledger.js';
+import { emptyCounts, type Ledger, type RecordDigest, type RecordState, type RunCounts, type RunStatus, type RunTrigger, type Settlement } from '../ledger/ledger.js';
 import type { Logger } from '../log.js';
 import { ferryFunctions } from '../mapping/functions.js';
 import type { Connections, OpenEntity } from './connections.js';
@@ -279,7 +279,7 @@ class FlowRun {
 
   private async resyncRecords(ids: string[], known?: RecordState[]): Promise<void> {
     if (!ids.length) return;
-    const stored = new Map((known ?? [...(await this.ledger.getStates(this.flow.name, ids)).values()]).map((s) => [s.sourceId, s]));
+    const stored = new Map((known ?? (await this.ledger.getRecords(this.flow.name, ids))).map((s) => [s.sourceId, s]));
     const get = this.source.entity.get;
     for (let i = 0; i < ids.length; i += 100) {
       const chunk = ids.slice(i, i + 100);
@@ -310,7 +310,7 @@ class FlowRun {
     }
     // The last copy of a record in a page is the newest.
     const latest = new Map(identified.map((r) => [r.id, r.record]));
-    const states = await this.ledger.getStates(this.flow.name, [...latest.keys()]);
+    const states = await this.ledger.getDigests(this.flow.name, [...latest.keys()]);
 
     const settlements: Settlement[] = [...unidentified];
     const touches: { sourceId: string; sourceHash: string; flowVersion: string }[] = [];
@@ -379,7 +379,7 @@ class FlowRun {
     };
   }
 
-  private async reportDryRun(sourceId: string, decision: Decision, state: RecordState | undefined): Promise<void> {
+  private async reportDryRun(sourceId: string, decision: Decision, state: RecordDigest | undefined): Promise<void> {
     const line = (action: DryRunLine['action'], extra: Partial<DryRunLine> = {}) => {
       this.counts[countKey(action)]++;
       this.options.onDryRun?.({ flow: this.flow.name, sourceId, action, ...extra });
@@ -388,7 +388,7 @@ class FlowRun {
       case 'unchanged':
         return line('unchanged', { targetId: state?.targetId });
       case 'still':
-        return line(decision.status === 'held' ? 'hold' : decision.status === 'skipped' ? 'skip' : 'reject', { reason: state?.error?.message ?? state?.reason });
+        return line(decision.status === 'held' ? 'hold' : decision.status === 'skipped' ? 'skip' : 'reject', { reason: state?.errorMessage ?? state?.reason });
       case 'settle': {
         const s = decision.settlement;
         const action = s.status === 'waiting' ? 'waiting' : s.status === 'held' ? 'hold' : s.status === 'skipped' ? 'skip' : 'reject';

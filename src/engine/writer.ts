@@ -6,7 +6,7 @@
 import type { WriteItem, WriteResult } from '../connector/types.js';
 import { AuthError, type FerryError, PermanentError, TransientError, toFerryError } from '../errors.js';
 import type { Flow } from '../flow/types.js';
-import type { Ledger, PendingWrite, RecordState, Settlement } from '../ledger/ledger.js';
+import type { Ledger, PendingWrite, RecordDigest, Settlement } from '../ledger/ledger.js';
 import type { OpenEntity } from './connections.js';
 import { recordError } from './decide.js';
 import { withRetry, type RetryHooks } from './retry.js';
@@ -14,7 +14,7 @@ import { withRetry, type RetryHooks } from './retry.js';
 export interface PlannedWrite {
   item: WriteItem;
   pending: PendingWrite;
-  previous?: RecordState;
+  previous?: Pick<RecordDigest, 'failedRuns'>;
 }
 
 export interface WriterContext {

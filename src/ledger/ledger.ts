@@ -51,6 +51,11 @@ export interface RecordState {
   matchValue?: unknown;
 }
 
+/** The part of a record's state that decides what happens to it on a run: kept small, it is read for every record. */
+export type RecordDigest = Pick<RecordState, 'sourceId' | 'status' | 'targetId' | 'sourceHash' | 'outputHash' | 'flowVersion' | 'failedRuns' | 'statusSince' | 'reason'> & {
+  errorMessage?: string;
+};
+
 export interface PendingWrite {
   sourceId: string;
   idempotencyKey: string;
@@ -133,8 +138,10 @@ export interface RecordQuery {
 }
 
 export interface Ledger {
-  /** Ledger rows for these source ids; ids the ledger has never seen are absent from the map. */
-  getStates(flow: string, sourceIds: string[]): Promise<Map<string, RecordState>>;
+  /** Digests of these source ids' rows; ids the ledger has never seen are absent. */
+  getDigests(flow: string, sourceIds: string[]): Promise<Map<string, RecordDigest>>;
+  /** Full rows, with the stored source and payload, for the ids the ledger knows. */
+  getRecords(flow: string, sourceIds: string[]): Promise<RecordState[]>;
   listRecords(flow: string, query?: RecordQuery): Promise<RecordState[]>;
   countByStatus(flow: string): Promise<Record<RecordStatus, number>>;
   /** The target id `flow` wrote for `sourceId`, if it synced: what `$lookup` resolves. */

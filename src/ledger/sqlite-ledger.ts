@@ -6,8 +6,6 @@
  * on an upgrade; no transaction is ever held across an HTTP call (better-sqlite3 transactions are
  * synchronous, so they cannot span an await anyway).
  */
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
-import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { JsonObject } from '../connector/types.js';
 import type { ErrorClass } from '../errors.js';
@@ -15,6 +13,7 @@ import type {
   Ledger,
   LedgerEvent,
   PendingWrite,
+  RecordDigest,
   RecordQuery,
   RecordState,
   RecordStatus,
@@ -25,8 +24,11 @@ import type {
   Settlement,
 } from './ledger.js';
 import { MIGRATIONS } from './migrations.js';
+import { ensureOwnerOnlyFile } from '../owner-only.js';
 
 type Row = Record<string, string | number | null>;
+
+const DIGEST_COLUMNS = 'source_id, status, target_id, source_hash, output_hash, flow_version, failed_runs, status_since, reason, error_message';
 
 export interface SqliteLedgerOptions {
   /** Clock, replaceable in tests. */
@@ -40,7 +42,7 @@ export class SqliteLedger implements Ledger {
 
   constructor(readonly path: string, options: SqliteLedgerOptions = {}) {
     this.now = options.now ?? (() => new Date());
-    if (path !== ':memory:') createOwnerOnly(path);
+    if (path !== ':memory:') ensureOwnerOnlyFile(path);
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
@@ -131,25 +133,46 @@ export class SqliteLedger implements Ledger {
     };
   }
 
-  async getStates(flow: string, sourceIds: string[]): Promise<Map<string, RecordState>> {
-    const out = new Map<string, RecordState>();
-    // Chunked IN lists: one query per 500 ids instead of one per id.
-    for (let i = 0; i < sourceIds.length; i += 500) {
-      const chunk = sourceIds.slice(i, i + 500);
-      for (const row of this.statesIn(chunk.length).all(flow, ...chunk) as Row[]) out.set(String(row.source_id), toState(row));
+  async getDigests(flow: string, sourceIds: string[]): Promise<Map<string, RecordDigest>> {
+    const out = new Map<string, RecordDigest>();
+    for (const row of this.rowsFor('digest', flow, sourceIds)) {
+      out.set(String(row.source_id), {
+        sourceId: String(row.source_id),
+        status: row.status as RecordStatus,
+        targetId: optional(row.target_id),
+        sourceHash: optional(row.source_hash),
+        outputHash: optional(row.output_hash),
+        flowVersion: optional(row.flow_version),
+        failedRuns: Number(row.failed_runs),
+        statusSince: String(row.status_since),
+        reason: optional(row.reason),
+        errorMessage: optional(row.error_message),
+      });
     }
     return out;
   }
 
-  private readonly inStatements = new Map<number, Database.Statement>();
+  async getRecords(flow: string, sourceIds: string[]): Promise<RecordState[]> {
+    return this.rowsFor('full', flow, sourceIds).map(toState);
+  }
 
-  private statesIn(count: number): Database.Statement {
-    let statement = this.inStatements.get(count);
-    if (!statement) {
-      statement = this.db.prepare(`SELECT * FROM records WHERE flow = ? AND source_id IN (${new Array(count).fill('?').join(',')})`);
-      this.inStatements.set(count, statement);
+  private readonly inStatements = new Map<string, Database.Statement>();
+
+  /** Rows for many ids, one query per 500 (better-sqlite3 builds a JS value per column, so the digest selects few). */
+  private rowsFor(shape: 'digest' | 'full', flow: string, ids: string[]): Row[] {
+    const rows: Row[] = [];
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const key = `${shape}:${chunk.length}`;
+      let statement = this.inStatements.get(key);
+      if (!statement) {
+        const columns = shape === 'digest' ? DIGEST_COLUMNS : '*';
+        statement = this.db.prepare(`SELECT ${columns} FROM records WHERE flow = ? AND source_id IN (${new Array(chunk.length).fill('?').join(',')})`);
+        this.inStatements.set(key, statement);
+      }
+      rows.push(...(statement.all(flow, ...chunk) as Row[]));
     }
-    return statement;
+    return rows;
   }
 
   async listRecords(flow: string, query: RecordQuery = {}): Promise<RecordState[]> {
@@ -341,12 +364,6 @@ export class SqliteLedger implements Ledger {
   }
 }
 
-/** The ledger holds customer data: only its owner may read it. */
-function createOwnerOnly(path: string): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
-  chmodSync(path, 0o600);
-}
 
 function migrate(db: Database.Database): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)');

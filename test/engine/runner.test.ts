@@ -66,7 +66,7 @@ describe('runner', () => {
     const result = await h.run(flowFrom(CUSTOMERS_FLOW));
     expect(result.counts).toMatchObject({ created: 5, failed: 0, dead: 0 });
     expect(h.sleeps).toEqual([2_000, 2_000]);
-    const [state] = (await h.ledger.getStates('customers', ['3'])).values();
+    const [state] = await h.ledger.getRecords('customers', ['3']);
     expect(state!.attempts).toBe(3);
   });
 

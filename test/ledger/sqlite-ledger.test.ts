@@ -46,7 +46,7 @@ describe('SQLite ledger', () => {
     const run = await ledger.startRun('orders', 'manual');
     const poisoned = { ...synced('2', '11'), status: 'bogus' } as unknown as Settlement;
     await expect(ledger.settle(run, 'orders', [synced('1', '10'), poisoned])).rejects.toThrow(/CHECK constraint/);
-    expect(await ledger.getStates('orders', ['1', '2'])).toEqual(new Map());
+    expect(await ledger.getRecords('orders', ['1', '2'])).toEqual([]);
     expect(await ledger.events('orders', '1')).toEqual([]);
     expect(await ledger.crossReferences('shopify/orders/1')).toEqual([]);
   });
@@ -57,9 +57,9 @@ describe('SQLite ledger', () => {
     await ledger.markPending(run, 'orders', [
       { sourceId: '1', idempotencyKey: 'k1', sourceHash: 'h1', outputHash: 'o1', flowVersion: 'v1', source: { id: 1 }, payload: { Amount: 5 } },
     ]);
-    expect((await ledger.getStates('orders', ['1'])).get('1')).toMatchObject({ status: 'pending', idempotencyKey: 'k1', payload: { Amount: 5 } });
+    expect((await ledger.getRecords('orders', ['1']))[0]).toMatchObject({ status: 'pending', idempotencyKey: 'k1', payload: { Amount: 5 } });
     await ledger.settle(run, 'orders', [{ ...synced('1', '10'), attempts: 2 }]);
-    const state = (await ledger.getStates('orders', ['1'])).get('1')!;
+    const [state] = await ledger.getRecords('orders', ['1']);
     expect(state).toMatchObject({ status: 'synced', targetId: '10', attempts: 2, outputHash: 'o1' });
     expect(state.payload).toBeUndefined(); // not kept once synced
     expect(await ledger.findTarget('orders', '1')).toBe('10');

@@ -13,8 +13,6 @@ export interface MemoryStore {
   writeCalls: WriteItem[][];
   /** Decides the fate of one item before it is stored; return a result to override. */
   fault?: (item: WriteItem, attempt: number) => WriteResult | undefined;
-  /** Called after an item is stored and before the call returns: lets a test "crash" at the worst moment. */
-  afterStore?: (item: WriteItem) => void;
   pageSize: number;
 }
 
@@ -66,7 +64,6 @@ export function memoryConnector(store: MemoryStore): ConnectorDeclaration<Memory
         const id = item.targetId ?? matched ?? replay ?? String(table.size + 1);
         const action = item.targetId || matched || replay ? 'updated' : 'created';
         table.set(id, { ...item.payload, _key: item.idempotencyKey, id });
-        client.afterStore?.(item);
         return { ok: true, targetId: id, action };
       });
     },

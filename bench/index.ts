@@ -1,0 +1,50 @@
+/**
+ * `npm run bench`: prints a table of figures and writes bench/results.json.
+ * Each scenario runs in its own process so its peak RSS is its own.
+ * BENCH_QUICK=1 shrinks the record counts tenfold for a fast look.
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { table } from '../src/cli/table.js';
+
+interface EngineFigures {
+  records: number;
+  seconds: number;
+  recordsPerSecond: number;
+  writes: number;
+  peakRssMb: number;
+  rerun?: { seconds: number; writes: number; unchanged: number };
+}
+
+const quick = process.env.BENCH_QUICK === '1';
+const scale = (n: number) => (quick ? n / 10 : n);
+
+function engine(records: number, mapping: 'simple' | 'orders', rerun = false): EngineFigures {
+  const args = ['--import', 'tsx', join(import.meta.dirname, 'engine-run.ts'), String(records), mapping, ...(rerun ? ['--rerun'] : [])];
+  const output = execFileSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 20 });
+  return JSON.parse(output.trim().split('\n').pop()!) as EngineFigures;
+}
+
+const rows: (string | number)[][] = [];
+const results: Record<string, unknown> = { node: process.version, date: new Date().toISOString(), quick };
+const AIM_RPS = 20_000;
+
+console.error('engine: customer-style mapping…');
+const simple = engine(scale(100_000), 'simple', true);
+rows.push(['engine throughput, customer mapping', `${simple.records} records`, `${Math.round(simple.recordsPerSecond)} records/s`, `${(simple.recordsPerSecond / AIM_RPS).toFixed(2)}× the 20,000/s aim`]);
+rows.push(['incremental re-run, nothing changed', `${simple.records} records`, `${simple.rerun!.seconds.toFixed(2)} s, ${simple.rerun!.writes} target writes`, `${Math.round(simple.records / simple.rerun!.seconds)} records/s`]);
+
+console.error('engine: order → invoice mapping with lines…');
+const orders = engine(scale(100_000), 'orders');
+rows.push(['engine throughput, order→invoice mapping', `${orders.records} records`, `${Math.round(orders.recordsPerSecond)} records/s`, `${(orders.recordsPerSecond / AIM_RPS).toFixed(2)}× the 20,000/s aim`]);
+
+console.error('engine: peak memory at 10× the records…');
+const large = engine(scale(1_000_000), 'simple');
+const growth = large.peakRssMb / simple.peakRssMb - 1;
+rows.push(['peak RSS', `${simple.records} → ${large.records} records`, `${simple.peakRssMb.toFixed(0)} MB → ${large.peakRssMb.toFixed(0)} MB`, `${(growth * 100).toFixed(1)}% growth (aim < 10%)`]);
+
+results.engine = { simple, orders, large, memoryGrowth: growth };
+console.log(table(['measure', 'size', 'figure', 'ratio'], rows));
+writeFileSync(join(import.meta.dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+console.log(`\nwritten: bench/results.json`);
