@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PermanentError, TransientError } from '../../src/errors.js';
 import { SqliteLedger } from '../../src/ledger/sqlite-ledger.js';
-import { Harness, CUSTOMERS_FLOW, customers, flowFrom } from '../support/harness.js';
+import { Harness, CUSTOMERS_FLOW, customers, flowFrom, flowsFrom } from '../support/harness.js';
 
 describe('runner', () => {
   it('creates every record once, and a second run with nothing changed writes nothing', async () => {
@@ -145,5 +145,74 @@ describe('runner', () => {
     expect(h.writesSent()).toBe(0);
     expect(await h.ledger.listRuns()).toEqual([]);
     expect(await h.ledger.countByStatus('customers')).toMatchObject({ synced: 0, dead: 0, held: 0 });
+  });
+});
+
+describe('runner: parents, flow changes, checkpoints', () => {
+  const ORDERS_FLOW = `
+name: orders
+source: { connector: memory, entity: orders }
+target: { connector: memory, entity: invoices }
+mapping:
+  Name: name
+  ParentRef: $lookup('customers', customer_id)
+depends_on: [customers]
+retry: { attempts: 2, initial_delay: 1ms, max_delay: 2ms }
+waiting: { max_age: 1h }
+`;
+
+  it('an order whose customer has not synced waits, then syncs once the customer does', async () => {
+    const h = new Harness();
+    const flows = flowsFrom(CUSTOMERS_FLOW, ORDERS_FLOW);
+    const customersFlow = flows.get('customers')!;
+    const ordersFlow = flows.get('orders')!;
+    h.addSource('orders', [{ id: 'o1', name: 'Order 1', customer_id: 1, updated_at: '2026-10-01T00:00:00Z' }]);
+
+    const early = await h.run(ordersFlow);
+    expect(early).toMatchObject({ status: 'partial', counts: { waiting: 1, created: 0 } });
+    const [waiting] = await h.ledger.listRecords('orders', { statuses: ['waiting'] });
+    expect(waiting).toMatchObject({ sourceId: 'o1', waitingOn: 'customers:1', reason: 'waiting for customers record 1 to sync' });
+
+    h.addSource('customers', customers(1));
+    await h.run(customersFlow);
+    const later = await h.run(ordersFlow);
+    expect(later).toMatchObject({ status: 'succeeded', counts: { created: 1, waiting: 0 } });
+    expect(h.target('invoices').get('1')).toMatchObject({ Name: 'Order 1', ParentRef: '1' });
+  });
+
+  it('a record that waits longer than waiting.max_age is dead-lettered with the reason', async () => {
+    const h = new Harness();
+    h.addSource('orders', [{ id: 'o1', name: 'Order 1', customer_id: 99, updated_at: '2026-10-01T00:00:00Z' }]);
+    const flow = flowsFrom(CUSTOMERS_FLOW, ORDERS_FLOW).get('orders')!;
+    await h.run(flow);
+    h.now = new Date(h.now.getTime() + 2 * 3_600_000);
+    const result = await h.run(flow);
+    expect(result.counts).toMatchObject({ dead: 1, waiting: 0 });
+    const [dead] = await h.ledger.listRecords('orders', { statuses: ['dead'] });
+    expect(dead!.error).toMatchObject({ code: 'parent-missing', message: 'gave up waiting: waiting for customers record 99 to sync' });
+  });
+
+  it('editing the mapping re-evaluates synced records and writes only those whose output changed', async () => {
+    const h = new Harness();
+    h.addSource('customers', [...customers(3), ...customers(1, 4, { email: 'EXAMPLE@X.COM' })]);
+    await h.run(flowFrom(CUSTOMERS_FLOW));
+    const edited = flowFrom(CUSTOMERS_FLOW.replace('Email: email', 'Email: $lowercase(email)'));
+    const writesBefore = h.writesSent();
+    const result = await h.run(edited);
+    expect(result.counts).toMatchObject({ read: 4, updated: 1, unchanged: 3 });
+    expect(h.writesSent() - writesBefore).toBe(1);
+    expect(h.target('accounts').get('4')?.Email).toBe('example@x.com');
+    expect((await h.run(edited)).counts).toMatchObject({ created: 0, updated: 0 });
+  });
+
+  it('saves the cursor per page only after the page is settled, failures included', async () => {
+    const h = new Harness();
+    h.store.pageSize = 5;
+    h.store.fault = (item) => (item.sourceId === '7' ? { ok: false, error: new PermanentError('bad') } : undefined);
+    h.addSource('customers', customers(10));
+    await h.run(flowFrom(CUSTOMERS_FLOW));
+    expect(await h.ledger.getCursor('customers')).toBe(customers(1, 10)[0]!.updated_at);
+    const states = await h.ledger.countByStatus('customers');
+    expect(states).toMatchObject({ synced: 9, dead: 1, pending: 0 });
   });
 });

@@ -29,10 +29,15 @@ export function loadFlows(texts: Record<string, string>, store: MemoryStore = cr
   return { ...loadFlowFiles(files, memoryRegistry(store)), dir, files };
 }
 
-export function flowFrom(text: string, store?: MemoryStore): Flow {
-  const { flows, diagnostics } = loadFlows({ 'flow.yaml': text }, store);
+/** Loads flow texts together (so depends_on resolves) and returns them by name. */
+export function flowsFrom(...texts: string[]): Map<string, Flow> {
+  const { flows, diagnostics } = loadFlows(Object.fromEntries(texts.map((t, i) => [`flow${i}.yaml`, t])));
   if (diagnostics.length) throw new Error(diagnostics.map(formatDiagnostic).join('\n'));
-  return flows[0]!;
+  return new Map(flows.map((f) => [f.name, f]));
+}
+
+export function flowFrom(text: string): Flow {
+  return [...flowsFrom(text).values()][0]!;
 }
 
 export const CUSTOMERS_FLOW = `
