@@ -27,6 +27,36 @@ import { MIGRATIONS } from './migrations.js';
 import { ensureOwnerOnlyFile } from '../owner-only.js';
 
 type Row = Record<string, string | number | null>;
+type SqlValue = string | number | null;
+
+/**
+ * A statement written with readable `@name` parameters but bound positionally: better-sqlite3 binds
+ * named parameters through a property lookup each, which cost a third of a hot upsert's time.
+ */
+interface PositionalStatement {
+  run(values: Record<string, SqlValue>): void;
+}
+
+function positional(db: Database.Database, sql: string): PositionalStatement {
+  // One `?` per occurrence, in order (better-sqlite3 does not bind arrays to numbered `?NNN`).
+  const names: string[] = [];
+  const text = sql.replace(/@(\w+)/g, (_, name: string) => {
+    names.push(name);
+    return '?';
+  });
+  const statement = db.prepare(text);
+  return {
+    run(values) {
+      const args = new Array<SqlValue>(names.length);
+      for (let i = 0; i < names.length; i++) {
+        const value = values[names[i]!];
+        if (value === undefined) throw new Error(`ledger statement: no value for @${names[i]}`);
+        args[i] = value;
+      }
+      statement.run(...args);
+    },
+  };
+}
 
 const DIGEST_COLUMNS = 'source_id, status, target_id, source_hash, output_hash, flow_version, failed_runs, status_since, reason, error_message';
 
@@ -59,7 +89,7 @@ export class SqliteLedger implements Ledger {
       findTarget: db.prepare("SELECT target_id FROM records WHERE flow = ? AND source_id = ? AND target_id IS NOT NULL AND status IN ('synced','pending','failed','dead')"),
       // The source record is not kept for a pending write: settling needs only the payload, and a failure
       // recorded afterwards brings the source with it.
-      pending: db.prepare(`
+      pending: positional(db, `
         INSERT INTO records (flow, source_id, status, target_id, source_hash, flow_version, idempotency_key,
                              source_updated_at, status_since, last_run_id, payload_json, match_value)
         VALUES (@flow, @sourceId, 'pending', @targetId, @sourceHash, @flowVersion, @idempotencyKey,
@@ -75,7 +105,7 @@ export class SqliteLedger implements Ledger {
           last_run_id = excluded.last_run_id,
           payload_json = excluded.payload_json,
           match_value = excluded.match_value`),
-      settle: db.prepare(`
+      settle: positional(db, `
         INSERT INTO records (flow, source_id, status, target_id, source_hash, output_hash, flow_version, attempts, failed_runs,
                              error_class, error_status, error_code, error_field, error_message, waiting_on, reason,
                              source_updated_at, first_synced_at, last_synced_at, first_failed_at, last_failed_at,
