@@ -8,6 +8,7 @@ import type { ConnectorRegistry } from '../connector/types.js';
 import { FlowBusyError } from '../engine/runner.js';
 import { ConfigError, FerryError, formatDiagnostic } from '../errors.js';
 import { App, DEFAULT_CONFIG, type GlobalOptions } from './app.js';
+import { emulateCommand } from './commands/emulate.js';
 import { infoCommand } from './commands/info.js';
 import { resyncCommand } from './commands/resync.js';
 import { runCommand } from './commands/run.js';
@@ -19,6 +20,15 @@ export interface MainOptions {
   io?: CliIo;
   registry?: ConnectorRegistry;
   cwd?: string;
+  /** For long-running commands (emulate): resolves when they should stop. Default: SIGINT or SIGTERM. */
+  until?: Promise<void>;
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
 }
 
 export async function main(argv: string[], options: MainOptions = {}): Promise<ExitCode> {
@@ -84,6 +94,17 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .addOption(new Option('--json', 'print the report as JSON (schema: config/schemas/sync-info.schema.json)'))
     .action(async (flow: string | undefined, opts: { since?: string; json?: boolean }, command: Command) => {
       exitCode = await infoCommand(appFor(command), io, flow, opts);
+    });
+
+  program
+    .command('emulate')
+    .description('serve local emulators of the vendor APIs on 127.0.0.1 (ports 7301 Shopify, 7302 HubSpot, 7303 Stripe, 7304 QuickBooks)')
+    .argument('[services...]', 'shopify, hubspot, stripe, quickbooks (default: all)')
+    .option('--seed <n>', 'seed for generated data, ids and injected faults', '1')
+    .option('--faults <spec>', 'inject faults, e.g. 429=0.1,500=0.05,drop=0.02,timeout=0.01,latency=20ms')
+    .option('--port <n>', 'port of the first service; the others follow')
+    .action(async (services: string[], opts: { seed?: string; faults?: string; port?: string }) => {
+      exitCode = await emulateCommand(io, services, { ...opts, until: options.until ?? untilSignal() });
     });
 
   try {

@@ -1,0 +1,51 @@
+/**
+ * Starting emulators by name, for `ferry emulate`, `ferry demo` and the end-to-end tests.
+ * Default ports: 7301 Shopify, 7302 HubSpot, 7303 Stripe, 7304 QuickBooks.
+ */
+import type { FaultPlan } from './core/faults.js';
+import { startStripe } from './stripe/index.js';
+
+export const SERVICES = ['shopify', 'hubspot', 'stripe', 'quickbooks'] as const;
+export type Service = (typeof SERVICES)[number];
+export const DEFAULT_PORTS: Record<Service, number> = { shopify: 7301, hubspot: 7302, stripe: 7303, quickbooks: 7304 };
+
+export interface RunningEmulator {
+  service: Service;
+  url: string;
+  /** What a client needs to connect: printed by `ferry emulate`, written into config/emulators.yaml. */
+  credentials: Record<string, string>;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  seed?: number;
+  faults?: FaultPlan;
+  /** Port of each service; 0 picks a free one. */
+  ports?: Partial<Record<Service, number>>;
+}
+
+type Starter = (port: number, options: StartOptions) => Promise<RunningEmulator>;
+
+const STARTERS: Partial<Record<Service, Starter>> = {
+  stripe: async (port, options) => {
+    const running = await startStripe({ port, seed: options.seed, faults: options.faults });
+    return { service: 'stripe', url: running.url, credentials: { secret_key: running.secretKey }, close: running.close };
+  },
+};
+
+export function availableServices(): Service[] {
+  return SERVICES.filter((s) => STARTERS[s]);
+}
+
+export async function startEmulators(services: Service[], options: StartOptions = {}): Promise<RunningEmulator[]> {
+  const missing = services.filter((s) => !STARTERS[s]);
+  if (missing.length) throw new Error(`no emulator for ${missing.join(', ')} yet (available: ${availableServices().join(', ')})`);
+  const started: RunningEmulator[] = [];
+  try {
+    for (const service of services) started.push(await STARTERS[service]!(options.ports?.[service] ?? DEFAULT_PORTS[service], options));
+  } catch (error) {
+    await Promise.all(started.map((e) => e.close()));
+    throw error;
+  }
+  return started;
+}

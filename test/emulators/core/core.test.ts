@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { drawFault, parseFaults } from '../../../emulators/core/faults.js';
+import { seededRandom } from '../../../emulators/core/random.js';
+import { LeakyBucketLimiter, SlidingWindowLimiter } from '../../../emulators/core/rate-limit.js';
+
+describe('emulator core', () => {
+  it('parses fault specs and draws faults in the asked shares, the same for the same seed', () => {
+    const plan = parseFaults('429=0.2,500=0.05,drop=0.02,timeout=0.02,latency=20ms');
+    expect(plan).toEqual({ rateLimited: 0.2, serverError: 0.05, dropped: 0.02, timeout: 0.02, latencyMs: 20 });
+    const draw = (seed: number) => {
+      const random = seededRandom(seed);
+      return Array.from({ length: 20_000 }, () => drawFault(plan, random));
+    };
+    const faults = draw(9);
+    const share = (f: string) => faults.filter((x) => x === f).length / faults.length;
+    expect(share('rate-limited')).toBeCloseTo(0.2, 1);
+    expect(share('server-error')).toBeCloseTo(0.05, 1);
+    expect(share('dropped')).toBeCloseTo(0.02, 1);
+    expect(faults).toEqual(draw(9));
+    expect(() => parseFaults('teapot=0.1')).toThrow(/unknown fault 'teapot'/);
+  });
+
+  it('a sliding window admits its limit per window and says when the next slot frees', () => {
+    const limiter = new SlidingWindowLimiter(3, 1_000);
+    expect([0, 10, 20, 30].map((t) => limiter.take(t).allowed)).toEqual([true, true, true, false]);
+    expect(limiter.take(500)).toEqual({ allowed: false, retryAfterMs: 500 });
+    expect(limiter.take(1_000).allowed).toBe(true);
+  });
+
+  it('a leaky bucket allows its burst, then leaks at its rate', () => {
+    const bucket = new LeakyBucketLimiter(40, 2);
+    const burst = Array.from({ length: 41 }, () => bucket.take(1_000).allowed);
+    expect(burst.filter(Boolean)).toHaveLength(40);
+    expect(bucket.take(1_000)).toEqual({ allowed: false, retryAfterMs: 500 });
+    expect(bucket.take(1_500).allowed).toBe(true);
+  });
+});
