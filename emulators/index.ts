@@ -3,6 +3,7 @@
  * Default ports: 7301 Shopify, 7302 HubSpot, 7303 Stripe, 7304 QuickBooks.
  */
 import type { FaultPlan } from './core/faults.js';
+import { startQuickBooks } from './quickbooks/index.js';
 import { startStripe } from './stripe/index.js';
 
 export const SERVICES = ['shopify', 'hubspot', 'stripe', 'quickbooks'] as const;
@@ -30,6 +31,16 @@ const STARTERS: Partial<Record<Service, Starter>> = {
   stripe: async (port, options) => {
     const running = await startStripe({ port, seed: options.seed, faults: options.faults });
     return { service: 'stripe', url: running.url, credentials: { secret_key: running.secretKey }, close: running.close };
+  },
+  quickbooks: async (port, options) => {
+    const running = await startQuickBooks({ port, seed: options.seed, faults: options.faults });
+    const { realmId, clientId, clientSecret, refreshToken } = running.options;
+    return {
+      service: 'quickbooks',
+      url: running.url,
+      credentials: { realm_id: realmId, client_id: clientId, client_secret: clientSecret, refresh_token: refreshToken, token_url: `${running.url}/oauth2/v1/tokens/bearer` },
+      close: running.close,
+    };
   },
 };
 

@@ -41,6 +41,8 @@ export interface VendorBehaviour {
   authenticate(request: EmulatorRequest): EmulatorResponse | undefined;
   /** An answer (429) when the vendor's limit is exceeded; undefined to let it through. */
   rateLimit?(request: EmulatorRequest, now: number): EmulatorResponse | undefined;
+  /** Requests served at once; past it the vendor's rate-limited answer (QuickBooks allows 10). */
+  maxConcurrent?: number;
   /** The vendor's own body for an injected fault. */
   faultResponse(fault: 'rate-limited' | 'server-error'): EmulatorResponse;
   /** Headers every answer carries (rate-limit state, request ids). */
@@ -71,6 +73,7 @@ export class EmulatorServer {
   private faults: FaultPlan;
   private readonly random: () => number;
   private readonly sockets = new Set<Socket>();
+  private inFlight = 0;
   readonly log: LoggedRequest[] = [];
   private readonly routes: { method: string; segments: string[]; handler: Handler }[];
 
@@ -120,27 +123,33 @@ export class EmulatorServer {
 
     const entry: LoggedRequest = { at: Date.now(), method: request.method, path: request.path, status: null };
     this.log.push(entry);
-    if (this.faults.latencyMs) await new Promise((resolve) => setTimeout(resolve, this.faults.latencyMs));
 
     const fault = drawFault(this.faults, this.random);
     if (fault) entry.fault = fault;
     if (fault === 'dropped') return void req.socket.destroy();
     if (fault === 'timeout') return; // never answered; closed with the server or by the client
-    let response: EmulatorResponse;
-    if (fault) {
-      response = this.behaviour.faultResponse(fault);
-    } else {
-      response = this.behaviour.authenticate(request) ?? (await this.dispatch(request));
-    }
+    const response = fault ? this.behaviour.faultResponse(fault) : await this.admitAndServe(request);
     entry.status = response.status;
     if (response.status === 429) entry.limited = !fault;
     this.behaviour.decorate?.(request, response, Date.now());
     send(res, response);
   }
 
+  /** Authentication, the vendor's limits, then the handler, with the injected latency while in flight. */
+  private async admitAndServe(request: EmulatorRequest): Promise<EmulatorResponse> {
+    const refused = this.behaviour.authenticate(request) ?? this.behaviour.rateLimit?.(request, Date.now());
+    if (refused) return refused;
+    if (this.behaviour.maxConcurrent !== undefined && this.inFlight >= this.behaviour.maxConcurrent) return this.behaviour.faultResponse('rate-limited');
+    this.inFlight++;
+    try {
+      if (this.faults.latencyMs) await new Promise((resolve) => setTimeout(resolve, this.faults.latencyMs));
+      return await this.dispatch(request);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
   private async dispatch(request: EmulatorRequest): Promise<EmulatorResponse> {
-    const limited = this.behaviour.rateLimit?.(request, Date.now());
-    if (limited) return limited;
     const segments = request.path.split('/').filter(Boolean);
     for (const route of this.routes) {
       if (route.method !== request.method || route.segments.length !== segments.length) continue;

@@ -1,0 +1,239 @@
+/**
+ * The QuickBooks Online Accounting API v3 emulator: `/v3/company/{realmId}/...` with `minorversion`,
+ * create / read / full and sparse update / delete / void for the order-to-cash entities, the query
+ * language, `SyncToken` concurrency, `requestid` de-duplication, `/batch` (30 items), OAuth 2 with
+ * expiring access tokens and rotating refresh tokens, and Intuit's throttles (500 requests a minute
+ * and 10 at once per realm; 40 batches a minute). Shapes follow Intuit's XSD (./contract) and the
+ * documentation pages named in ../shared/api-specs/quickbooks/o2c-endpoints.handwritten.openapi.json.
+ */
+import { SlidingWindowLimiter } from '../core/rate-limit.js';
+import { randomToken, seededRandom } from '../core/random.js';
+import type { EmulatorRequest, EmulatorResponse, Route, VendorBehaviour } from '../core/server.js';
+import { entityName, type EntityName, typeError, unknownElement } from './contract.js';
+import { type Entity, QboBooks, QboFault } from './books.js';
+import { parseQuery, QuerySyntaxError, runQuery } from './query.js';
+
+export interface QuickBooksEmulatorOptions {
+  realmId: string;
+  clientId: string;
+  clientSecret: string;
+  /** The refresh token a new connection starts with. */
+  refreshToken: string;
+  /** An access token valid from the start, so a client can begin without refreshing. */
+  accessToken?: string;
+  accessTokenTtlSeconds?: number;
+  seed?: number;
+  requestsPerMinute?: number;
+  batchesPerMinute?: number;
+  maxConcurrent?: number;
+  /** Company time zone offset for MetaData times, in minutes (the sandbox default is Pacific, -480). */
+  utcOffsetMinutes?: number;
+}
+
+export function qboTime(date: Date, offsetMinutes: number): string {
+  const shifted = new Date(date.getTime() + offsetMinutes * 60_000);
+  const sign = offsetMinutes < 0 ? '-' : '+';
+  const abs = Math.abs(offsetMinutes);
+  return `${shifted.toISOString().slice(0, 19)}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+}
+
+export class QuickBooksEmulator {
+  readonly books: QboBooks;
+  private readonly random: () => number;
+  private readonly accessTokens = new Map<string, number>();
+  private readonly refreshTokens = new Set<string>();
+  private readonly requestIds = new Map<string, EmulatorResponse>();
+  private readonly minuteLimiter: SlidingWindowLimiter;
+  private readonly batchLimiter: SlidingWindowLimiter;
+  /** How many token refreshes were granted: tests of refresh-once-per-connection read it. */
+  refreshCount = 0;
+
+  constructor(private readonly options: QuickBooksEmulatorOptions) {
+    this.random = seededRandom(options.seed ?? 1);
+    this.books = new QboBooks(() => qboTime(new Date(), options.utcOffsetMinutes ?? -480));
+    this.refreshTokens.add(options.refreshToken);
+    if (options.accessToken) this.accessTokens.set(options.accessToken, Date.now() + this.ttlMs());
+    this.minuteLimiter = new SlidingWindowLimiter(options.requestsPerMinute ?? 500, 60_000);
+    this.batchLimiter = new SlidingWindowLimiter(options.batchesPerMinute ?? 40, 60_000);
+  }
+
+  private ttlMs(): number {
+    return (this.options.accessTokenTtlSeconds ?? 3600) * 1000;
+  }
+
+  /** Makes every access token issued so far expire now (tests of the 401 → refresh path). */
+  expireAccessTokens(): void {
+    for (const token of this.accessTokens.keys()) this.accessTokens.set(token, 0);
+  }
+
+  private time(): string {
+    return qboTime(new Date(), this.options.utcOffsetMinutes ?? -480);
+  }
+
+  private fault(status: number, type: string, errors: { Message: string; Detail?: string; code: string; element?: string }[]): EmulatorResponse {
+    return { status, body: { Fault: { Error: errors, type }, time: this.time() } };
+  }
+
+  behaviour(): VendorBehaviour {
+    const prefix = `/v3/company/:realm`;
+    const route = (method: string, pattern: string, handler: (request: EmulatorRequest) => EmulatorResponse): Route => ({ method, pattern, handler });
+    return {
+      name: 'quickbooks',
+      maxConcurrent: this.options.maxConcurrent ?? 10,
+      routes: [
+        route('POST', '/oauth2/v1/tokens/bearer', (r) => this.token(r)),
+        route('GET', `${prefix}/query`, (r) => this.realm(r, () => this.query(r.query.get('query') ?? ''))),
+        route('POST', `${prefix}/query`, (r) => this.realm(r, () => this.query(r.rawBody.toString('utf8')))),
+        route('POST', `${prefix}/batch`, (r) => this.realm(r, () => this.batch(r))),
+        route('GET', `${prefix}/:entity/:id`, (r) => this.realm(r, () => this.read(r.params.entity!, r.params.id!))),
+        route('POST', `${prefix}/:entity`, (r) => this.realm(r, () => this.write(r))),
+      ],
+      authenticate: (request) => (request.path === '/oauth2/v1/tokens/bearer' ? undefined : this.authenticate(request)),
+      rateLimit: (request, now) => {
+        if (request.path === '/oauth2/v1/tokens/bearer') return undefined;
+        const batch = request.path.endsWith('/batch') && !this.batchLimiter.take(now).allowed;
+        return batch || !this.minuteLimiter.take(now).allowed ? this.throttled() : undefined;
+      },
+      faultResponse: (fault) =>
+        fault === 'rate-limited'
+          ? this.throttled()
+          : this.fault(500, 'SystemFault', [{ Message: 'An application error has occurred while processing your request', Detail: 'System Failure Error: An unexpected error occurred while accessing or saving your data.', code: '10000' }]),
+      decorate: (_request, response) => {
+        response.headers = { intuit_tid: `1-${randomToken(this.random, 8)}-${randomToken(this.random, 16)}`, ...response.headers };
+      },
+      notFound: (request) => this.fault(404, 'ValidationFault', [{ Message: 'Unsupported Operation', Detail: `Operation ${request.method} ${request.path} is not supported.`, code: '500' }]),
+    };
+  }
+
+  /** 429 as Intuit answers a throttled request (https://developer.intuit.com/app/developer/qbo/docs/learn/limits-and-throttles). */
+  private throttled(): EmulatorResponse {
+    return this.fault(429, 'SERVICE', [{ Message: 'message=ThrottleExceeded; errorCode=003001; statusCode=429', Detail: 'The request limit was reached.', code: '3001' }]);
+  }
+
+  private authenticate(request: EmulatorRequest): EmulatorResponse | undefined {
+    const header = String(request.headers.authorization ?? '');
+    const token = header.startsWith('Bearer ') ? header.slice(7) : '';
+    const expires = this.accessTokens.get(token);
+    if (expires !== undefined && expires > Date.now()) return undefined;
+    return this.fault(401, 'AUTHENTICATION', [{ Message: 'message=AuthenticationFailed; errorCode=003200; statusCode=401', Detail: 'Token expired or invalid', code: '3200' }]);
+  }
+
+  /** The OAuth 2 refresh-token grant (https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/oauth-2.0). */
+  private token(request: EmulatorRequest): EmulatorResponse {
+    const basic = String(request.headers.authorization ?? '');
+    const [id, secret] = Buffer.from(basic.replace(/^Basic /, ''), 'base64').toString('utf8').split(':');
+    if (id !== this.options.clientId || secret !== this.options.clientSecret) return { status: 401, body: { error: 'invalid_client' } };
+    const form = new URLSearchParams(request.rawBody.toString('utf8'));
+    if (form.get('grant_type') !== 'refresh_token') return { status: 400, body: { error: 'unsupported_grant_type' } };
+    const refresh = form.get('refresh_token') ?? '';
+    if (!this.refreshTokens.has(refresh)) return { status: 400, body: { error: 'invalid_grant' } };
+    this.refreshTokens.delete(refresh);
+    const accessToken = `eyJ.emulator.${randomToken(this.random, 40)}`;
+    const refreshToken = `AB11${randomToken(this.random, 46)}`;
+    this.accessTokens.set(accessToken, Date.now() + this.ttlMs());
+    this.refreshTokens.add(refreshToken);
+    this.refreshCount++;
+    return {
+      status: 200,
+      body: { token_type: 'bearer', access_token: accessToken, expires_in: this.ttlMs() / 1000, refresh_token: refreshToken, x_refresh_token_expires_in: 8_726_400 },
+    };
+  }
+
+  /** Checks the realm, then runs the operation, turning its faults into Intuit's envelope. */
+  private realm(request: EmulatorRequest, operation: () => EmulatorResponse): EmulatorResponse {
+    if (request.params.realm !== this.options.realmId) {
+      return this.fault(403, 'AuthorizationFault', [{ Message: 'message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403', Detail: 'The application is not authorized for this company.', code: '003100' }]);
+    }
+    const minor = request.query.get('minorversion');
+    if (minor !== null && Number(minor) < 75) {
+      return this.fault(400, 'ValidationFault', [{ Message: 'Invalid minorversion', Detail: 'Minor versions 1-74 are no longer supported; use 75 or later.', code: '2010', element: 'minorversion' }]);
+    }
+    const requestId = request.method === 'POST' ? request.query.get('requestid') : null;
+    if (requestId && this.requestIds.has(requestId)) return this.requestIds.get(requestId)!;
+    let response: EmulatorResponse;
+    try {
+      response = operation();
+    } catch (error) {
+      if (error instanceof QboFault) response = this.fault(error.status, error.type, [{ Message: error.message, Detail: error.detail, code: error.code, element: error.element }]);
+      else if (error instanceof QuerySyntaxError) response = this.fault(400, 'ValidationFault', [{ Message: 'Error parsing query', Detail: `QueryParserError: ${error.message}`, code: '4000' }]);
+      else throw error;
+    }
+    // The same requestid gets the same answer, whatever the body (https://blogs.intuit.com/2015/04/06/15346/).
+    if (requestId) this.requestIds.set(requestId, response);
+    return response;
+  }
+
+  private read(entityText: string, id: string): EmulatorResponse {
+    const name = this.entity(entityText);
+    const entity = this.books.get(name, id);
+    if (!entity) throw new QboFault(400, 'ValidationFault', 'Object Not Found', `Object Not Found : Something you're trying to use has been made inactive. Check the fields with accounts, customers, items, vendors or employees.`, '610');
+    return { status: 200, body: { [name]: entity, time: this.time() } };
+  }
+
+  private entity(text: string): EntityName {
+    const name = entityName(text);
+    if (!name) throw new QboFault(400, 'ValidationFault', 'Unsupported Operation', `Operation on ${text} is not supported.`, '500');
+    return name;
+  }
+
+  private write(request: EmulatorRequest): EmulatorResponse {
+    const name = this.entity(request.params.entity!);
+    let body: Entity;
+    try {
+      body = JSON.parse(request.rawBody.toString('utf8') || 'null') as Entity;
+    } catch {
+      throw new QboFault(400, 'ValidationFault', 'Request has invalid or unsupported property', 'Request body is not valid JSON.', '2010');
+    }
+    return { status: 200, body: { [name]: this.apply(name, body, request.query.get('operation') ?? undefined, request.query.get('include') ?? undefined), time: this.time() } };
+  }
+
+  /** One create, update, delete or void; shared by the entity endpoints and /batch. */
+  private apply(name: EntityName, body: Entity | null, operation?: string, include?: string): Entity {
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new QboFault(400, 'ValidationFault', 'Request has invalid or unsupported property', `The ${name} body must be a JSON object.`, '2010');
+    const unknown = unknownElement(name, body);
+    if (unknown) throw new QboFault(400, 'ValidationFault', 'Request has invalid or unsupported property', `Property Name:Can not construct instance of ${name} from ${unknown}`, '2010', unknown);
+    const wrongType = typeError(name, body);
+    if (wrongType) throw new QboFault(400, 'ValidationFault', 'Request has invalid or unsupported property', wrongType, '2010', wrongType.split(':')[0]);
+    if (operation === 'delete') return this.books.remove(name, body);
+    if (operation === 'void' || include === 'void') return this.books.voidTransaction(name, body);
+    if (body.Id !== undefined) return this.books.update(name, body);
+    return this.books.create(name, body);
+  }
+
+  private query(text: string): EmulatorResponse {
+    return { status: 200, body: { QueryResponse: this.queryResponse(text), time: this.time() } };
+  }
+
+  private queryResponse(text: string): Record<string, unknown> {
+    const query = parseQuery(text.trim());
+    const name = entityName(query.entity);
+    if (!name) throw new QuerySyntaxError(`Invalid query: unknown entity ${query.entity}`);
+    const { rows, total } = runQuery(this.books.all(name), query);
+    if (query.count) return { totalCount: total };
+    return rows.length ? { [name]: rows, startPosition: query.startPosition, maxResults: rows.length } : {};
+  }
+
+  /** Up to 30 operations, run in order, each answered on its own (https://developer.intuit.com/app/developer/qbo/docs/learn/explore-the-quickbooks-online-api/batch). */
+  private batch(request: EmulatorRequest): EmulatorResponse {
+    const body = JSON.parse(request.rawBody.toString('utf8') || '{}') as { BatchItemRequest?: Record<string, unknown>[] };
+    const items = body.BatchItemRequest;
+    if (!Array.isArray(items)) throw new QboFault(400, 'ValidationFault', 'Request has invalid or unsupported property', 'BatchItemRequest is required.', '2010', 'BatchItemRequest');
+    if (items.length > 30) throw new QboFault(400, 'ValidationFault', 'Batch Request Limit Exceeded', `Number of items in the batch request exceeded the limit of 30: ${items.length}`, '5000');
+    const responses = items.map((item) => {
+      const bId = String(item.bId ?? '');
+      try {
+        if (typeof item.Query === 'string') return { bId, QueryResponse: this.queryResponse(item.Query) };
+        const key = Object.keys(item).find((k) => entityName(k) === k);
+        if (!key) throw new QboFault(400, 'ValidationFault', 'Request has invalid or unsupported property', 'A batch item needs an entity or a Query.', '2010');
+        const operation = String(item.operation ?? 'create');
+        const entity = this.apply(key as EntityName, item[key] as Entity, operation === 'create' || operation === 'update' ? undefined : operation);
+        return { bId, [key]: entity };
+      } catch (error) {
+        if (error instanceof QboFault) return { bId, Fault: { Error: [{ Message: error.message, Detail: error.detail, code: error.code, element: error.element }], type: error.type } };
+        if (error instanceof QuerySyntaxError) return { bId, Fault: { Error: [{ Message: 'Error parsing query', Detail: error.message, code: '4000' }], type: 'ValidationFault' } };
+        throw error;
+      }
+    });
+    return { status: 200, body: { BatchItemResponse: responses, time: this.time() } };
+  }
+}
