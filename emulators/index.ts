@@ -4,6 +4,7 @@
  */
 import type { FaultPlan } from './core/faults.js';
 import { startQuickBooks } from './quickbooks/index.js';
+import { startShopify } from './shopify/index.js';
 import { startStripe } from './stripe/index.js';
 
 export const SERVICES = ['shopify', 'hubspot', 'stripe', 'quickbooks'] as const;
@@ -28,6 +29,10 @@ export interface StartOptions {
 type Starter = (port: number, options: StartOptions) => Promise<RunningEmulator>;
 
 const STARTERS: Partial<Record<Service, Starter>> = {
+  shopify: async (port, options) => {
+    const running = await startShopify({ port, seed: options.seed, faults: options.faults });
+    return { service: 'shopify', url: running.url, credentials: { shop: running.shop, access_token: running.accessToken }, close: running.close };
+  },
   stripe: async (port, options) => {
     const running = await startStripe({ port, seed: options.seed, faults: options.faults });
     return { service: 'stripe', url: running.url, credentials: { secret_key: running.secretKey }, close: running.close };

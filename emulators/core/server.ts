@@ -75,7 +75,7 @@ export class EmulatorServer {
   private readonly sockets = new Set<Socket>();
   private inFlight = 0;
   readonly log: LoggedRequest[] = [];
-  private readonly routes: { method: string; segments: string[]; handler: Handler }[];
+  private readonly routes: { method: string; segments: RegExp[]; handler: Handler }[];
 
   constructor(
     readonly behaviour: VendorBehaviour,
@@ -83,7 +83,10 @@ export class EmulatorServer {
   ) {
     this.faults = options.faults ?? NO_FAULTS;
     this.random = seededRandom((options.seed ?? 1) ^ 0x5eed);
-    this.routes = behaviour.routes.map((r) => ({ method: r.method, segments: r.pattern.split('/').filter(Boolean), handler: r.handler }));
+    // `:id` matches a whole segment, `:id.json` a segment ending in `.json`.
+    const segment = (text: string) =>
+      new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:([A-Za-z_]+)/g, '(?<$1>[^/]+?)')}$`);
+    this.routes = behaviour.routes.map((r) => ({ method: r.method, segments: r.pattern.split('/').filter(Boolean).map(segment), handler: r.handler }));
   }
 
   setFaults(plan: FaultPlan): void {
@@ -154,12 +157,10 @@ export class EmulatorServer {
     for (const route of this.routes) {
       if (route.method !== request.method || route.segments.length !== segments.length) continue;
       const params: Record<string, string> = {};
-      const matched = route.segments.every((s, i) => {
-        if (s.startsWith(':')) {
-          params[s.slice(1)] = decodeURIComponent(segments[i]!);
-          return true;
-        }
-        return s === segments[i];
+      const matched = route.segments.every((pattern, i) => {
+        const match = pattern.exec(segments[i]!);
+        for (const [name, value] of Object.entries(match?.groups ?? {})) params[name] = decodeURIComponent(value);
+        return match !== null;
       });
       if (matched) {
         try {
