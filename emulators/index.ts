@@ -3,6 +3,7 @@
  * Default ports: 7301 Shopify, 7302 HubSpot, 7303 Stripe, 7304 QuickBooks.
  */
 import type { FaultPlan } from './core/faults.js';
+import { startHubSpot } from './hubspot/index.js';
 import { startQuickBooks } from './quickbooks/index.js';
 import { startShopify } from './shopify/index.js';
 import { startStripe } from './stripe/index.js';
@@ -32,6 +33,10 @@ const STARTERS: Partial<Record<Service, Starter>> = {
   shopify: async (port, options) => {
     const running = await startShopify({ port, seed: options.seed, faults: options.faults });
     return { service: 'shopify', url: running.url, credentials: { shop: running.shop, access_token: running.accessToken }, close: running.close };
+  },
+  hubspot: async (port, options) => {
+    const running = await startHubSpot({ port, seed: options.seed, faults: options.faults });
+    return { service: 'hubspot', url: running.url, credentials: { access_token: running.accessToken }, close: running.close };
   },
   stripe: async (port, options) => {
     const running = await startStripe({ port, seed: options.seed, faults: options.faults });

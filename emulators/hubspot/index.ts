@@ -1,0 +1,22 @@
+import type { FaultPlan } from '../core/faults.js';
+import { EmulatorServer } from '../core/server.js';
+import { HubSpotEmulator } from './server.js';
+
+export const HUBSPOT_DEFAULTS = { accessToken: 'pat-na1-ferry-emulator-0000-0000-000000000000', portalId: 62515 };
+
+export interface RunningHubSpot {
+  url: string;
+  port: number;
+  accessToken: string;
+  portalId: number;
+  emulator: HubSpotEmulator;
+  server: EmulatorServer;
+  close(): Promise<void>;
+}
+
+export async function startHubSpot(options: { port?: number; seed?: number; faults?: FaultPlan; requestsPerTenSeconds?: number; searchPerSecond?: number } = {}): Promise<RunningHubSpot> {
+  const emulator = new HubSpotEmulator({ ...HUBSPOT_DEFAULTS, requestsPerTenSeconds: options.requestsPerTenSeconds, searchPerSecond: options.searchPerSecond });
+  const server = new EmulatorServer(emulator.behaviour(), { seed: options.seed, faults: options.faults });
+  const url = await server.listen(options.port ?? 0);
+  return { url, port: Number(new URL(url).port), ...HUBSPOT_DEFAULTS, emulator, server, close: () => server.close() };
+}

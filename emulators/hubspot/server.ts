@@ -1,0 +1,512 @@
+/**
+ * The HubSpot CRM v3 emulator: contacts, companies, deals (default pipeline), line items and products;
+ * create / read / update / archive, `after` paging, batch read/create/update/upsert (100 inputs,
+ * `idProperty` upserts on unique properties), search with filter groups (10,000 results at most),
+ * v4 default associations, the ten-second rolling limit with `X-HubSpot-RateLimit-*` headers, the search
+ * API's own per-second limit, and v3-signed webhooks. Shapes follow the models `@hubspot/api-client`
+ * generates from HubSpot's OpenAPI specifications (lib/codegen/crm/objects/models).
+ */
+import { createHmac, randomUUID } from 'node:crypto';
+import { SlidingWindowLimiter } from '../core/rate-limit.js';
+import { type EmulatorRequest, type EmulatorResponse, type Route, type VendorBehaviour, VendorError } from '../core/server.js';
+
+export interface HubSpotEmulatorOptions {
+  accessToken: string;
+  portalId: number;
+  /** Requests per ten seconds (HubSpot's private-app limit on Professional: 190; Free/Starter: 100). */
+  requestsPerTenSeconds?: number;
+  searchPerSecond?: number;
+}
+
+type Properties = Record<string, string | null>;
+interface CrmObject {
+  id: string;
+  properties: Properties;
+  createdAt: string;
+  updatedAt: string;
+  archived: boolean;
+}
+
+export const OBJECT_TYPES = ['contacts', 'companies', 'deals', 'line_items', 'products'] as const;
+type ObjectType = (typeof OBJECT_TYPES)[number];
+
+/** Each object's properties in the emulated portal, HubSpot's defaults plus Ferry's custom ones. */
+const PROPERTIES: Record<ObjectType, string[]> = {
+  contacts: ['email', 'firstname', 'lastname', 'phone', 'company', 'lifecyclestage', 'jobtitle', 'ferry_source_id'],
+  companies: ['name', 'domain', 'phone', 'address', 'city', 'state', 'zip', 'country', 'industry', 'description', 'ferry_source_id', 'ferry_owner_field_source'],
+  deals: ['dealname', 'amount', 'dealstage', 'pipeline', 'closedate', 'description', 'hubspot_owner_id', 'deal_currency_code', 'ferry_source_id', 'ferry_payment_status', 'ferry_amount_collected', 'ferry_paid_date', 'ferry_payment_terms'],
+  line_items: ['name', 'quantity', 'price', 'amount', 'hs_product_id', 'hs_sku', 'description', 'discount', 'ferry_source_id'],
+  products: ['name', 'price', 'hs_sku', 'description', 'ferry_source_id'],
+};
+/** Properties HubSpot keeps itself: readable, not writable. */
+const SYSTEM = ['hs_object_id', 'createdate', 'hs_lastmodifieddate', 'lastmodifieddate'];
+/** Properties with unique values, which `idProperty` may name (email is unique for contacts). */
+const UNIQUE: Record<ObjectType, string[]> = {
+  contacts: ['hs_object_id', 'email', 'ferry_source_id'],
+  companies: ['hs_object_id', 'ferry_source_id'],
+  deals: ['hs_object_id', 'ferry_source_id'],
+  line_items: ['hs_object_id', 'ferry_source_id'],
+  products: ['hs_object_id', 'ferry_source_id'],
+};
+const DEAL_STAGES = ['appointmentscheduled', 'qualifiedtobuy', 'presentationscheduled', 'decisionmakerboughtin', 'contractsent', 'closedwon', 'closedlost'];
+const SINGULAR: Record<ObjectType, string> = { contacts: 'contact', companies: 'company', deals: 'deal', line_items: 'line_item', products: 'product' };
+/** HubSpot-defined association type ids (https://developers.hubspot.com/docs/api/crm/associations). */
+const ASSOCIATION_TYPE: Record<string, number> = {
+  'contacts:companies': 279,
+  'companies:contacts': 280,
+  'deals:contacts': 3,
+  'contacts:deals': 4,
+  'deals:companies': 341,
+  'companies:deals': 342,
+  'deals:line_items': 19,
+  'line_items:deals': 20,
+};
+
+export interface HubSpotWebhook {
+  url: string;
+  clientSecret: string;
+  /** `deal.creation`, `deal.propertyChange`, ...; all when absent. */
+  subscriptions?: string[];
+}
+
+/** HubSpot's error body in the shape of the SDK's generated `Error` model (ModelError). */
+const error = (status: number, category: string, message: string, extra: Record<string, unknown> = {}): EmulatorResponse => ({
+  status,
+  body: { message, correlationId: randomUUID(), category, ...extra },
+});
+const fail = (status: number, category: string, message: string, extra?: Record<string, unknown>): never => {
+  throw new VendorError(error(status, category, message, extra));
+};
+
+export class HubSpotEmulator {
+  private readonly objects = new Map<ObjectType, Map<string, CrmObject>>();
+  private readonly associations = new Set<string>();
+  readonly webhooks: HubSpotWebhook[] = [];
+  private readonly limiter: SlidingWindowLimiter;
+  private readonly searchLimiter: SlidingWindowLimiter;
+  private nextId = 5_000_000;
+  private lastMs = 0;
+  private readonly deliveries = new Set<Promise<void>>();
+  private eventId = 1;
+
+  constructor(private readonly options: HubSpotEmulatorOptions) {
+    this.limiter = new SlidingWindowLimiter(options.requestsPerTenSeconds ?? 190, 10_000);
+    this.searchLimiter = new SlidingWindowLimiter(options.searchPerSecond ?? 5, 1_000);
+  }
+
+  /** Strictly increasing millisecond timestamps, so `hs_lastmodifieddate` orders every change. */
+  private now(): string {
+    this.lastMs = Math.max(this.lastMs + 1, Date.now());
+    return new Date(this.lastMs).toISOString();
+  }
+
+  async settled(): Promise<void> {
+    while (this.deliveries.size) await Promise.all([...this.deliveries]);
+  }
+
+  all(type: ObjectType): CrmObject[] {
+    return [...this.table(type).values()].filter((o) => !o.archived);
+  }
+
+  private table(type: ObjectType): Map<string, CrmObject> {
+    let table = this.objects.get(type);
+    if (!table) {
+      table = new Map();
+      this.objects.set(type, table);
+    }
+    return table;
+  }
+
+  behaviour(): VendorBehaviour {
+    const o = '/crm/v3/objects/:type';
+    const r = (method: string, pattern: string, handler: (request: EmulatorRequest, type: ObjectType) => EmulatorResponse): Route => ({
+      method,
+      pattern,
+      handler: (request) => handler(request, this.type(request.params.type!)),
+    });
+    return {
+      name: 'hubspot',
+      routes: [
+        r('GET', o, (q, t) => this.list(q, t)),
+        r('POST', o, (q, t) => ({ status: 201, body: this.present(this.create(t, this.json(q) as CreateInput), t, []) })),
+        r('POST', `${o}/search`, (q, t) => this.search(q, t)),
+        r('POST', `${o}/batch/read`, (q, t) => this.batchRead(q, t)),
+        r('POST', `${o}/batch/create`, (q, t) => this.batch(q, t, 'create')),
+        r('POST', `${o}/batch/update`, (q, t) => this.batch(q, t, 'update')),
+        r('POST', `${o}/batch/upsert`, (q, t) => this.batch(q, t, 'upsert')),
+        r('GET', `${o}/:id`, (q, t) => ({ status: 200, body: this.present(this.find(t, q.params.id!, q.query.get('idProperty')), t, list(q.query.getAll('associations')), list(q.query.getAll('properties'))) })),
+        r('PATCH', `${o}/:id`, (q, t) => ({ status: 200, body: this.present(this.update(t, this.find(t, q.params.id!, q.query.get('idProperty')), (this.json(q) as { properties?: Properties }).properties ?? {}), t, []) })),
+        r('DELETE', `${o}/:id`, (q, t) => {
+          this.find(t, q.params.id!).archived = true;
+          return { status: 204 };
+        }),
+        {
+          method: 'PUT',
+          pattern: '/crm/v4/objects/:type/:id/associations/default/:toType/:toId',
+          handler: (q) => this.associateDefault(this.type(q.params.type!), q.params.id!, this.type(q.params.toType!), q.params.toId!),
+        },
+        {
+          method: 'GET',
+          pattern: '/crm/v4/objects/:type/:id/associations/:toType',
+          handler: (q) => this.listAssociations(this.type(q.params.type!), q.params.id!, this.type(q.params.toType!)),
+        },
+      ],
+      authenticate: (request) =>
+        request.headers.authorization === `Bearer ${this.options.accessToken}`
+          ? undefined
+          : error(401, 'INVALID_AUTHENTICATION', 'Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview'),
+      rateLimit: (request, now) => {
+        // The search endpoints have their own per-second limit, without rate-limit headers (https://developers.hubspot.com/docs/api/crm/search#limitations).
+        if (request.path.endsWith('/search') && !this.searchLimiter.take(now).allowed) return this.tooMany('SECONDLY');
+        return this.limiter.take(now).allowed ? undefined : this.tooMany('TEN_SECONDLY_ROLLING');
+      },
+      faultResponse: (fault) => (fault === 'rate-limited' ? this.tooMany('TEN_SECONDLY_ROLLING') : error(500, 'INTERNAL_ERROR', 'internal error')),
+      decorate: (request, response, now) => {
+        if (request.path.endsWith('/search')) return;
+        // https://developers.hubspot.com/docs/api/usage-details#rate-limits
+        response.headers = {
+          'x-hubspot-ratelimit-interval-milliseconds': '10000',
+          'x-hubspot-ratelimit-max': String(this.limiter.limit),
+          'x-hubspot-ratelimit-remaining': String(this.limiter.remaining(now)),
+          ...response.headers,
+        };
+      },
+      notFound: () => error(404, 'OBJECT_NOT_FOUND', 'resource not found'),
+      admin: {
+        webhooks: (request) => {
+          const hook = JSON.parse(request.rawBody.toString('utf8')) as HubSpotWebhook;
+          this.webhooks.push(hook);
+          return { status: 201, body: hook };
+        },
+      },
+    };
+  }
+
+  /** The 429 body HubSpot documents (https://developers.hubspot.com/docs/api/usage-details); the OpenAPI models are silent on it. */
+  private tooMany(policy: string): EmulatorResponse {
+    const message = policy === 'SECONDLY' ? 'You have reached your secondly limit.' : 'You have reached your ten_secondly_rolling limit.';
+    return { status: 429, body: { status: 'error', message, errorType: 'RATE_LIMIT', correlationId: randomUUID(), policyName: policy, category: 'RATE_LIMITS' } };
+  }
+
+  private type(text: string): ObjectType {
+    const alias: Record<string, ObjectType> = { contact: 'contacts', company: 'companies', deal: 'deals', line_item: 'line_items', product: 'products', '0-1': 'contacts', '0-2': 'companies', '0-3': 'deals', '0-8': 'line_items', '0-7': 'products' };
+    const type = (OBJECT_TYPES as readonly string[]).includes(text) ? (text as ObjectType) : alias[text];
+    return type ?? fail(400, 'VALIDATION_ERROR', `Unable to infer object type from: ${text}`);
+  }
+
+  private json(request: EmulatorRequest): unknown {
+    try {
+      return JSON.parse(request.rawBody.toString('utf8') || '{}');
+    } catch {
+      return fail(400, 'VALIDATION_ERROR', 'Invalid input JSON on line 1');
+    }
+  }
+
+  private find(type: ObjectType, id: string, idProperty?: string | null): CrmObject {
+    const found = idProperty && idProperty !== 'hs_object_id' ? this.all(type).find((o) => o.properties[idProperty] === id) : this.table(type).get(id);
+    if (!found || found.archived) fail(404, 'OBJECT_NOT_FOUND', 'resource not found');
+    return found!;
+  }
+
+  /** Refuses unknown and read-only properties the way HubSpot does: one VALIDATION_ERROR naming each. */
+  private checkProperties(type: ObjectType, properties: Properties, context?: string): void {
+    const problems = Object.keys(properties)
+      .filter((name) => !PROPERTIES[type].includes(name))
+      .map((name) => ({ isValid: false, message: SYSTEM.includes(name) ? `${name} is a read only property; its value cannot be set.` : `Property "${name}" does not exist`, error: SYSTEM.includes(name) ? 'READ_ONLY_VALUE' : 'PROPERTY_DOESNT_EXIST', name }));
+    if (type === 'deals' && properties.dealstage && !DEAL_STAGES.includes(String(properties.dealstage))) {
+      problems.push({ isValid: false, message: `${String(properties.dealstage)} was not one of the allowed options`, error: 'INVALID_OPTION', name: 'dealstage' });
+    }
+    for (const name of ['amount', 'price', 'quantity', 'discount']) {
+      const value = properties[name];
+      if (value !== undefined && value !== null && value !== '' && !Number.isFinite(Number(value))) {
+        problems.push({ isValid: false, message: `${String(value)} was not a valid number.`, error: 'INVALID_FLOAT', name });
+      }
+    }
+    for (const name of UNIQUE[type].filter((n) => n !== 'hs_object_id')) {
+      const value = properties[name];
+      if (value && this.all(type).some((o) => o.id !== context && o.properties[name] === value)) {
+        problems.push({ isValid: false, message: `A ${SINGULAR[type]} with the ${name} "${value}" already exists`, error: 'OBJECT_ALREADY_EXISTS', name });
+      }
+    }
+    if (problems.length) fail(400, 'VALIDATION_ERROR', `Property values were not valid: ${JSON.stringify(problems)}`);
+  }
+
+  private create(type: ObjectType, input: CreateInput): CrmObject {
+    const properties = { ...(input.properties ?? {}) };
+    this.checkProperties(type, properties);
+    const id = String((this.nextId += 3));
+    const now = this.now();
+    if (type === 'deals') properties.pipeline ??= 'default';
+    const object: CrmObject = { id, properties: this.derived(type, { ...properties, hs_object_id: id, createdate: now }, now), createdAt: now, updatedAt: now, archived: false };
+    this.table(type).set(id, object);
+    for (const association of input.associations ?? []) {
+      const toType = this.typeOfId(association.to.id) ?? fail(400, 'VALIDATION_ERROR', `No object with id ${association.to.id} to associate`);
+      this.link(type, id, toType, association.to.id);
+    }
+    this.emit(`${SINGULAR[type]}.creation`, object, undefined);
+    return object;
+  }
+
+  private update(type: ObjectType, object: CrmObject, properties: Properties): CrmObject {
+    this.checkProperties(type, properties, object.id);
+    const now = this.now();
+    const changed = Object.keys(properties).filter((k) => object.properties[k] !== properties[k]);
+    object.properties = this.derived(type, { ...object.properties, ...properties }, now);
+    object.updatedAt = now;
+    for (const name of changed) this.emit(`${SINGULAR[type]}.propertyChange`, object, name);
+    return object;
+  }
+
+  /** What HubSpot computes: modification dates and a line item's amount. */
+  private derived(type: ObjectType, properties: Properties, now: string): Properties {
+    const out: Properties = { ...properties, hs_lastmodifieddate: now };
+    if (type === 'contacts') out.lastmodifieddate = now;
+    if (type === 'line_items' && out.price !== undefined) {
+      const cents = Math.round(Number(out.price ?? 0) * 100) * Number(out.quantity ?? 1) - Math.round(Number(out.discount ?? 0) * 100);
+      out.amount = (cents / 100).toFixed(2);
+    }
+    return out;
+  }
+
+  private typeOfId(id: string): ObjectType | undefined {
+    return OBJECT_TYPES.find((t) => this.table(t).has(id));
+  }
+
+  private link(fromType: ObjectType, fromId: string, toType: ObjectType, toId: string): void {
+    this.associations.add(`${fromType}:${fromId}:${toType}:${toId}`);
+    this.associations.add(`${toType}:${toId}:${fromType}:${fromId}`);
+  }
+
+  private associated(fromType: ObjectType, fromId: string, toType: ObjectType): string[] {
+    const prefix = `${fromType}:${fromId}:${toType}:`;
+    return [...this.associations].filter((a) => a.startsWith(prefix)).map((a) => a.slice(prefix.length));
+  }
+
+  /** SimplePublicObject(WithAssociations): properties asked for (or the defaults) plus identity and dates. */
+  private present(object: CrmObject, type: ObjectType, withAssociations: string[], asked?: string[]): Record<string, unknown> {
+    const wanted = asked?.length ? asked : [...PROPERTIES[type].slice(0, 4), ...SYSTEM];
+    const properties: Properties = {};
+    for (const name of wanted) if (name in object.properties || asked?.length) properties[name] = object.properties[name] ?? null;
+    properties.hs_object_id = object.id;
+    const out: Record<string, unknown> = { id: object.id, properties, createdAt: object.createdAt, updatedAt: object.updatedAt, archived: object.archived };
+    if (withAssociations.length) {
+      const associations: Record<string, unknown> = {};
+      for (const name of withAssociations) {
+        const toType = this.type(name);
+        const ids = this.associated(type, object.id, toType);
+        if (ids.length) associations[toType] = { results: ids.map((id) => ({ id, type: `${SINGULAR[type]}_to_${SINGULAR[toType]}` })) };
+      }
+      if (Object.keys(associations).length) out.associations = associations;
+    }
+    return out;
+  }
+
+  private list(request: EmulatorRequest, type: ObjectType): EmulatorResponse {
+    const limit = Math.min(100, Number(request.query.get('limit') ?? 10));
+    const after = Number(request.query.get('after') ?? 0);
+    const asked = list(request.query.getAll('properties'));
+    const associations = list(request.query.getAll('associations'));
+    const rows = this.all(type).sort((a, b) => Number(a.id) - Number(b.id));
+    const start = after ? rows.findIndex((o) => Number(o.id) > after) : 0;
+    const page = start < 0 ? [] : rows.slice(start, start + limit);
+    const last = page.at(-1);
+    const more = last !== undefined && rows.indexOf(last) < rows.length - 1;
+    return {
+      status: 200,
+      body: {
+        results: page.map((o) => this.present(o, type, associations, asked)),
+        ...(more ? { paging: { next: { after: last!.id, link: `${request.path}?after=${last!.id}` } } } : {}),
+      },
+    };
+  }
+
+  /** POST /search: filter groups OR'd, filters within a group AND'd (https://developers.hubspot.com/docs/api/crm/search). */
+  private search(request: EmulatorRequest, type: ObjectType): EmulatorResponse {
+    const body = this.json(request) as { filterGroups?: { filters: SearchFilter[] }[]; sorts?: (string | { propertyName: string; direction?: string })[]; properties?: string[]; limit?: number; after?: string | number; query?: string };
+    const limit = body.limit ?? 10;
+    if (limit > 200) fail(400, 'VALIDATION_ERROR', 'limit must be at most 200');
+    const groups = body.filterGroups ?? [];
+    if (groups.length > 5 || groups.some((g) => g.filters.length > 6)) fail(400, 'VALIDATION_ERROR', 'at most 5 filterGroups with 6 filters each');
+    let rows = this.all(type).filter((o) => (!groups.length || groups.some((g) => g.filters.every((f) => matchesFilter(o, f)))) && (!body.query || JSON.stringify(o.properties).toLowerCase().includes(body.query.toLowerCase())));
+    const sort = body.sorts?.[0];
+    const sortName = typeof sort === 'string' ? sort.replace(/^-/, '') : sort?.propertyName;
+    const descending = typeof sort === 'string' ? sort.startsWith('-') : sort?.direction === 'DESCENDING';
+    rows = rows.sort((a, b) => {
+      if (!sortName) return Number(a.id) - Number(b.id);
+      const [x, y] = [a.properties[sortName] ?? '', b.properties[sortName] ?? ''];
+      const order = isNumeric(x) && isNumeric(y) ? Number(x) - Number(y) : Date.parse(x) - Date.parse(y) || String(x).localeCompare(String(y));
+      return (descending ? -order : order) || Number(a.id) - Number(b.id);
+    });
+    const after = Number(body.after ?? 0);
+    // Paging past the 10,000th result is refused (https://developers.hubspot.com/docs/api/crm/search#limitations).
+    if (after + limit > 10_000) fail(400, 'VALIDATION_ERROR', 'Search API only supports paging through 10,000 results.');
+    const page = rows.slice(after, after + limit);
+    const next = after + limit < Math.min(rows.length, 10_000) ? { paging: { next: { after: String(after + limit) } } } : {};
+    return { status: 200, body: { total: rows.length, results: page.map((o) => this.present(o, type, [], body.properties)), ...next } };
+  }
+
+  private batchRead(request: EmulatorRequest, type: ObjectType): EmulatorResponse {
+    const body = this.json(request) as { inputs?: { id: string }[]; properties?: string[]; idProperty?: string };
+    const inputs = this.inputs(body.inputs);
+    const startedAt = new Date().toISOString();
+    const results: Record<string, unknown>[] = [];
+    const errors: Record<string, unknown>[] = [];
+    for (const input of inputs) {
+      const found = body.idProperty && body.idProperty !== 'hs_object_id' ? this.all(type).find((o) => o.properties[body.idProperty!] === input.id) : this.table(type).get(String(input.id));
+      if (found && !found.archived) results.push(this.present(found, type, [], body.properties));
+      else errors.push({ status: 'error', category: 'OBJECT_NOT_FOUND', message: `Could not get some ${type} objects, they may be deleted or not exist.`, context: { ids: [String(input.id)] }, links: {}, errors: [] });
+    }
+    return this.batchAnswer(results, errors, startedAt, 200);
+  }
+
+  private inputs<T>(inputs: T[] | undefined): T[] {
+    if (!Array.isArray(inputs)) fail(400, 'VALIDATION_ERROR', 'inputs is required');
+    if (inputs!.length > 100) fail(400, 'VALIDATION_ERROR', `Batch input size of ${inputs!.length} exceeds the limit of 100`);
+    return inputs!;
+  }
+
+  /** Batch create, update and upsert; each input stands or falls alone (207 with errors). */
+  private batch(request: EmulatorRequest, type: ObjectType, mode: 'create' | 'update' | 'upsert'): EmulatorResponse {
+    const body = this.json(request) as { inputs?: { id?: string; idProperty?: string; properties?: Properties; associations?: CreateInput['associations'] }[] };
+    const inputs = this.inputs(body.inputs);
+    const startedAt = new Date().toISOString();
+    const results: Record<string, unknown>[] = [];
+    const errors: Record<string, unknown>[] = [];
+    inputs.forEach((input, index) => {
+      try {
+        if (mode === 'create') {
+          results.push(this.present(this.create(type, input), type, []));
+        } else if (mode === 'update') {
+          results.push(this.present(this.update(type, this.find(type, String(input.id), input.idProperty), input.properties ?? {}), type, []));
+        } else {
+          const idProperty = input.idProperty ?? 'hs_object_id';
+          if (!UNIQUE[type].includes(idProperty)) fail(400, 'VALIDATION_ERROR', `${idProperty} is not a unique property of ${type}`);
+          const existing = idProperty === 'hs_object_id' ? this.table(type).get(String(input.id)) : this.all(type).find((o) => o.properties[idProperty] === input.id);
+          if (existing && !existing.archived) results.push({ ...this.present(this.update(type, existing, input.properties ?? {}), type, []), new: false });
+          else results.push({ ...this.present(this.create(type, { properties: { ...(idProperty === 'hs_object_id' ? {} : { [idProperty]: String(input.id) }), ...input.properties } }), type, []), new: true });
+        }
+      } catch (caught) {
+        if (!(caught instanceof VendorError)) throw caught;
+        const answer = caught.response.body as { category: string; message: string };
+        errors.push({ status: 'error', category: answer.category, message: answer.message, context: { index: [String(index)], ...(input.id ? { id: [String(input.id)] } : {}) }, links: {}, errors: [] });
+      }
+    });
+    return this.batchAnswer(results, errors, startedAt, mode === 'create' ? 201 : 200);
+  }
+
+  private batchAnswer(results: Record<string, unknown>[], errors: Record<string, unknown>[], startedAt: string, status: number): EmulatorResponse {
+    const base = { status: 'COMPLETE', results, startedAt, completedAt: new Date().toISOString() };
+    return errors.length ? { status: 207, body: { ...base, numErrors: errors.length, errors } } : { status, body: base };
+  }
+
+  private associateDefault(fromType: ObjectType, fromId: string, toType: ObjectType, toId: string): EmulatorResponse {
+    this.find(fromType, fromId);
+    this.find(toType, toId);
+    this.link(fromType, fromId, toType, toId);
+    const typeId = ASSOCIATION_TYPE[`${fromType}:${toType}`] ?? 1;
+    return { status: 200, body: { status: 'COMPLETE', results: [{ from: { id: fromId }, to: { id: toId }, associationSpec: { associationCategory: 'HUBSPOT_DEFINED', associationTypeId: typeId } }], startedAt: new Date().toISOString(), completedAt: new Date().toISOString() } };
+  }
+
+  private listAssociations(fromType: ObjectType, fromId: string, toType: ObjectType): EmulatorResponse {
+    this.find(fromType, fromId);
+    const typeId = ASSOCIATION_TYPE[`${fromType}:${toType}`] ?? 1;
+    return {
+      status: 200,
+      body: { results: this.associated(fromType, fromId, toType).map((id) => ({ toObjectId: Number(id), associationTypes: [{ category: 'HUBSPOT_DEFINED', typeId, label: null }] })) },
+    };
+  }
+
+  /** Webhook events, signed v3: base64 HMAC-SHA256 of method + URL + body + timestamp with the app secret. */
+  private emit(subscriptionType: string, object: CrmObject, propertyName: string | undefined): void {
+    for (const hook of this.webhooks) {
+      if (hook.subscriptions && !hook.subscriptions.includes(subscriptionType)) continue;
+      const event = {
+        eventId: this.eventId++,
+        subscriptionId: 1,
+        portalId: this.options.portalId,
+        appId: 1,
+        occurredAt: Date.now(),
+        subscriptionType,
+        attemptNumber: 0,
+        objectId: Number(object.id),
+        changeSource: 'CRM_UI',
+        ...(propertyName ? { propertyName, propertyValue: object.properties[propertyName] ?? '' } : {}),
+      };
+      const body = JSON.stringify([event]);
+      const timestamp = String(Date.now());
+      const delivery = fetch(hook.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-hubspot-signature-v3': hubspotSignatureV3('POST', hook.url, body, timestamp, hook.clientSecret), 'x-hubspot-request-timestamp': timestamp },
+        body,
+      })
+        .then(() => undefined)
+        .catch(() => undefined)
+        .finally(() => this.deliveries.delete(delivery));
+      this.deliveries.add(delivery);
+    }
+  }
+}
+
+interface CreateInput {
+  properties?: Properties;
+  associations?: { to: { id: string }; types?: { associationCategory: string; associationTypeId: number }[] }[];
+}
+
+interface SearchFilter {
+  propertyName: string;
+  operator: string;
+  value?: string;
+  values?: string[];
+  highValue?: string;
+}
+
+const isNumeric = (v: string | null) => v !== null && v !== '' && Number.isFinite(Number(v));
+
+function compareValues(actual: string, wanted: string): number {
+  if (isNumeric(actual) && isNumeric(wanted)) return Number(actual) - Number(wanted);
+  const dates = [Date.parse(actual), isNumeric(wanted) ? Number(wanted) : Date.parse(wanted)];
+  if (!dates.some(Number.isNaN)) return dates[0]! - dates[1]!;
+  return actual.localeCompare(wanted);
+}
+
+function matchesFilter(object: CrmObject, filter: SearchFilter): boolean {
+  const actual = filter.propertyName === 'hs_object_id' ? object.id : object.properties[filter.propertyName];
+  const wanted = String(filter.value ?? '');
+  switch (filter.operator) {
+    case 'EQ':
+      return actual !== null && actual !== undefined && String(actual).toLowerCase() === wanted.toLowerCase();
+    case 'NEQ':
+      return String(actual ?? '').toLowerCase() !== wanted.toLowerCase();
+    case 'GT':
+    case 'GTE':
+    case 'LT':
+    case 'LTE': {
+      if (actual === null || actual === undefined) return false;
+      const order = compareValues(actual, wanted);
+      return { GT: order > 0, GTE: order >= 0, LT: order < 0, LTE: order <= 0 }[filter.operator];
+    }
+    case 'BETWEEN':
+      return actual !== null && actual !== undefined && compareValues(actual, wanted) >= 0 && compareValues(actual, String(filter.highValue)) <= 0;
+    case 'IN':
+      return (filter.values ?? []).map((v) => v.toLowerCase()).includes(String(actual ?? '').toLowerCase());
+    case 'NOT_IN':
+      return !(filter.values ?? []).map((v) => v.toLowerCase()).includes(String(actual ?? '').toLowerCase());
+    case 'HAS_PROPERTY':
+      return actual !== null && actual !== undefined && actual !== '';
+    case 'NOT_HAS_PROPERTY':
+      return actual === null || actual === undefined || actual === '';
+    case 'CONTAINS_TOKEN':
+      return String(actual ?? '').toLowerCase().includes(wanted.replace(/\*/g, '').toLowerCase());
+    default:
+      return fail(400, 'VALIDATION_ERROR', `Unsupported operator ${filter.operator}`);
+  }
+}
+
+/** A query parameter given as `a,b` or repeated (`a&…=b`): the SDK does both. */
+function list(values: string[]): string[] {
+  return values.flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
+}
+
+export function hubspotSignatureV3(method: string, url: string, body: string, timestamp: string, secret: string): string {
+  return createHmac('sha256', secret).update(`${method}${url}${body}${timestamp}`).digest('base64');
+}
