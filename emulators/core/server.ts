@@ -174,6 +174,16 @@ export class EmulatorServer {
     return this.behaviour.notFound(request);
   }
 
+  /**
+   * Serves a request in-process, past authentication, limits, faults and the log: how seed data is
+   * loaded through the same handlers a client uses, without spending the client's rate budget.
+   */
+  async inject(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<EmulatorResponse> {
+    const url = new URL(path, 'http://emulator');
+    const rawBody = Buffer.from(body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body));
+    return this.dispatch({ method, path: url.pathname, query: url.searchParams, headers: { host: 'emulator', ...headers }, rawBody, params: {} });
+  }
+
   private async admin(request: EmulatorRequest): Promise<EmulatorResponse> {
     const name = request.path.slice('/__admin/'.length);
     if (name === 'faults' && request.method === 'GET') return { status: 200, body: this.faults };

@@ -6,6 +6,7 @@
  * and 10 at once per realm; 40 batches a minute). Shapes follow Intuit's XSD (./contract) and the
  * documentation pages named in ../shared/api-specs/quickbooks/o2c-endpoints.handwritten.openapi.json.
  */
+import { createHmac } from 'node:crypto';
 import { SlidingWindowLimiter } from '../core/rate-limit.js';
 import { randomToken, seededRandom } from '../core/random.js';
 import type { EmulatorRequest, EmulatorResponse, Route, VendorBehaviour } from '../core/server.js';
@@ -30,6 +31,10 @@ export interface QuickBooksEmulatorOptions {
   utcOffsetMinutes?: number;
 }
 
+export function intuitSignature(body: string, verifierToken: string): string {
+  return createHmac('sha256', verifierToken).update(body).digest('base64');
+}
+
 export function qboTime(date: Date, offsetMinutes: number): string {
   const shifted = new Date(date.getTime() + offsetMinutes * 60_000);
   const sign = offsetMinutes < 0 ? '-' : '+';
@@ -37,8 +42,15 @@ export function qboTime(date: Date, offsetMinutes: number): string {
   return `${shifted.toISOString().slice(0, 19)}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
 }
 
+export interface QuickBooksWebhook {
+  url: string;
+  verifierToken: string;
+}
+
 export class QuickBooksEmulator {
   readonly books: QboBooks;
+  readonly webhooks: QuickBooksWebhook[] = [];
+  private readonly deliveries = new Set<Promise<void>>();
   private readonly random: () => number;
   private readonly accessTokens = new Map<string, number>();
   private readonly refreshTokens = new Set<string>();
@@ -100,6 +112,13 @@ export class QuickBooksEmulator {
           : this.fault(500, 'SystemFault', [{ Message: 'An application error has occurred while processing your request', Detail: 'System Failure Error: An unexpected error occurred while accessing or saving your data.', code: '10000' }]),
       decorate: (_request, response) => {
         response.headers = { intuit_tid: `1-${randomToken(this.random, 8)}-${randomToken(this.random, 16)}`, ...response.headers };
+      },
+      admin: {
+        webhooks: (request) => {
+          const hook = JSON.parse(request.rawBody.toString('utf8')) as QuickBooksWebhook;
+          this.webhooks.push(hook);
+          return { status: 201, body: hook };
+        },
       },
       notFound: (request) => this.fault(404, 'ValidationFault', [{ Message: 'Unsupported Operation', Detail: `Operation ${request.method} ${request.path} is not supported.`, code: '500' }]),
     };
@@ -194,10 +213,34 @@ export class QuickBooksEmulator {
     if (unknown) throw new QboFault(400, 'ValidationFault', 'Request has invalid or unsupported property', `Property Name:Can not construct instance of ${name} from ${unknown}`, '2010', unknown);
     const wrongType = typeError(name, body);
     if (wrongType) throw new QboFault(400, 'ValidationFault', 'Request has invalid or unsupported property', wrongType, '2010', wrongType.split(':')[0]);
-    if (operation === 'delete') return this.books.remove(name, body);
-    if (operation === 'void' || include === 'void') return this.books.voidTransaction(name, body);
-    if (body.Id !== undefined) return this.books.update(name, body);
-    return this.books.create(name, body);
+    let result: Entity;
+    let change: string;
+    if (operation === 'delete') [result, change] = [this.books.remove(name, body), 'Delete'];
+    else if (operation === 'void' || include === 'void') [result, change] = [this.books.voidTransaction(name, body), 'Void'];
+    else if (body.Id !== undefined) [result, change] = [this.books.update(name, body), 'Update'];
+    else [result, change] = [this.books.create(name, body), 'Create'];
+    this.notify(name, String(result.Id), change);
+    return result;
+  }
+
+  async settled(): Promise<void> {
+    while (this.deliveries.size) await Promise.all([...this.deliveries]);
+  }
+
+  /**
+   * Intuit's change notification: `eventNotifications[].dataChangeEvent.entities[]`, signed with
+   * `intuit-signature` = base64 HMAC-SHA256 of the body with the app's verifier token
+   * (https://developer.intuit.com/app/developer/qbo/docs/develop/webhooks).
+   */
+  private notify(name: EntityName, id: string, operation: string): void {
+    for (const hook of this.webhooks) {
+      const body = JSON.stringify({ eventNotifications: [{ realmId: this.options.realmId, dataChangeEvent: { entities: [{ name, id, operation, lastUpdated: new Date().toISOString() }] } }] });
+      const delivery = fetch(hook.url, { method: 'POST', headers: { 'content-type': 'application/json', 'intuit-signature': intuitSignature(body, hook.verifierToken) }, body })
+        .then(() => undefined)
+        .catch(() => undefined)
+        .finally(() => this.deliveries.delete(delivery));
+      this.deliveries.add(delivery);
+    }
   }
 
   private query(text: string): EmulatorResponse {

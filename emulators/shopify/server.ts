@@ -44,7 +44,7 @@ export class ShopifyEmulator {
   private nextOrderNumber = 1001;
   private readonly random: () => number;
   private readonly deliveries = new Set<Promise<void>>();
-  /** Shopify timestamps are second-precision; the clock never repeats a second across updates of one object. */
+  /** Shopify timestamps have second precision; the clock never runs backwards. */
   private lastTime = 0;
 
   constructor(private readonly options: ShopifyEmulatorOptions) {
@@ -59,7 +59,7 @@ export class ShopifyEmulator {
   }
 
   now(): string {
-    this.lastTime = Math.max(this.lastTime + 1, Math.floor(Date.now() / 1000));
+    this.lastTime = Math.max(this.lastTime, Math.floor(Date.now() / 1000));
     return new Date(this.lastTime * 1000).toISOString().replace('.000Z', '-00:00');
   }
 

@@ -1,5 +1,6 @@
 import { parseFaults } from '../../../emulators/core/faults.js';
 import { DEFAULT_PORTS, SERVICES, type Service, startEmulators } from '../../../emulators/index.js';
+import type { DataSize } from '../../../emulators/seed.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 
@@ -7,6 +8,7 @@ export interface EmulateOptions {
   seed?: string;
   faults?: string;
   port?: string;
+  dataSize?: string;
   /** Resolves when the emulators should stop; the CLI passes a promise settled by SIGINT/SIGTERM. */
   until: Promise<void>;
 }
@@ -26,10 +28,14 @@ export async function emulateCommand(io: CliIo, names: string[], options: Emulat
     io.err(`--faults: ${(error as Error).message}`);
     return EXIT.usage;
   }
+  if (options.dataSize && !['small', 'demo', 'large'].includes(options.dataSize)) {
+    io.err(`--data-size must be small, demo or large`);
+    return EXIT.usage;
+  }
   const first = options.port ? Number(options.port) : undefined;
   // --port moves the first service's port and the others follow in order; --port 0 picks free ports.
   const ports = Object.fromEntries(SERVICES.map((s, i) => [s, first === undefined ? DEFAULT_PORTS[s] : first === 0 ? 0 : first + i])) as Record<Service, number>;
-  const running = await startEmulators(services, { seed: options.seed ? Number(options.seed) : 1, faults, ports });
+  const running = await startEmulators(services, { seed: options.seed ? Number(options.seed) : 1, faults, ports, dataSize: options.dataSize as DataSize | undefined });
   for (const emulator of running) {
     const credentials = Object.entries(emulator.credentials).map(([k, v]) => `${k}=${v}`).join(' ');
     io.out(`${emulator.service.padEnd(10)} ${emulator.url}  ${credentials}`);

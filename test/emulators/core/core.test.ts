@@ -35,3 +35,23 @@ describe('emulator core', () => {
     expect(bucket.take(1_500).allowed).toBe(true);
   });
 });
+
+describe('injected connection faults', () => {
+  it('drops connections and leaves requests unanswered as told', async () => {
+    const { startStripe } = await import('../../../emulators/stripe/index.js');
+    const emu = await startStripe({ seed: 1 });
+    try {
+      const headers = { authorization: `Bearer ${emu.secretKey}` };
+      await fetch(`${emu.url}/__admin/faults`, { method: 'PUT', body: JSON.stringify({ dropped: 1 }) });
+      await expect(fetch(`${emu.url}/v1/customers`, { headers })).rejects.toThrow();
+      await fetch(`${emu.url}/__admin/faults`, { method: 'PUT', body: JSON.stringify({ timeout: 1 }) });
+      await expect(fetch(`${emu.url}/v1/customers`, { headers, signal: AbortSignal.timeout(300) })).rejects.toThrow(/aborted|timeout/i);
+      await fetch(`${emu.url}/__admin/faults`, { method: 'PUT', body: JSON.stringify({}) });
+      expect((await fetch(`${emu.url}/v1/customers`, { headers })).status).toBe(200);
+      const log = (await (await fetch(`${emu.url}/__admin/requests`)).json()) as { byFault: Record<string, number> };
+      expect(log.byFault).toEqual({ dropped: 1, timeout: 1 });
+    } finally {
+      await emu.close();
+    }
+  });
+});
