@@ -2,6 +2,8 @@
  * Starting emulators by name, for `ferry emulate`, `ferry demo` and the end-to-end tests.
  * Default ports: 7301 Shopify, 7302 HubSpot, 7303 Stripe, 7304 QuickBooks.
  */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FaultPlan } from './core/faults.js';
 import type { EmulatorServer } from './core/server.js';
 import { startHubSpot } from './hubspot/index.js';
@@ -20,6 +22,9 @@ export interface RunningEmulator {
   /** What a client needs to connect: printed by `ferry emulate`, written into config/emulators.yaml. */
   credentials: Record<string, string>;
   server: EmulatorServer;
+  /** Writes the emulator's state to its file in `stateDir` (a no-op without one). */
+  save(): void;
+  /** Saves (when there is a state directory) and stops serving. */
   close(): Promise<void>;
 }
 
@@ -28,25 +33,32 @@ export interface StartOptions {
   faults?: FaultPlan;
   /** Port of each service; 0 picks a free one. */
   ports?: Partial<Record<Service, number>>;
-  /** Load a generated business of this size (none when absent). */
+  /** Load a generated business of this size (none when absent), unless state is restored from `stateDir`. */
   dataSize?: DataSize;
+  /** Directory of `<service>.json` state files: restored on start, written on save and close. */
+  stateDir?: string;
 }
 
-type Started = RunningEmulator & { load(business: Business): Promise<void> };
+interface Stateful {
+  snapshot(): unknown;
+  restore(state: unknown): void;
+}
+
+type Started = Omit<RunningEmulator, 'save'> & { load(business: Business): Promise<void>; state: Stateful };
 type Starter = (port: number, options: StartOptions) => Promise<Started>;
 
 const STARTERS: Record<Service, Starter> = {
   shopify: async (port, options) => {
     const r = await startShopify({ port, seed: options.seed, faults: options.faults });
-    return { service: 'shopify', url: r.url, credentials: { shop: r.shop, access_token: r.accessToken }, server: r.server, close: r.close, load: (b) => seedShopify(r.server, b) };
+    return { service: 'shopify', url: r.url, credentials: { shop: r.shop, access_token: r.accessToken }, server: r.server, close: r.close, load: (b) => seedShopify(r.server, b), state: r.emulator };
   },
   hubspot: async (port, options) => {
     const r = await startHubSpot({ port, seed: options.seed, faults: options.faults });
-    return { service: 'hubspot', url: r.url, credentials: { access_token: r.accessToken }, server: r.server, close: r.close, load: (b) => seedHubSpot(r.server, b) };
+    return { service: 'hubspot', url: r.url, credentials: { access_token: r.accessToken }, server: r.server, close: r.close, load: (b) => seedHubSpot(r.server, b), state: r.emulator };
   },
   stripe: async (port, options) => {
     const r = await startStripe({ port, seed: options.seed, faults: options.faults });
-    return { service: 'stripe', url: r.url, credentials: { secret_key: r.secretKey }, server: r.server, close: r.close, load: (b) => seedStripe(r.server, b) };
+    return { service: 'stripe', url: r.url, credentials: { secret_key: r.secretKey }, server: r.server, close: r.close, load: (b) => seedStripe(r.server, b), state: r.emulator };
   },
   quickbooks: async (port, options) => {
     const r = await startQuickBooks({ port, seed: options.seed, faults: options.faults });
@@ -58,6 +70,7 @@ const STARTERS: Record<Service, Starter> = {
       server: r.server,
       close: r.close,
       load: (b) => seedQuickBooks(r.server, b, realmId),
+      state: r.emulator,
     };
   },
 };
@@ -66,14 +79,37 @@ export async function startEmulators(services: Service[], options: StartOptions 
   const started: Started[] = [];
   try {
     for (const service of services) started.push(await STARTERS[service](options.ports?.[service] ?? DEFAULT_PORTS[service], options));
-    if (options.dataSize) {
+    const fresh = started.filter((e) => !restore(e, options.stateDir));
+    if (options.dataSize && fresh.length) {
       // One business for all services, so SKUs and customers line up across them.
       const business = generateBusiness(options.seed ?? 1, options.dataSize);
-      for (const emulator of started) await emulator.load(business);
+      for (const emulator of fresh) await emulator.load(business);
     }
   } catch (error) {
     await Promise.all(started.map((e) => e.close()));
     throw error;
   }
-  return started.map(({ load: _load, ...running }) => running);
+  return started.map(({ load: _load, state, close, ...running }) => {
+    const save = () => persist(running.service, state, options.stateDir);
+    return { ...running, save, close: async () => (save(), close()) };
+  });
+}
+
+function stateFile(service: Service, dir: string): string {
+  return join(dir, `${service}.json`);
+}
+
+function restore(emulator: Started, dir: string | undefined): boolean {
+  if (!dir || !existsSync(stateFile(emulator.service, dir))) return false;
+  emulator.state.restore(JSON.parse(readFileSync(stateFile(emulator.service, dir), 'utf8')));
+  return true;
+}
+
+/** Written to a temporary file and renamed, so a crash never leaves half a state file. */
+function persist(service: Service, state: Stateful, dir: string | undefined): void {
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = stateFile(service, dir);
+  writeFileSync(`${file}.tmp`, JSON.stringify(state.snapshot()), { mode: 0o600 });
+  renameSync(`${file}.tmp`, file);
 }

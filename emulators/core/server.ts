@@ -124,14 +124,16 @@ export class EmulatorServer {
 
     if (request.path.startsWith('/__admin/')) return send(res, await this.admin(request));
 
-    const entry: LoggedRequest = { at: Date.now(), method: request.method, path: request.path, status: null };
+    // One clock reading for the log and the limiter, so the log shows exactly what the limiter saw.
+    const now = Date.now();
+    const entry: LoggedRequest = { at: now, method: request.method, path: request.path, status: null };
     this.log.push(entry);
 
     const fault = drawFault(this.faults, this.random);
     if (fault) entry.fault = fault;
     if (fault === 'dropped') return void req.socket.destroy();
     if (fault === 'timeout') return; // never answered; closed with the server or by the client
-    const response = fault ? this.behaviour.faultResponse(fault) : await this.admitAndServe(request);
+    const response = fault ? this.behaviour.faultResponse(fault) : await this.admitAndServe(request, now);
     entry.status = response.status;
     if (response.status === 429) entry.limited = !fault;
     this.behaviour.decorate?.(request, response, Date.now());
@@ -139,8 +141,8 @@ export class EmulatorServer {
   }
 
   /** Authentication, the vendor's limits, then the handler, with the injected latency while in flight. */
-  private async admitAndServe(request: EmulatorRequest): Promise<EmulatorResponse> {
-    const refused = this.behaviour.authenticate(request) ?? this.behaviour.rateLimit?.(request, Date.now());
+  private async admitAndServe(request: EmulatorRequest, now: number): Promise<EmulatorResponse> {
+    const refused = this.behaviour.authenticate(request) ?? this.behaviour.rateLimit?.(request, now);
     if (refused) return refused;
     if (this.behaviour.maxConcurrent !== undefined && this.inFlight >= this.behaviour.maxConcurrent) return this.behaviour.faultResponse('rate-limited');
     this.inFlight++;

@@ -100,6 +100,20 @@ export class HubSpotEmulator {
     return new Date(this.lastMs).toISOString();
   }
 
+  snapshot(): unknown {
+    return { objects: [...this.objects].map(([type, table]) => [type, [...table.values()]]), associations: [...this.associations], nextId: this.nextId, lastMs: this.lastMs };
+  }
+
+  restore(state: unknown): void {
+    const saved = state as { objects: [ObjectType, CrmObject[]][]; associations: string[]; nextId: number; lastMs: number };
+    this.objects.clear();
+    for (const [type, list] of saved.objects) for (const object of list) this.table(type).set(object.id, object);
+    this.associations.clear();
+    for (const a of saved.associations) this.associations.add(a);
+    this.nextId = saved.nextId;
+    this.lastMs = saved.lastMs;
+  }
+
   async settled(): Promise<void> {
     while (this.deliveries.size) await Promise.all([...this.deliveries]);
   }

@@ -46,6 +46,19 @@ export class QboBooks {
     this.seed();
   }
 
+  snapshot(): unknown {
+    return { tables: [...this.tables].map(([name, table]) => [name, [...table.values()]]), nextId: [...this.nextId], nextDocNumber: this.nextDocNumber };
+  }
+
+  restore(state: unknown): void {
+    const saved = state as { tables: [EntityName, Entity[]][]; nextId: [EntityName, number][]; nextDocNumber: number };
+    this.tables.clear();
+    for (const [name, list] of saved.tables) for (const entity of list) this.table(name).set(String(entity.Id), entity);
+    this.nextId.clear();
+    for (const [name, id] of saved.nextId) this.nextId.set(name, id);
+    this.nextDocNumber = saved.nextDocNumber;
+  }
+
   all(name: EntityName): Entity[] {
     return [...this.table(name).values()];
   }

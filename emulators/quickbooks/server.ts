@@ -73,6 +73,21 @@ export class QuickBooksEmulator {
     return (this.options.accessTokenTtlSeconds ?? 3600) * 1000;
   }
 
+  /** The company file and the OAuth grants, so a restarted emulator still honours a rotated refresh token. */
+  snapshot(): unknown {
+    return { books: this.books.snapshot(), accessTokens: [...this.accessTokens], refreshTokens: [...this.refreshTokens], requestIds: [...this.requestIds] };
+  }
+
+  restore(state: unknown): void {
+    const saved = state as { books: unknown; accessTokens: [string, number][]; refreshTokens: string[]; requestIds: [string, EmulatorResponse][] };
+    this.books.restore(saved.books);
+    this.accessTokens.clear();
+    for (const [token, expires] of saved.accessTokens) this.accessTokens.set(token, expires);
+    this.refreshTokens.clear();
+    for (const token of saved.refreshTokens) this.refreshTokens.add(token);
+    for (const [id, response] of saved.requestIds) this.requestIds.set(id, response);
+  }
+
   /** Makes every access token issued so far expire now (tests of the 401 → refresh path). */
   expireAccessTokens(): void {
     for (const token of this.accessTokens.keys()) this.accessTokens.set(token, 0);

@@ -85,6 +85,25 @@ export class ShopifyEmulator {
     return this.table(name).get(Number(id)) ?? fail(404, 'Not Found');
   }
 
+  snapshot(): unknown {
+    return {
+      tables: [...this.tables].map(([name, table]) => [name, [...table.values()]]),
+      levels: [...this.levels],
+      nextId: this.nextId,
+      nextOrderNumber: this.nextOrderNumber,
+      lastTime: this.lastTime,
+    };
+  }
+
+  restore(state: unknown): void {
+    const saved = state as { tables: [Table, ShopifyObject[]][]; levels: [string, ShopifyObject][]; nextId: number; nextOrderNumber: number; lastTime: number };
+    this.tables.clear();
+    for (const [name, objects] of saved.tables) for (const object of objects) this.add(name, object);
+    this.levels.clear();
+    for (const [key, level] of saved.levels) this.levels.set(key, level);
+    Object.assign(this, { nextId: saved.nextId, nextOrderNumber: saved.nextOrderNumber, lastTime: saved.lastTime });
+  }
+
   async settled(): Promise<void> {
     while (this.deliveries.size) await Promise.all([...this.deliveries]);
   }

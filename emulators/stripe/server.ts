@@ -11,7 +11,7 @@ import { randomToken, seededRandom } from '../core/random.js';
 import { type EmulatorRequest, type EmulatorResponse, type Route, type VendorBehaviour, VendorError } from '../core/server.js';
 import * as build from './objects.js';
 import type { StripeObject } from './objects.js';
-import { listPage, searchFilter, StripeStore, type StripeType } from './store.js';
+import { ID_PREFIX, listPage, searchFilter, StripeStore, type StripeType } from './store.js';
 
 export interface StripeEmulatorOptions {
   secretKey: string;
@@ -85,6 +85,17 @@ export class StripeEmulator {
         },
       },
     };
+  }
+
+  snapshot(): unknown {
+    return { objects: this.store.snapshot(), invoiceNumber: this.invoiceNumber, idempotency: [...this.idempotency] };
+  }
+
+  restore(state: unknown): void {
+    const saved = state as { objects: Record<string, StripeObject[]>; invoiceNumber: number; idempotency: [string, { fingerprint: string; response: EmulatorResponse }][] };
+    this.store.restore(saved.objects);
+    this.invoiceNumber = saved.invoiceNumber;
+    for (const [key, value] of saved.idempotency) this.idempotency.set(key, value);
   }
 
   /** Resolves when every webhook delivery started so far has finished. */
@@ -168,7 +179,9 @@ export class StripeEmulator {
   }
 
   /** Runs a handler with Idempotency-Key semantics for POSTs (https://docs.stripe.com/api/idempotent_requests). */
-  private respond(request: EmulatorRequest, handler: () => StripeObject): EmulatorResponse {
+  private respond(request: EmulatorRequest, run: () => StripeObject): EmulatorResponse {
+    const params = this.params(request);
+    const handler = () => this.expand(run(), params.expand);
     const key = request.method === 'POST' ? request.headers['idempotency-key'] : undefined;
     if (typeof key !== 'string') return { status: 200, body: handler() };
     const fingerprint = createHash('sha256').update(`${request.path}\n${request.rawBody.toString('utf8')}`).digest('hex');
@@ -189,6 +202,31 @@ export class StripeEmulator {
     // Stripe saves the result of a request that reached its servers, errors included (except 5xx).
     if (response.status < 500) this.idempotency.set(key, { fingerprint, response });
     return response;
+  }
+
+  /**
+   * `expand[]=customer`, `expand[]=data.latest_charge`: replaces an id with the object it names, on a
+   * copy (https://docs.stripe.com/api/expanding_objects). Ids are recognised by their prefix.
+   */
+  private expand(object: StripeObject, paths: unknown): StripeObject {
+    const list = Array.isArray(paths) ? paths.map(String) : typeof paths === 'string' ? [paths] : [];
+    if (!list.length) return object;
+    const copy = structuredClone(object);
+    const byPrefix = Object.fromEntries(Object.entries(ID_PREFIX).map(([type, prefix]) => [prefix, type as StripeType]));
+    const walk = (target: unknown, parts: string[]): void => {
+      if (!target || typeof target !== 'object') return;
+      if (Array.isArray(target)) return target.forEach((t) => walk(t, parts));
+      const record = target as StripeObject;
+      const [head, ...rest] = parts;
+      if (!head) return;
+      if (rest.length) return walk(record[head], rest);
+      const id = record[head];
+      const type = typeof id === 'string' ? byPrefix[id.split('_')[0]!] : undefined;
+      const found = type && this.store.get(type, String(id));
+      if (found) record[head] = structuredClone(found);
+    };
+    for (const path of list) walk(copy, path.split('.'));
+    return copy;
   }
 
   private params(request: EmulatorRequest): Params {

@@ -104,7 +104,8 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .option('--faults <spec>', 'inject faults, e.g. 429=0.1,500=0.05,drop=0.02,timeout=0.01,latency=20ms')
     .option('--port <n>', 'port of the first service; the others follow')
     .option('--data-size <size>', 'load a generated business: small, demo or large', 'demo')
-    .action(async (services: string[], opts: { seed?: string; faults?: string; port?: string; dataSize?: string }) => {
+    .option('--state <dir>', 'keep the emulators\' state in this directory across restarts')
+    .action(async (services: string[], opts: { seed?: string; faults?: string; port?: string; dataSize?: string; state?: string }) => {
       exitCode = await emulateCommand(io, services, { ...opts, until: options.until ?? untilSignal() });
     });
 

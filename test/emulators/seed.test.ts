@@ -45,3 +45,42 @@ describe('seeded business', () => {
     expect(orders.some((o) => o.refunds.length > 0)).toBe(true);
   });
 });
+
+describe('emulator state files', () => {
+  it('a restarted emulator keeps its records and its OAuth grants', async () => {
+    const { mkdtempSync, statSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-state-'));
+    const ports = { shopify: 0, hubspot: 0, stripe: 0, quickbooks: 0 };
+    const first = await startEmulators(['shopify', 'quickbooks'], { seed: 3, dataSize: 'small', stateDir: dir, ports });
+    const qbo = first.find((e) => e.service === 'quickbooks')!;
+    const token = await fetch(qbo.credentials.token_url!, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${qbo.credentials.client_id}:${qbo.credentials.client_secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: qbo.credentials.refresh_token! }).toString(),
+    });
+    const { refresh_token: rotated } = (await token.json()) as { refresh_token: string };
+    await (await first.find((e) => e.service === 'shopify')!).server.inject('POST', '/admin/api/2026-07/customers.json', { customer: { email: 'kept@shop.test' } });
+    await Promise.all(first.map((e) => e.close()));
+    expect(statSync(join(dir, 'quickbooks.json')).mode & 0o777).toBe(0o600);
+
+    const second = await startEmulators(['shopify', 'quickbooks'], { seed: 3, dataSize: 'small', stateDir: dir, ports });
+    try {
+      const shop = second.find((e) => e.service === 'shopify')!;
+      const found = (await shop.server.inject('GET', '/admin/api/2026-07/customers/search.json?query=email:kept@shop.test')).body as { customers: unknown[] };
+      expect(found.customers).toHaveLength(1);
+      const orders = (await shop.server.inject('GET', '/admin/api/2026-07/orders/count.json?status=any')).body as { count: number };
+      expect(orders.count).toBe(40); // restored, not seeded a second time
+      const q = second.find((e) => e.service === 'quickbooks')!;
+      const again = await fetch(q.credentials.token_url!, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`${q.credentials.client_id}:${q.credentials.client_secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: rotated }).toString(),
+      });
+      expect(again.status).toBe(200);
+    } finally {
+      await Promise.all(second.map((e) => e.close()));
+    }
+  });
+});

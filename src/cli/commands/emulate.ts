@@ -9,6 +9,7 @@ export interface EmulateOptions {
   faults?: string;
   port?: string;
   dataSize?: string;
+  state?: string;
   /** Resolves when the emulators should stop; the CLI passes a promise settled by SIGINT/SIGTERM. */
   until: Promise<void>;
 }
@@ -35,7 +36,7 @@ export async function emulateCommand(io: CliIo, names: string[], options: Emulat
   const first = options.port ? Number(options.port) : undefined;
   // --port moves the first service's port and the others follow in order; --port 0 picks free ports.
   const ports = Object.fromEntries(SERVICES.map((s, i) => [s, first === undefined ? DEFAULT_PORTS[s] : first === 0 ? 0 : first + i])) as Record<Service, number>;
-  const running = await startEmulators(services, { seed: options.seed ? Number(options.seed) : 1, faults, ports, dataSize: options.dataSize as DataSize | undefined });
+  const running = await startEmulators(services, { seed: options.seed ? Number(options.seed) : 1, faults, ports, dataSize: options.dataSize as DataSize | undefined, stateDir: options.state });
   for (const emulator of running) {
     const credentials = Object.entries(emulator.credentials).map(([k, v]) => `${k}=${v}`).join(' ');
     io.out(`${emulator.service.padEnd(10)} ${emulator.url}  ${credentials}`);

@@ -136,6 +136,18 @@ describe('HubSpot emulator', () => {
 });
 
 describe('HubSpot emulator rate limits', () => {
+  it('limits the search API to 5 requests a second, on its own', async () => {
+    const limited = await startHubSpot({ requestsPerTenSeconds: 190 });
+    try {
+      const search = () => fetch(`${limited.url}/crm/v3/objects/deals/search`, { method: 'POST', headers: { authorization: `Bearer ${limited.accessToken}`, 'content-type': 'application/json' }, body: '{}' });
+      const statuses = await Promise.all(Array.from({ length: 20 }, () => search().then((r) => r.status)));
+      expect(statuses.filter((s) => s === 200)).toHaveLength(5);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(15);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('holds the ten-second rolling limit under 1,000 concurrent requests, with its headers', async () => {
     const limited = await startHubSpot({ requestsPerTenSeconds: 190 });
     try {

@@ -196,6 +196,25 @@ describe('QuickBooks emulator throttles', () => {
     }
   });
 
+  it('allows 40 batch requests a minute per realm, and refuses minor versions below 75', async () => {
+    const limited = await startQuickBooks({ seed: 2, requestsPerMinute: 10_000 });
+    try {
+      const batch = () =>
+        fetch(`${limited.url}/v3/company/${limited.options.realmId}/batch`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${limited.options.accessToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ BatchItemRequest: [{ bId: '1', Query: 'select * from TaxCode' }] }),
+        }).then((r) => r.status);
+      const statuses = await Promise.all(Array.from({ length: 45 }, batch));
+      expect(statuses.filter((s) => s === 200)).toHaveLength(40);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(5);
+      const old = await fetch(`${limited.url}/v3/company/${limited.options.realmId}/query?query=${encodeURIComponent('select * from Account')}&minorversion=65`, { headers: { authorization: `Bearer ${limited.options.accessToken}` } });
+      expect(old.status).toBe(400);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('answers 429 beyond 10 requests in flight at once', async () => {
     const slow = await startQuickBooks({ seed: 2, faults: { rateLimited: 0, serverError: 0, dropped: 0, timeout: 0, latencyMs: 200 } });
     try {

@@ -45,7 +45,9 @@ describe('Shopify emulator', () => {
     const duplicate = (await shopify.customer.create({ email: 'c0@shop.test' }).catch((e: unknown) => e)) as { response: { statusCode: number; body: unknown } };
     expect(duplicate.response).toMatchObject({ statusCode: 422, body: { errors: { email: ['has already been taken'] } } });
 
-    const later = (await shopify.customer.get(ids[6]!)).updated_at;
+    // Shopify's timestamps have one-second precision: change one customer in a later second.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const later = (await shopify.customer.update(ids[6]!, { note: 'changed' })).updated_at;
     const recent = await shopify.customer.list({ updated_at_min: later });
     expect(recent.map((c) => c.id)).toEqual([ids[6]]);
     const mixed = await fetch(`${emu.url}/admin/api/2026-07/customers.json?page_info=abc&email=x`, { headers: { 'x-shopify-access-token': emu.accessToken } });

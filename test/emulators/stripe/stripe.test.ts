@@ -101,6 +101,17 @@ describe('Stripe emulator', () => {
     expect(await stripe.charges.retrieve(intent.latest_charge as string)).toMatchObject({ amount_refunded: 500, refunded: false });
   });
 
+  it('expands ids into objects on retrieve and in lists', async () => {
+    const customer = await stripe.customers.create({ email: 'expand@example.com' });
+    const intent = await stripe.paymentIntents.create({ amount: 900, currency: 'usd', customer: customer.id, payment_method: 'pm_card_visa', confirm: true });
+    const expanded = await stripe.paymentIntents.retrieve(intent.id, { expand: ['latest_charge', 'customer'] });
+    expect(expanded.latest_charge).toMatchObject({ object: 'charge', amount: 900 });
+    expect(expanded.customer).toMatchObject({ object: 'customer', email: 'expand@example.com' });
+    const page = await stripe.charges.list({ payment_intent: intent.id, expand: ['data.balance_transaction'] });
+    expect(page.data[0]!.balance_transaction).toMatchObject({ object: 'balance_transaction', amount: 900 });
+    expect((await stripe.paymentIntents.retrieve(intent.id)).latest_charge).toMatch(/^ch_/);
+  });
+
   it('filters lists by created time', async () => {
     const before = (await stripe.customers.create({ email: 'time@example.com' })).created;
     const list = await stripe.customers.list({ created: { gte: before }, limit: 100 });
