@@ -1,4 +1,6 @@
 /** The connectors the engine knows. A connector is added here and nowhere else. */
 import { createRegistry, type ConnectorRegistry } from '../src/connector/types.js';
+import { quickbooks } from './quickbooks/index.js';
+import { shopify } from './shopify/index.js';
 
-export const registry: ConnectorRegistry = createRegistry([]);
+export const registry: ConnectorRegistry = createRegistry([shopify, quickbooks]);

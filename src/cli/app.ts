@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig, parseConfig, usableConnections, type FerryConfig } from '../config/load.js';
+import { SecretsFile } from '../config/secrets-file.js';
 import type { ConnectorRegistry } from '../connector/types.js';
 import { Connections } from '../engine/connections.js';
 import { ConfigError } from '../errors.js';
@@ -60,7 +61,9 @@ export class App {
   }
 
   get connections(): Connections {
-    this.connectionsInstance ??= new Connections(this.registry, usableConnections(this.config), {}, this.config.unresolved);
+    const secrets = new SecretsFile(this.config.secretsFile);
+    const context = { loadSecret: secrets.loadSecret.bind(secrets), saveSecret: secrets.saveSecret.bind(secrets), warn: (message: string) => this.logger.warn(message) };
+    this.connectionsInstance ??= new Connections(this.registry, usableConnections(this.config), context, this.config.unresolved);
     return this.connectionsInstance;
   }
 

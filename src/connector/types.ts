@@ -37,6 +37,8 @@ export interface WriteItem {
   targetId?: string;
   /** How to find an existing target record the ledger does not know about. */
   match?: { field: string; value: unknown };
+  /** An earlier attempt may have reached the target: look before creating. */
+  retry?: boolean;
   payload: JsonObject;
 }
 
@@ -71,8 +73,11 @@ export interface EntityDeclaration<Client> {
 }
 
 export interface ConnectorContext {
-  /** Where a connector may persist rotated OAuth tokens; never logged. */
+  /** Where a connector persists rotated OAuth tokens; never logged. */
   saveSecret?(connection: string, key: string, value: string): Promise<void>;
+  loadSecret?(connection: string, key: string): Promise<string | undefined>;
+  /** Warnings a person should act on (a refresh token about to expire). */
+  warn?(message: string): void;
 }
 
 export interface ConnectorDeclaration<Client = unknown> {
@@ -80,6 +85,8 @@ export interface ConnectorDeclaration<Client = unknown> {
   description: string;
   open(connection: ConnectionSettings, context: ConnectorContext): Client | Promise<Client>;
   close?(client: Client): Promise<void>;
+  /** Requests the client has sent, for benchmarks (requests per record). */
+  requestCount?(client: Client): number;
   entities: Record<string, EntityDeclaration<Client>>;
 }
 

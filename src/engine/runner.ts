@@ -429,6 +429,8 @@ function plannedFromState(state: RecordState, flow: Flow): PlannedWrite | undefi
       idempotencyKey: state.idempotencyKey,
       targetId: state.targetId,
       match: flow.target.match && state.matchValue !== undefined ? { field: flow.target.match.field, value: state.matchValue } : undefined,
+      // A crash left this write unsettled: it may have reached the target.
+      retry: true,
       payload: state.payload,
     },
     pending: {

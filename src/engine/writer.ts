@@ -93,7 +93,7 @@ async function writeWithRetry(items: WriteItem[], ctx: WriterContext): Promise<A
         remaining.forEach((i) => attempts.set(i, (attempts.get(i) ?? 0) + 1));
         let results: WriteResult[];
         try {
-          results = await write(ctx.target.client, remaining.map((i) => items[i]!));
+          results = await write(ctx.target.client, remaining.map((i) => (attempts.get(i)! > 1 ? { ...items[i]!, retry: true } : items[i]!)));
         } catch (error) {
           const failure = toFerryError(error);
           lastErrors = new Map(remaining.map((i) => [i, failure]));

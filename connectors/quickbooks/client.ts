@@ -1,0 +1,123 @@
+/**
+ * The QuickBooks Online client: the official `node-quickbooks` SDK pointed at the connection's base URL,
+ * with Ferry's budget (500 requests a minute, 10 at once, 40 batches a minute per realm), a timeout the
+ * SDK lacks, one OAuth refresh at a time, rotated refresh tokens persisted before use, and errors
+ * mapped to Ferry's classes.
+ */
+import QuickBooks from 'node-quickbooks';
+import type { ConnectionSettings, ConnectorContext } from '../../src/connector/types.js';
+import { AuthError, ConfigError, type FerryError, TransientError } from '../../src/errors.js';
+import { RateLimiter } from '../shared/limiter.js';
+import { classifyQuickBooksError } from './errors.js';
+
+type Callback = (error: unknown, data: unknown) => void;
+type Sdk = Record<string, (...args: unknown[]) => void> & { endpoint: string; token: string; refreshToken: string };
+
+const REFRESH_WARNING_DAYS = 14;
+
+export class QuickBooksClient {
+  readonly realmId: string;
+  private readonly sdk: Sdk;
+  private readonly general: RateLimiter;
+  private readonly batches: RateLimiter;
+  private refreshing?: Promise<void>;
+  private readonly timeoutMs: number;
+  /** Requests sent, for benchmarks and tests. */
+  requests = 0;
+
+  private constructor(
+    private readonly settings: ConnectionSettings,
+    private readonly context: ConnectorContext,
+    refreshToken: string,
+  ) {
+    const option = (key: string) => (settings.options[key] === undefined ? undefined : String(settings.options[key]));
+    const missing = ['realm_id', 'client_id', 'client_secret'].filter((k) => !option(k));
+    if (missing.length) throw new ConfigError(`connection '${settings.name}' needs ${missing.join(', ')}`);
+    this.realmId = option('realm_id')!;
+    this.timeoutMs = Number(option('timeout_ms') ?? 60_000);
+    // node-quickbooks reads the token endpoint from a process-wide property; one token URL per process.
+    const tokenUrl = option('token_url');
+    if (tokenUrl) (QuickBooks as unknown as { TOKEN_URL: string }).TOKEN_URL = tokenUrl;
+    this.sdk = new (QuickBooks as unknown as new (o: object) => Sdk)({
+      consumerKey: option('client_id'),
+      consumerSecret: option('client_secret'),
+      token: option('access_token') ?? '',
+      realmId: this.realmId,
+      useSandbox: false,
+      minorversion: 75,
+      oauthversion: '2.0',
+      refreshToken,
+    });
+    this.sdk.endpoint = `${(settings.baseUrl ?? 'https://quickbooks.api.intuit.com').replace(/\/$/, '')}/v3/company/`;
+    this.general = new RateLimiter({ limit: Number(option('requests_per_minute') ?? 500), intervalMs: 60_000, concurrency: Number(option('concurrency') ?? 10) });
+    this.batches = new RateLimiter({ limit: Number(option('batches_per_minute') ?? 40), intervalMs: 60_000 });
+  }
+
+  static async open(settings: ConnectionSettings, context: ConnectorContext): Promise<QuickBooksClient> {
+    // A refresh token rotated and saved by an earlier run is newer than the one in the config.
+    const saved = await context.loadSecret?.(settings.name, 'refresh_token');
+    const configured = settings.options.refresh_token === undefined ? undefined : String(settings.options.refresh_token);
+    const token = saved ?? configured;
+    if (!token) throw new ConfigError(`connection '${settings.name}' needs refresh_token (QuickBooks OAuth 2)`);
+    return new QuickBooksClient(settings, context, token);
+  }
+
+  /** Calls an SDK method (callback style) under the budget, refreshing the access token once on a 401. */
+  async call<T>(method: string, ...args: unknown[]): Promise<T> {
+    const limiter = method === 'batch' ? this.batches : undefined;
+    const attempt = () => (limiter ? limiter.schedule(() => this.general.schedule(() => this.send<T>(method, args))) : this.general.schedule(() => this.send<T>(method, args)));
+    try {
+      if (!this.sdk.token) await this.refresh();
+      return await attempt();
+    } catch (error) {
+      if (!(error instanceof AuthError) || error.code === 'invalid_grant') throw error;
+      await this.refresh();
+      return attempt();
+    }
+  }
+
+  private send<T>(method: string, args: unknown[]): Promise<T> {
+    this.requests++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new TransientError(`QuickBooks did not answer ${method} within ${this.timeoutMs} ms`)), this.timeoutMs);
+      const callback: Callback = (error, data) => {
+        clearTimeout(timer);
+        if (error) reject(this.mapped(error));
+        else resolve(data as T);
+      };
+      this.sdk[method]!(...args, callback);
+    });
+  }
+
+  private mapped(error: unknown): FerryError {
+    const mapped = classifyQuickBooksError(error);
+    if (mapped instanceof TransientError && mapped.status === 429) this.general.pause(mapped.retryAfterMs ?? 1_000);
+    return mapped;
+  }
+
+  /** One refresh at a time: concurrent 401s wait for the same one. */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.doRefresh().finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  private async doRefresh(): Promise<void> {
+    let answer: { refresh_token?: string; x_refresh_token_expires_in?: number };
+    try {
+      answer = await new Promise((resolve, reject) => this.sdk.refreshAccessToken!(((error: unknown, data: unknown) => (error ? reject(error) : resolve(data as typeof answer))) as Callback));
+    } catch (error) {
+      const data = (error as { response?: { data?: { error?: string } } }).response?.data;
+      if (data?.error === 'invalid_grant') {
+        throw new AuthError(
+          `QuickBooks refused the refresh token for connection '${this.settings.name}' (invalid_grant): reconnect the app to the company, then set the new refresh token in the connection's refresh_token and delete its entry from the secrets file`,
+          { code: 'invalid_grant', status: 400 },
+        );
+      }
+      throw classifyQuickBooksError(error);
+    }
+    // Saved before the new access token is used: a crash now still leaves the newest refresh token on disk.
+    if (answer.refresh_token) await this.context.saveSecret?.(this.settings.name, 'refresh_token', answer.refresh_token);
+    const days = (answer.x_refresh_token_expires_in ?? Infinity) / 86_400;
+    if (days < REFRESH_WARNING_DAYS) this.context.warn?.(`QuickBooks refresh token for '${this.settings.name}' expires in ${Math.floor(days)} days: reconnect the app before then`);
+  }
+}

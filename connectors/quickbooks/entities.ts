@@ -1,0 +1,152 @@
+/**
+ * QuickBooks entities as Ferry sees them: incremental reads by `Metadata.LastUpdatedTime`, writes through
+ * `/batch` (30 operations a request) with the current `SyncToken`, and a natural key per entity
+ * (DisplayName, Name, DocNumber, PaymentRefNum) so a retried create finds the record an earlier attempt
+ * made instead of making a second one.
+ */
+import type { EntityDeclaration, JsonObject, WriteItem, WriteResult } from '../../src/connector/types.js';
+import { TransientError } from '../../src/errors.js';
+import type { QuickBooksClient } from './client.js';
+import { faultError, type QboFault } from './errors.js';
+import { SCHEMAS } from './schemas.js';
+
+interface EntitySpec {
+  entity: 'Customer' | 'Item' | 'Invoice' | 'Payment' | 'SalesReceipt' | 'CreditMemo';
+  /** node-quickbooks' plural for find* methods. */
+  plural: string;
+  description: string;
+  /** The field whose value identifies a record in QuickBooks, when the payload carries it. */
+  naturalKey: string;
+  matchFields: string[];
+}
+
+type Entity = JsonObject & { Id: string; SyncToken: string };
+interface BatchAnswer {
+  BatchItemResponse: (Record<string, unknown> & { bId: string; Fault?: QboFault; QueryResponse?: Record<string, unknown> })[];
+}
+
+const BATCH_LIMIT = 30;
+
+/** `2026-11-01T00:00:00+00:00`: the form Intuit's query examples use. */
+function qboTimestamp(date: Date): string {
+  return `${date.toISOString().slice(0, 19)}+00:00`;
+}
+
+const quote = (value: unknown) => `'${String(value).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+/** `PrimaryEmailAddr.Address` in a payload is queried as `PrimaryEmailAddr`. */
+function valueAt(payload: JsonObject, field: string): unknown {
+  const value = field.split('.').reduce<unknown>((v, k) => (v as JsonObject | undefined)?.[k], payload);
+  if (value && typeof value === 'object') return (value as JsonObject).Address ?? (value as JsonObject).value;
+  return value;
+}
+
+export function quickBooksEntity(spec: EntitySpec): EntityDeclaration<QuickBooksClient> {
+  const { entity } = spec;
+  const query = async (client: QuickBooksClient, where: string): Promise<Entity[]> => {
+    const answer = await client.call<{ QueryResponse: Record<string, unknown> }>(`find${spec.plural}`, where);
+    return (answer.QueryResponse[entity] as Entity[] | undefined) ?? [];
+  };
+
+  /** Runs many single-row queries in as few /batch requests as possible. */
+  const lookUp = async (client: QuickBooksClient, queries: Map<number, string>): Promise<Map<number, Entity>> => {
+    const found = new Map<number, Entity>();
+    const entries = [...queries];
+    for (let i = 0; i < entries.length; i += BATCH_LIMIT) {
+      const chunk = entries.slice(i, i + BATCH_LIMIT);
+      const answer = await client.call<BatchAnswer>('batch', chunk.map(([index, where]) => ({ bId: String(index), Query: `select * from ${entity} ${where}` })));
+      for (const item of answer.BatchItemResponse) {
+        const rows = (item.QueryResponse?.[entity] as Entity[] | undefined) ?? [];
+        if (rows[0]) found.set(Number(item.bId), rows[0]);
+      }
+    }
+    return found;
+  };
+
+  const keyOf = (item: WriteItem): { field: string; value: unknown } | undefined => {
+    if (item.match) return { field: item.match.field.split('.')[0]!, value: item.match.value };
+    const value = valueAt(item.payload, spec.naturalKey);
+    return value === undefined || value === null || value === '' ? undefined : { field: spec.naturalKey, value };
+  };
+
+  const write = async (client: QuickBooksClient, items: WriteItem[]): Promise<WriteResult[]> => {
+    const results: WriteResult[] = new Array(items.length);
+    // An update needs the current SyncToken; a retried or matched create needs to know whether the record exists.
+    const queries = new Map<number, string>();
+    items.forEach((item, i) => {
+      if (item.targetId) queries.set(i, `where Id = ${quote(item.targetId)}`);
+      else if (item.retry || item.match) {
+        const key = keyOf(item);
+        if (key) queries.set(i, `where ${key.field} = ${quote(key.value)}`);
+      }
+    });
+    let existing = await lookUp(client, queries);
+    let pending = items.map((_, i) => i);
+
+    // Two rounds at most: the second resends what QuickBooks refused as stale (5010) or as a duplicate
+    // of a record an earlier attempt created (6240 name, 6140 document number), now as updates.
+    for (let round = 0; round < 2 && pending.length; round++) {
+      const operations = pending.map((i) => {
+        const found = existing.get(i);
+        const body = found ? { ...items[i]!.payload, Id: found.Id, SyncToken: found.SyncToken, sparse: true } : items[i]!.payload;
+        return { bId: String(i), operation: found ? 'update' : 'create', [entity]: body };
+      });
+      const answer = await client.call<BatchAnswer>('batch', operations);
+      const again = new Map<number, string>();
+      const refusals = new Map<number, ReturnType<typeof faultError>>();
+      for (const response of answer.BatchItemResponse) {
+        const i = Number(response.bId);
+        const saved = response[entity] as Entity | undefined;
+        if (saved) {
+          results[i] = { ok: true, targetId: String(saved.Id), action: existing.has(i) ? 'updated' : 'created' };
+          continue;
+        }
+        const error = faultError(response.Fault ?? {}, 400);
+        refusals.set(i, error);
+        const code = error.code;
+        if (round === 0 && code === '5010') again.set(i, `where Id = ${quote(existing.get(i)?.Id ?? items[i]!.targetId)}`);
+        else if (round === 0 && (code === '6240' || code === '6140') && !existing.has(i) && keyOf(items[i]!)) {
+          const key = keyOf(items[i]!)!;
+          again.set(i, `where ${key.field} = ${quote(key.value)}`);
+        } else results[i] = { ok: false, error };
+      }
+      if (!again.size) break;
+      existing = new Map([...existing, ...(await lookUp(client, again))]);
+      pending = [...again.keys()];
+      // Nothing found by the key: the refusal stands (a duplicate name belongs to someone else).
+      for (const i of pending) if (!existing.has(i)) results[i] = { ok: false, error: refusals.get(i)! };
+      pending = pending.filter((i) => existing.has(i));
+    }
+    return items.map((_, i) => results[i] ?? { ok: false, error: new TransientError('QuickBooks did not answer for this item') });
+  };
+
+  return {
+    description: spec.description,
+    key: (record) => String(record.Id),
+    updatedAt: (record) => (record.MetaData as JsonObject | undefined)?.LastUpdatedTime as string | undefined,
+    orderedByUpdatedAt: true,
+    schema: SCHEMAS[entity],
+    matchFields: spec.matchFields,
+    batchSize: BATCH_LIMIT,
+    concurrency: 2,
+    async *read(client, request) {
+      const where = request.since ? `where Metadata.LastUpdatedTime >= '${qboTimestamp(request.since)}' ` : '';
+      for (let start = 1; ; start += 1000) {
+        const rows = await query(client, `${where}orderby Metadata.LastUpdatedTime asc startposition ${start} maxresults 1000`);
+        yield { records: rows };
+        if (rows.length < 1000) return;
+      }
+    },
+    async get(client, ids) {
+      const rows: Entity[] = [];
+      for (let i = 0; i < ids.length; i += 100) rows.push(...(await query(client, `where Id in (${ids.slice(i, i + 100).map(quote).join(',')})`)));
+      return rows;
+    },
+    write,
+    async find(client, item) {
+      const where = item.targetId ? `where Id = ${quote(item.targetId)}` : keyOf(item) ? `where ${keyOf(item)!.field} = ${quote(keyOf(item)!.value)}` : undefined;
+      if (!where) return undefined;
+      return (await query(client, where))[0]?.Id;
+    },
+  };
+}

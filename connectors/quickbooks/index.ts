@@ -1,0 +1,22 @@
+/**
+ * QuickBooks Online Accounting (v3) on the official `node-quickbooks` SDK. See README.md beside this
+ * file for authentication, limits and the quirks handled here.
+ */
+import type { ConnectorDeclaration } from '../../src/connector/types.js';
+import { QuickBooksClient } from './client.js';
+import { quickBooksEntity } from './entities.js';
+
+export const quickbooks: ConnectorDeclaration<QuickBooksClient> = {
+  name: 'quickbooks',
+  description: 'QuickBooks Online Accounting API v3',
+  open: (settings, context) => QuickBooksClient.open(settings, context),
+  requestCount: (client) => client.requests,
+  entities: {
+    customers: quickBooksEntity({ entity: 'Customer', plural: 'Customers', description: 'customers (DisplayName is unique)', naturalKey: 'DisplayName', matchFields: ['PrimaryEmailAddr', 'DisplayName', 'CompanyName'] }),
+    items: quickBooksEntity({ entity: 'Item', plural: 'Items', description: 'products and services, matched by Sku or Name', naturalKey: 'Name', matchFields: ['Sku', 'Name'] }),
+    invoices: quickBooksEntity({ entity: 'Invoice', plural: 'Invoices', description: 'invoices (receivables)', naturalKey: 'DocNumber', matchFields: ['DocNumber'] }),
+    payments: quickBooksEntity({ entity: 'Payment', plural: 'Payments', description: 'customer payments applied to invoices', naturalKey: 'PaymentRefNum', matchFields: ['PaymentRefNum'] }),
+    sales_receipts: quickBooksEntity({ entity: 'SalesReceipt', plural: 'SalesReceipts', description: 'sales paid at the time of sale', naturalKey: 'DocNumber', matchFields: ['DocNumber'] }),
+    credit_memos: quickBooksEntity({ entity: 'CreditMemo', plural: 'CreditMemos', description: 'credits for refunds and returns', naturalKey: 'DocNumber', matchFields: ['DocNumber'] }),
+  },
+};

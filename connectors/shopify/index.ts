@@ -1,0 +1,16 @@
+/** Shopify Admin REST API on the official `shopify-api-node` SDK. See README.md beside this file. */
+import type { ConnectorDeclaration } from '../../src/connector/types.js';
+import { ShopifyClient } from './client.js';
+import { listedEntity } from './entities.js';
+
+export const shopify: ConnectorDeclaration<ShopifyClient> = {
+  name: 'shopify',
+  description: 'Shopify Admin REST API',
+  open: (settings) => new ShopifyClient(settings),
+  requestCount: (client) => client.requests,
+  entities: {
+    customers: listedEntity('customer', 'customers'),
+    orders: listedEntity('order', 'orders of every status', { status: 'any' }),
+    products: listedEntity('product', 'products with their variants and SKUs'),
+  },
+};

@@ -1,0 +1,118 @@
+/** The QuickBooks connector against the QuickBooks emulator, over real HTTP. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { quickbooks } from '../../../connectors/quickbooks/index.js';
+import type { QuickBooksClient } from '../../../connectors/quickbooks/client.js';
+import type { ConnectionSettings, WriteItem } from '../../../src/connector/types.js';
+import { AuthError, PermanentError } from '../../../src/errors.js';
+import { startQuickBooks, type RunningQuickBooks } from '../../../emulators/quickbooks/index.js';
+
+let emu: RunningQuickBooks;
+const saved = new Map<string, string>();
+const warnings: string[] = [];
+
+function settings(overrides: Record<string, unknown> = {}): ConnectionSettings {
+  return {
+    name: 'qbo',
+    connector: 'quickbooks',
+    baseUrl: emu.url,
+    options: { realm_id: emu.options.realmId, client_id: emu.options.clientId, client_secret: emu.options.clientSecret, refresh_token: emu.options.refreshToken, token_url: `${emu.url}/oauth2/v1/tokens/bearer`, ...overrides },
+  };
+}
+
+const context = {
+  saveSecret: async (connection: string, key: string, value: string) => void saved.set(`${connection}:${key}`, value),
+  loadSecret: async (connection: string, key: string) => saved.get(`${connection}:${key}`),
+  warn: (message: string) => void warnings.push(message),
+};
+
+async function open(overrides: Record<string, unknown> = {}): Promise<QuickBooksClient> {
+  return quickbooks.open(settings(overrides), context) as Promise<QuickBooksClient>;
+}
+
+const item = (sourceId: string, payload: Record<string, unknown>, extra: Partial<WriteItem> = {}): WriteItem => ({ sourceId, idempotencyKey: `k-${sourceId}`, payload, ...extra });
+
+beforeAll(async () => {
+  emu = await startQuickBooks({ seed: 21, requestsPerMinute: 100_000, batchesPerMinute: 100_000 });
+});
+afterAll(() => emu.close());
+
+describe('QuickBooks connector', () => {
+  it('refreshes the access token on first use and saves the rotated refresh token before using it', async () => {
+    saved.clear();
+    const client = await open();
+    const customers = quickbooks.entities.customers!;
+    await customers.write!(client, [item('1', { DisplayName: 'Refresh Co' })]);
+    expect(saved.get('qbo:refresh_token')).toMatch(/^AB11/);
+    expect(saved.get('qbo:refresh_token')).not.toBe(emu.options.refreshToken);
+    expect(emu.emulator.refreshCount).toBe(1);
+  });
+
+  it('refreshes once for many concurrent 401s, and uses the saved token after a restart', async () => {
+    const client = await open();
+    emu.emulator.expireAccessTokens();
+    const before = emu.emulator.refreshCount;
+    const customers = quickbooks.entities.customers!;
+    await Promise.all([1, 2, 3, 4, 5].map((n) => customers.write!(client, [item(`c${n}`, { DisplayName: `Concurrent ${n}` })])));
+    expect(emu.emulator.refreshCount).toBe(before + 1);
+  });
+
+  it('says how to reconnect when the refresh token is refused', async () => {
+    const stranger = await quickbooks.open({ ...settings({ refresh_token: 'AB11-revoked' }), name: 'other' }, context);
+    const error = await quickbooks.entities.customers!.write!(stranger, [item('x', { DisplayName: 'Nope' })]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AuthError);
+    expect((error as Error).message).toMatch(/invalid_grant.*reconnect the app/);
+    expect((error as Error).message).not.toContain('AB11-revoked');
+  });
+
+  it('creates, then updates the same record with its current SyncToken, without duplicates', async () => {
+    const client = await open();
+    const customers = quickbooks.entities.customers!;
+    const [created] = await customers.write!(client, [item('u1', { DisplayName: 'Upsert Ltd', PrimaryEmailAddr: { Address: 'u@x.test' } }, { match: { field: 'PrimaryEmailAddr', value: 'u@x.test' } })]);
+    expect(created).toMatchObject({ ok: true, action: 'created' });
+    const id = (created as { targetId: string }).targetId;
+    const [updated] = await customers.write!(client, [item('u1', { DisplayName: 'Upsert Ltd', GivenName: 'Una' }, { targetId: id })]);
+    expect(updated).toEqual({ ok: true, action: 'updated', targetId: id });
+    const [matched] = await customers.write!(client, [item('u1', { DisplayName: 'Upsert Ltd', FamilyName: 'Smith' }, { match: { field: 'PrimaryEmailAddr', value: 'u@x.test' } })]);
+    expect(matched).toEqual({ ok: true, action: 'updated', targetId: id });
+    const found = await customers.get!(client, [id]);
+    expect(found[0]).toMatchObject({ GivenName: 'Una', FamilyName: 'Smith', SyncToken: '2' });
+  });
+
+  it('a retried create finds what the first attempt made (lost answer), through the natural key', async () => {
+    const client = await open();
+    const invoices = quickbooks.entities.invoices!;
+    const customers = quickbooks.entities.customers!;
+    const [customer] = await customers.write!(client, [item('inv-c', { DisplayName: 'Invoice Buyer' })]);
+    const customerId = (customer as { targetId: string }).targetId;
+    const items = quickbooks.entities.items!;
+    const [widget] = await items.write!(client, [item('w', { Name: 'Widget', Type: 'Service', UnitPrice: 10 })]);
+    const payload = { DocNumber: '#1001', CustomerRef: { value: customerId }, Line: [{ Amount: 20, DetailType: 'SalesItemLineDetail', SalesItemLineDetail: { ItemRef: { value: (widget as { targetId: string }).targetId }, Qty: 2, UnitPrice: 10 } }] };
+    const [first] = await invoices.write!(client, [item('o1', payload)]);
+    const [again] = await invoices.write!(client, [item('o1', payload, { retry: true })]);
+    expect(again).toEqual({ ok: true, action: 'updated', targetId: (first as { targetId: string }).targetId });
+    // Without the retry flag, QuickBooks' duplicate-number refusal leads to the same record.
+    const [third] = await invoices.write!(client, [item('o1', payload)]);
+    expect(third).toMatchObject({ ok: true, action: 'updated' });
+    expect(await invoices.find!(client, item('o1', payload))).toBe((first as { targetId: string }).targetId);
+  });
+
+  it('one refused item does not fail its neighbours, and keeps QuickBooks’ code and field', async () => {
+    const client = await open();
+    const results = await quickbooks.entities.customers!.write!(client, [item('a', { DisplayName: 'Good One' }), item('b', { DisplayName: 'Bad', Colour: 'red' }), item('c', { DisplayName: 'Good Two' })]);
+    expect(results.map((r) => r.ok)).toEqual([true, false, true]);
+    const error = (results[1] as { error: PermanentError }).error;
+    expect(error).toBeInstanceOf(PermanentError);
+    expect(error).toMatchObject({ code: '2010', field: 'Colour' });
+  });
+
+  it('reads incrementally by Metadata.LastUpdatedTime, oldest first', async () => {
+    const client = await open();
+    const since = new Date(Date.now() - 1000);
+    await quickbooks.entities.customers!.write!(client, [item('r1', { DisplayName: 'Recent Reader' })]);
+    const pages = [];
+    for await (const page of quickbooks.entities.customers!.read!(client, { since })) pages.push(...page.records);
+    expect(pages.map((r) => r.DisplayName)).toContain('Recent Reader');
+    const times = pages.map((r) => Date.parse(String((r.MetaData as { LastUpdatedTime: string }).LastUpdatedTime)));
+    expect([...times].sort((a, b) => a - b)).toEqual(times);
+  });
+});

@@ -1,0 +1,50 @@
+/** The Shopify connector: against the Shopify emulator for reads, with nock for error classification. */
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { shopify } from '../../../connectors/shopify/index.js';
+import type { ShopifyClient } from '../../../connectors/shopify/client.js';
+import { AuthError, PermanentError, TransientError } from '../../../src/errors.js';
+import { startShopify, type RunningShopify } from '../../../emulators/shopify/index.js';
+
+let emu: RunningShopify;
+
+beforeAll(async () => {
+  emu = await startShopify({ seed: 4, bucketSize: 100_000, leakPerSecond: 100_000 });
+  for (let i = 0; i < 260; i++) await emu.server.inject('POST', '/admin/api/2026-07/customers.json', { customer: { email: `r${i}@shop.test`, first_name: 'R', last_name: String(i) } });
+});
+afterAll(() => emu.close());
+afterEach(() => nock.cleanAll());
+
+const open = (baseUrl: string) => shopify.open({ name: 'shopify', connector: 'shopify', baseUrl, options: { shop: emu.shop, access_token: emu.accessToken } }, {}) as ShopifyClient;
+
+describe('Shopify connector', () => {
+  it('reads every customer over several pages, oldest change first', async () => {
+    const client = open(emu.url);
+    const pages: number[] = [];
+    const ids = new Set<string>();
+    for await (const page of shopify.entities.customers!.read!(client, {})) {
+      pages.push(page.records.length);
+      page.records.forEach((r) => ids.add(String(r.id)));
+    }
+    expect(pages).toEqual([250, 10]);
+    expect(ids.size).toBe(260);
+    const [one] = await shopify.entities.customers!.get!(client, [...ids].slice(0, 1));
+    expect(one).toMatchObject({ email: 'r0@shop.test' });
+  });
+
+  it('maps Shopify’s answers to Ferry’s classes', async () => {
+    const client = open('https://mocked.test');
+    const read = async () => {
+      for await (const _ of shopify.entities.customers!.read!(client, {})) return;
+    };
+    const scope = () => nock('https://mocked.test').get('/admin/api/2026-07/customers.json').query(true);
+    scope().reply(429, { errors: 'Exceeded 2 calls per second for api client.' }, { 'Retry-After': '2.0' });
+    expect(await read().catch((e: unknown) => e)).toMatchObject({ constructor: TransientError, status: 429, retryAfterMs: 2_000 });
+    scope().reply(401, { errors: '[API] Invalid API key or access token' });
+    expect(await read().catch((e: unknown) => e)).toBeInstanceOf(AuthError);
+    scope().reply(422, { errors: { email: ['has already been taken'] } });
+    expect(await read().catch((e: unknown) => e)).toMatchObject({ constructor: PermanentError, field: 'email', message: 'email: has already been taken' });
+    scope().reply(503, 'unavailable');
+    expect(await read().catch((e: unknown) => e)).toBeInstanceOf(TransientError);
+  });
+});
