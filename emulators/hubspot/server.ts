@@ -142,14 +142,20 @@ export class HubSpotEmulator {
       name: 'hubspot',
       routes: [
         r('GET', o, (q, t) => this.list(q, t)),
-        r('POST', o, (q, t) => ({ status: 201, body: this.present(this.create(t, this.json(q) as CreateInput), t, []) })),
+        r('POST', o, (q, t) => {
+          const input = this.json(q) as CreateInput;
+          return { status: 201, body: this.present(this.create(t, input), t, [], this.echoed(t, input.properties)) };
+        }),
         r('POST', `${o}/search`, (q, t) => this.search(q, t)),
         r('POST', `${o}/batch/read`, (q, t) => this.batchRead(q, t)),
         r('POST', `${o}/batch/create`, (q, t) => this.batch(q, t, 'create')),
         r('POST', `${o}/batch/update`, (q, t) => this.batch(q, t, 'update')),
         r('POST', `${o}/batch/upsert`, (q, t) => this.batch(q, t, 'upsert')),
         r('GET', `${o}/:id`, (q, t) => ({ status: 200, body: this.present(this.find(t, q.params.id!, q.query.get('idProperty')), t, list(q.query.getAll('associations')), list(q.query.getAll('properties'))) })),
-        r('PATCH', `${o}/:id`, (q, t) => ({ status: 200, body: this.present(this.update(t, this.find(t, q.params.id!, q.query.get('idProperty')), (this.json(q) as { properties?: Properties }).properties ?? {}), t, []) })),
+        r('PATCH', `${o}/:id`, (q, t) => {
+          const properties = (this.json(q) as { properties?: Properties }).properties ?? {};
+          return { status: 200, body: this.present(this.update(t, this.find(t, q.params.id!, q.query.get('idProperty')), properties), t, [], this.echoed(t, properties)) };
+        }),
         r('DELETE', `${o}/:id`, (q, t) => {
           this.find(t, q.params.id!).archived = true;
           return { status: 204 };
@@ -315,6 +321,12 @@ export class HubSpotEmulator {
     return out;
   }
 
+  /** A write's answer carries the properties written, with HubSpot's own. */
+  private echoed(type: ObjectType, properties: Properties | undefined): string[] {
+    const derived = type === 'line_items' ? ['amount'] : [];
+    return [...new Set([...Object.keys(properties ?? {}), ...derived, ...SYSTEM.filter((p) => p !== 'lastmodifieddate' || type === 'contacts')])];
+  }
+
   private list(request: EmulatorRequest, type: ObjectType): EmulatorResponse {
     const limit = Math.min(100, Number(request.query.get('limit') ?? 10));
     const after = Number(request.query.get('after') ?? 0);
@@ -388,16 +400,17 @@ export class HubSpotEmulator {
     const errors: Record<string, unknown>[] = [];
     inputs.forEach((input, index) => {
       try {
+        const echoed = this.echoed(type, { ...input.properties, ...(input.idProperty && input.idProperty !== 'hs_object_id' ? { [input.idProperty]: String(input.id) } : {}) });
         if (mode === 'create') {
-          results.push(this.present(this.create(type, input), type, []));
+          results.push(this.present(this.create(type, input), type, [], echoed));
         } else if (mode === 'update') {
-          results.push(this.present(this.update(type, this.find(type, String(input.id), input.idProperty), input.properties ?? {}), type, []));
+          results.push(this.present(this.update(type, this.find(type, String(input.id), input.idProperty), input.properties ?? {}), type, [], echoed));
         } else {
           const idProperty = input.idProperty ?? 'hs_object_id';
           if (!UNIQUE[type].includes(idProperty)) fail(400, 'VALIDATION_ERROR', `${idProperty} is not a unique property of ${type}`);
           const existing = idProperty === 'hs_object_id' ? this.table(type).get(String(input.id)) : this.all(type).find((o) => o.properties[idProperty] === input.id);
-          if (existing && !existing.archived) results.push({ ...this.present(this.update(type, existing, input.properties ?? {}), type, []), new: false });
-          else results.push({ ...this.present(this.create(type, { properties: { ...(idProperty === 'hs_object_id' ? {} : { [idProperty]: String(input.id) }), ...input.properties } }), type, []), new: true });
+          if (existing && !existing.archived) results.push({ ...this.present(this.update(type, existing, input.properties ?? {}), type, [], echoed), new: false });
+          else results.push({ ...this.present(this.create(type, { properties: { ...(idProperty === 'hs_object_id' ? {} : { [idProperty]: String(input.id) }), ...input.properties } }), type, [], echoed), new: true });
         }
       } catch (caught) {
         if (!(caught instanceof VendorError)) throw caught;

@@ -1,0 +1,145 @@
+/**
+ * HubSpot CRM objects: incremental reads through the search API by last-modified time (a window past
+ * HubSpot's 10,000-result cap is continued from the last time seen, never cut short), writes through
+ * the batch endpoints (100 inputs): upsert by a unique property when the target id is not known,
+ * update when it is.
+ */
+import type { Client } from '@hubspot/api-client';
+import type { EntityDeclaration, JsonObject, ReadPage, WriteItem, WriteResult } from '../../src/connector/types.js';
+import { PermanentError, TransientError } from '../../src/errors.js';
+import type { HubSpotClient } from './client.js';
+
+type ObjectType = 'contacts' | 'companies' | 'deals' | 'line_items' | 'products';
+
+interface Spec {
+  type: ObjectType;
+  description: string;
+  properties: string[];
+  /** Unique-value properties an upsert may key on; `ferry_source_id` is a custom property Ferry asks you to create. */
+  matchFields: string[];
+  /** The property holding the last-modified time (contacts differ from the rest). */
+  modified: string;
+}
+
+interface SimpleObject {
+  id: string;
+  properties: Record<string, string | null>;
+  updatedAt?: Date | string;
+  _new?: boolean;
+}
+
+const SEARCH_CAP = 10_000;
+const PAGE = 200;
+const BATCH = 100;
+
+function api(sdk: Client, type: ObjectType) {
+  const crm = sdk.crm as unknown as Record<string, { searchApi: { doSearch(r: object): Promise<{ results: SimpleObject[]; paging?: { next?: { after: string } } }> }; batchApi: { upsert(r: object): Promise<{ results: SimpleObject[]; errors?: { context?: Record<string, string[]>; message: string; category: string }[] }>; update(r: object): Promise<{ results: SimpleObject[]; errors?: { context?: Record<string, string[]>; message: string; category: string }[] }>; read(r: object): Promise<{ results: SimpleObject[] }> } }>;
+  const key = { contacts: 'contacts', companies: 'companies', deals: 'deals', line_items: 'lineItems', products: 'products' }[type];
+  return crm[key]!;
+}
+
+const flatten = (o: SimpleObject): JsonObject => ({ id: o.id, ...o.properties, updatedAt: o.updatedAt instanceof Date ? o.updatedAt.toISOString() : o.updatedAt });
+
+type BatchAnswer = { results: SimpleObject[]; errors?: { context?: Record<string, string[]>; message: string; category: string }[] };
+
+/** A 207 (some inputs refused) comes back as an answer, not an exception: results and errors side by side. */
+function batchCall(client: HubSpotClient, call: (sdk: Client) => Promise<BatchAnswer>): Promise<BatchAnswer> {
+  return client.call(call);
+}
+
+export function hubSpotEntity(spec: Spec): EntityDeclaration<HubSpotClient> {
+  const search = (client: HubSpotClient, request: object) => client.call((sdk) => api(sdk, spec.type).searchApi.doSearch(request), 'search');
+
+  async function* read(client: HubSpotClient, request: { since?: Date }): AsyncIterable<ReadPage> {
+    let since = request.since?.getTime() ?? 0;
+    let after = 0;
+    for (;;) {
+      const page = await search(client, {
+        filterGroups: [{ filters: [{ propertyName: spec.modified, operator: 'GTE', value: String(since) }] }],
+        sorts: [spec.modified],
+        properties: [...spec.properties, spec.modified],
+        limit: PAGE,
+        after: String(after),
+      });
+      yield { records: page.results.map(flatten) };
+      if (!page.paging?.next) return;
+      after += PAGE;
+      if (after + PAGE > SEARCH_CAP) {
+        // Start a new window at the last modification seen: HubSpot answers at most 10,000 per query.
+        const last = page.results.at(-1);
+        const lastModified = Date.parse(String(last?.properties[spec.modified]));
+        if (!(lastModified > since)) throw new PermanentError(`more than ${SEARCH_CAP} ${spec.type} share one modification time; HubSpot's search cannot page past them`);
+        since = lastModified;
+        after = 0;
+      }
+    }
+  }
+
+  const write = async (client: HubSpotClient, items: WriteItem[]): Promise<WriteResult[]> => {
+    const results: WriteResult[] = new Array(items.length);
+    const properties = (item: WriteItem) => Object.fromEntries(Object.entries(item.payload).map(([k, v]) => [k, v === null || v === undefined ? '' : String(v)]));
+    const known = items.map((item, i) => ({ item, i })).filter(({ item }) => item.targetId);
+    const unknown = items.map((item, i) => ({ item, i })).filter(({ item }) => !item.targetId);
+
+    if (known.length) {
+      const answer = await batchCall(client, (sdk) => api(sdk, spec.type).batchApi.update({ inputs: known.map(({ item }) => ({ id: item.targetId, properties: properties(item) })) }));
+      for (const { item, i } of known) {
+        const saved = answer.results.find((r) => r.id === item.targetId);
+        results[i] = saved ? { ok: true, targetId: saved.id, action: 'updated' } : { ok: false, error: errorFor(answer.errors, item.targetId!, known.findIndex((k) => k.i === i)) };
+      }
+    }
+    if (unknown.length) {
+      // Keyed by the flow's match field, or by the record's own source id in Ferry's custom property.
+      const keyed = unknown.map(({ item, i }) => {
+        const idProperty = item.match?.field ?? 'ferry_source_id';
+        const id = String(item.match?.value ?? item.sourceId);
+        return { i, idProperty, id, properties: idProperty === 'ferry_source_id' ? { ...properties(item), ferry_source_id: id } : properties(item) };
+      });
+      for (const idProperty of new Set(keyed.map((k) => k.idProperty))) {
+        const group = keyed.filter((k) => k.idProperty === idProperty);
+        const answer = await batchCall(client, (sdk) => api(sdk, spec.type).batchApi.upsert({ inputs: group.map((k) => ({ id: k.id, idProperty, properties: k.properties })) }));
+        group.forEach((k, position) => {
+          const saved = answer.results.find((r) => String(r.properties[idProperty]).toLowerCase() === k.id.toLowerCase());
+          results[k.i] = saved ? { ok: true, targetId: saved.id, action: saved._new ? 'created' : 'updated' } : { ok: false, error: errorFor(answer.errors, k.id, position) };
+        });
+      }
+    }
+    return results;
+  };
+
+  return {
+    description: spec.description,
+    key: (record) => String(record.id),
+    updatedAt: (record) => {
+      const value = record[spec.modified] ?? record.updatedAt;
+      return value ? new Date(Number.isFinite(Number(value)) ? Number(value) : String(value)).toISOString() : undefined;
+    },
+    orderedByUpdatedAt: true,
+    matchFields: spec.matchFields,
+    batchSize: BATCH,
+    concurrency: 2,
+    read,
+    async get(client, ids) {
+      const out: JsonObject[] = [];
+      for (let i = 0; i < ids.length; i += BATCH) {
+        const answer = await batchCall(client, (sdk) => api(sdk, spec.type).batchApi.read({ inputs: ids.slice(i, i + BATCH).map((id) => ({ id })), properties: spec.properties, propertiesWithHistory: [] }));
+        out.push(...answer.results.map(flatten));
+      }
+      return out;
+    },
+    write,
+    async find(client, item) {
+      const property = item.targetId ? 'hs_object_id' : (item.match?.field ?? 'ferry_source_id');
+      const value = item.targetId ?? String(item.match?.value ?? item.sourceId);
+      const page = await search(client, { filterGroups: [{ filters: [{ propertyName: property, operator: 'EQ', value }] }], properties: [], limit: 1, after: '0', sorts: [] });
+      return page.results[0]?.id;
+    },
+  };
+}
+
+function errorFor(errors: { context?: Record<string, string[]>; message: string; category: string }[] | undefined, id: string, position: number) {
+  const found = errors?.find((e) => e.context?.id?.includes(id) || e.context?.ids?.includes(id) || e.context?.index?.includes(String(position)));
+  if (!found) return new TransientError(`HubSpot did not answer for ${id}`);
+  const field = /"name":"([^"]+)"/.exec(found.message)?.[1];
+  return new PermanentError(found.message, { code: found.category, field });
+}

@@ -1,0 +1,24 @@
+/** HubSpot CRM v3 on the official `@hubspot/api-client`. See README.md beside this file. */
+import type { ConnectorDeclaration } from '../../src/connector/types.js';
+import { HubSpotClient } from './client.js';
+import { hubSpotEntity } from './entities.js';
+
+export const hubspot: ConnectorDeclaration<HubSpotClient> = {
+  name: 'hubspot',
+  description: 'HubSpot CRM v3',
+  open: (settings) => new HubSpotClient(settings),
+  requestCount: (client) => client.requests,
+  entities: {
+    contacts: hubSpotEntity({ type: 'contacts', description: 'contacts (email is unique)', properties: ['email', 'firstname', 'lastname', 'phone', 'company', 'lifecyclestage'], matchFields: ['email', 'ferry_source_id'], modified: 'lastmodifieddate' }),
+    companies: hubSpotEntity({ type: 'companies', description: 'companies', properties: ['name', 'domain', 'phone', 'address', 'city', 'state', 'zip', 'country', 'ferry_source_id'], matchFields: ['ferry_source_id'], modified: 'hs_lastmodifieddate' }),
+    deals: hubSpotEntity({
+      type: 'deals',
+      description: 'deals in the default pipeline',
+      properties: ['dealname', 'amount', 'dealstage', 'pipeline', 'closedate', 'ferry_payment_status', 'ferry_amount_collected', 'ferry_paid_date', 'ferry_source_id'],
+      matchFields: ['ferry_source_id'],
+      modified: 'hs_lastmodifieddate',
+    }),
+    line_items: hubSpotEntity({ type: 'line_items', description: 'line items of deals', properties: ['name', 'quantity', 'price', 'amount', 'hs_product_id', 'hs_sku', 'ferry_source_id'], matchFields: ['ferry_source_id'], modified: 'hs_lastmodifieddate' }),
+    products: hubSpotEntity({ type: 'products', description: 'products (SKU in hs_sku)', properties: ['name', 'price', 'hs_sku', 'ferry_source_id'], matchFields: ['ferry_source_id'], modified: 'hs_lastmodifieddate' }),
+  },
+};

@@ -1,0 +1,72 @@
+/** The HubSpot connector against the HubSpot emulator, and its error classification with nock. */
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { HubSpotClient } from '../../../connectors/hubspot/client.js';
+import { hubspot } from '../../../connectors/hubspot/index.js';
+import type { WriteItem } from '../../../src/connector/types.js';
+import { AuthError, PermanentError, TransientError } from '../../../src/errors.js';
+import { startHubSpot, type RunningHubSpot } from '../../../emulators/hubspot/index.js';
+
+let emu: RunningHubSpot;
+const open = (baseUrl = emu.url, extra: Record<string, unknown> = {}) => hubspot.open({ name: 'hubspot', connector: 'hubspot', baseUrl, options: { access_token: emu.accessToken, ...extra } }, {}) as HubSpotClient;
+const item = (sourceId: string, payload: Record<string, unknown>, extra: Partial<WriteItem> = {}): WriteItem => ({ sourceId, idempotencyKey: `k-${sourceId}`, payload, ...extra });
+
+beforeAll(async () => {
+  emu = await startHubSpot({ requestsPerTenSeconds: 100_000, searchPerSecond: 100_000 });
+});
+afterAll(() => emu.close());
+afterEach(() => nock.cleanAll());
+
+describe('HubSpot connector', () => {
+  it('reads every contact over several search pages, oldest change first', async () => {
+    const client = open(emu.url, { requests_per_ten_seconds: 100_000, searches_per_second: 100_000 });
+    const contacts = hubspot.entities.contacts!;
+    const batch = Array.from({ length: 450 }, (_, i) => item(`s${i}`, { email: `h${i}@hub.test`, firstname: `H${i}` }, { match: { field: 'email', value: `h${i}@hub.test` } }));
+    for (let i = 0; i < batch.length; i += 100) await contacts.write!(client, batch.slice(i, i + 100));
+    const sizes: number[] = [];
+    const times: number[] = [];
+    for await (const page of contacts.read!(client, {})) {
+      sizes.push(page.records.length);
+      times.push(...page.records.map((r) => Date.parse(contacts.updatedAt!(r)!)));
+    }
+    expect(sizes).toEqual([200, 200, 50]);
+    expect([...times].sort((a, b) => a - b)).toEqual(times);
+  });
+
+  it('upserts by a unique property: the same records twice, no duplicates, and updates by id', async () => {
+    const client = open();
+    const companies = hubspot.entities.companies!;
+    const inputs = [item('shop-1', { name: 'Alpha' }), item('shop-2', { name: 'Beta' })];
+    const first = await companies.write!(client, inputs);
+    expect(first.map((r) => r.ok && r.action)).toEqual(['created', 'created']);
+    const second = await companies.write!(client, inputs);
+    expect(second.map((r) => r.ok && r.action)).toEqual(['updated', 'updated']);
+    expect(second.map((r) => r.ok && r.targetId)).toEqual(first.map((r) => r.ok && r.targetId));
+    const id = (first[0] as { targetId: string }).targetId;
+    expect(await companies.write!(client, [item('shop-1', { name: 'Alpha Ltd' }, { targetId: id })])).toEqual([{ ok: true, targetId: id, action: 'updated' }]);
+    expect(await companies.find!(client, item('shop-2', {}))).toBe((first[1] as { targetId: string }).targetId);
+  });
+
+  it('one refused input fails alone, with the property HubSpot blamed', async () => {
+    const client = open();
+    const results = await hubspot.entities.products!.write!(client, [item('p1', { name: 'Good', price: '10' }), item('p2', { name: 'Bad', price: 'ten' })]);
+    expect(results[0]).toMatchObject({ ok: true, action: 'created' });
+    const error = (results[1] as { error: PermanentError }).error;
+    expect(error).toBeInstanceOf(PermanentError);
+    expect(error.field).toBe('price');
+  });
+
+  it('maps HubSpot’s answers to Ferry’s classes', async () => {
+    // A fresh client each time: a 429 rightly pauses the client that received it.
+    const read = async () => {
+      for await (const _ of hubspot.entities.deals!.read!(open('https://hub.mocked'), {})) return;
+    };
+    const scope = () => nock('https://hub.mocked').post('/crm/v3/objects/deals/search');
+    scope().reply(429, { status: 'error', message: 'You have reached your ten_secondly_rolling limit.', errorType: 'RATE_LIMIT', policyName: 'TEN_SECONDLY_ROLLING', category: 'RATE_LIMITS', correlationId: 'x' });
+    expect(await read().catch((e: unknown) => e)).toMatchObject({ constructor: TransientError, status: 429, retryAfterMs: 10_000 });
+    scope().reply(401, { message: 'Authentication credentials not found.', category: 'INVALID_AUTHENTICATION', correlationId: 'x' });
+    expect(await read().catch((e: unknown) => e)).toBeInstanceOf(AuthError);
+    scope().reply(502, { message: 'bad gateway', category: 'INTERNAL_ERROR', correlationId: 'x' });
+    expect(await read().catch((e: unknown) => e)).toBeInstanceOf(TransientError);
+  });
+});
