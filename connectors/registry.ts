@@ -3,5 +3,6 @@ import { createRegistry, type ConnectorRegistry } from '../src/connector/types.j
 import { hubspot } from './hubspot/index.js';
 import { quickbooks } from './quickbooks/index.js';
 import { shopify } from './shopify/index.js';
+import { stripe } from './stripe/index.js';
 
-export const registry: ConnectorRegistry = createRegistry([shopify, hubspot, quickbooks]);
+export const registry: ConnectorRegistry = createRegistry([shopify, hubspot, stripe, quickbooks]);

@@ -1,0 +1,35 @@
+/** Stripe API v1 on the official `stripe` SDK. See README.md beside this file. */
+import type { ConnectorDeclaration } from '../../src/connector/types.js';
+import { StripeClient } from './client.js';
+import { stripeEntity, writeCustomer, writeInvoice } from './entities.js';
+
+const invoiceSchema = {
+  type: 'object',
+  required: ['customer', 'lines'],
+  properties: {
+    customer: { type: 'string', pattern: '^cus_' },
+    collection_method: { enum: ['send_invoice', 'charge_automatically'] },
+    days_until_due: { type: 'integer', minimum: 0 },
+    lines: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'object', properties: { price: { type: 'string' }, amount: { type: 'integer' }, quantity: { type: 'integer', minimum: 1 } }, anyOf: [{ required: ['price'] }, { required: ['amount'] }] },
+    },
+  },
+};
+
+export const stripe: ConnectorDeclaration<StripeClient> = {
+  name: 'stripe',
+  description: 'Stripe API v1',
+  open: (settings) => new StripeClient(settings),
+  requestCount: (client) => client.requests,
+  entities: {
+    customers: { ...stripeEntity({ resource: 'customers', object: 'customer', description: 'customers', write: writeCustomer, matchFields: ['email'] }), schema: { type: 'object', properties: { email: { type: 'string', format: 'email' }, name: { type: 'string' } } } },
+    products: stripeEntity({ resource: 'products', object: 'product', description: 'products' }),
+    prices: stripeEntity({ resource: 'prices', object: 'price', description: 'prices (lookup_key carries the SKU)' }),
+    invoices: { ...stripeEntity({ resource: 'invoices', object: 'invoice', description: 'invoices: written as draft + items, finalized and sent', write: writeInvoice }), schema: invoiceSchema },
+    payment_intents: stripeEntity({ resource: 'paymentIntents', object: 'payment_intent', description: 'payment intents' }),
+    charges: stripeEntity({ resource: 'charges', object: 'charge', description: 'charges' }),
+    refunds: stripeEntity({ resource: 'refunds', object: 'refund', description: 'refunds' }),
+  },
+};

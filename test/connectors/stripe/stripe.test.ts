@@ -1,0 +1,87 @@
+/** The Stripe connector against the Stripe emulator, and its error classification. */
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { StripeClient } from '../../../connectors/stripe/client.js';
+import { stripe } from '../../../connectors/stripe/index.js';
+import type { WriteItem } from '../../../src/connector/types.js';
+import { AuthError, PermanentError, TransientError } from '../../../src/errors.js';
+import { startStripe, type RunningStripe } from '../../../emulators/stripe/index.js';
+
+let emu: RunningStripe;
+const open = (baseUrl = emu.url, key = emu.secretKey) => stripe.open({ name: 'stripe', connector: 'stripe', baseUrl, options: { secret_key: key, requests_per_second: 1_000 } }, {}) as StripeClient;
+const item = (sourceId: string, payload: Record<string, unknown>, extra: Partial<WriteItem> = {}): WriteItem => ({ sourceId, idempotencyKey: `ferry-${sourceId}`, payload, ...extra });
+
+beforeAll(async () => {
+  emu = await startStripe({ seed: 12, ratePerSecond: 10_000 });
+});
+afterAll(() => emu.close());
+afterEach(() => nock.cleanAll());
+
+describe('Stripe connector', () => {
+  it('creates a customer once, whatever the retries, and updates it in place', async () => {
+    const client = open();
+    const customers = stripe.entities.customers!;
+    const [created] = await customers.write!(client, [item('hs-1', { email: 'co@x.test', name: 'Co' }, { match: { field: 'email', value: 'co@x.test' } })]);
+    const [replayed] = await customers.write!(client, [item('hs-1', { email: 'co@x.test', name: 'Co' })]);
+    expect(replayed).toEqual({ ok: true, targetId: (created as { targetId: string }).targetId, action: 'created' }); // the idempotency key replayed
+    const [matched] = await customers.write!(client, [item('hs-1', { email: 'co@x.test', name: 'Co Ltd' }, { match: { field: 'email', value: 'co@x.test' }, idempotencyKey: 'other' })]);
+    expect(matched).toMatchObject({ ok: true, action: 'updated', targetId: (created as { targetId: string }).targetId });
+    expect((await emu.server.inject('GET', '/v1/customers?email=co@x.test').then((r) => (r.body as { data: unknown[] }).data)).length).toBe(1);
+  });
+
+  it('writes an invoice as draft, items, finalize and send; a replay finishes nothing twice', async () => {
+    const client = open();
+    const [customer] = await stripe.entities.customers!.write!(client, [item('hs-inv', { email: 'inv@x.test' })]);
+    const customerId = (customer as { targetId: string }).targetId;
+    const payload = { customer: customerId, collection_method: 'send_invoice', days_until_due: 30, lines: [{ amount: 12_000, currency: 'usd', description: 'Consulting' }, { amount: 3_050, currency: 'usd', description: 'Travel' }], send: true };
+    const [first] = await stripe.entities.invoices!.write!(client, [item('deal-1', payload)]);
+    const [again] = await stripe.entities.invoices!.write!(client, [item('deal-1', payload)]);
+    expect(again).toMatchObject({ ok: true, targetId: (first as { targetId: string }).targetId });
+    const invoice = (await emu.server.inject('GET', `/v1/invoices/${(first as { targetId: string }).targetId}`)).body as { status: string; total: number; metadata: Record<string, string> };
+    expect(invoice).toMatchObject({ status: 'open', total: 15_050, metadata: { ferry_key: 'deal-1' } });
+    const items = (await emu.server.inject('GET', `/v1/invoiceitems?customer=${customerId}&limit=100`)).body as { data: unknown[] };
+    expect(items.data).toHaveLength(2);
+    // Long after, with Stripe's memory of the key gone: the retry looks the invoice up by its ferry_key.
+    const [late] = await stripe.entities.invoices!.write!(client, [item('deal-1', payload, { idempotencyKey: 'forgotten', retry: true })]);
+    expect(late).toMatchObject({ ok: true, action: 'updated', targetId: (first as { targetId: string }).targetId });
+    expect(await stripe.entities.invoices!.find!(client, item('deal-1', payload))).toBe((first as { targetId: string }).targetId);
+  });
+
+  it('reads changes through events since the cursor, each object once in its latest state', async () => {
+    const client = open();
+    const since = new Date(Date.now() - 1_000);
+    const [c] = await stripe.entities.customers!.write!(client, [item('ev-1', { email: 'ev@x.test', name: 'Before' })]);
+    await stripe.entities.customers!.write!(client, [item('ev-1', { email: 'ev@x.test', name: 'After' }, { targetId: (c as { targetId: string }).targetId })]);
+    const records = [];
+    for await (const page of stripe.entities.customers!.read!(client, { since })) records.push(...page.records);
+    const mine = records.filter((r) => r.id === (c as { targetId: string }).targetId);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]!.name).toBe('After');
+    expect(stripe.entities.customers!.updatedAt!(mine[0]!)).toMatch(/^\d{4}-/);
+    const old = new Date(Date.now() - 40 * 86_400_000);
+    for await (const page of stripe.entities.customers!.read!(client, { since: old })) {
+      expect(page.fullReadReason).toMatch(/30 days/);
+      break;
+    }
+  });
+
+  it('one invoice refused does not stop the others, and keeps Stripe’s param as the field', async () => {
+    const client = open();
+    const results = await stripe.entities.invoices!.write!(client, [item('bad', { customer: 'cus_missing', lines: [{ amount: 100, currency: 'usd' }] })]);
+    expect(results[0]).toMatchObject({ ok: false });
+    const error = (results[0] as { error: PermanentError }).error;
+    expect(error).toBeInstanceOf(PermanentError);
+    expect(error).toMatchObject({ status: 404, code: 'resource_missing' });
+  });
+
+  it('maps Stripe’s errors to Ferry’s classes', async () => {
+    const read = async (reply: [number, object]) => {
+      nock('https://stripe.mocked').get('/v1/customers').query(true).reply(...reply);
+      const client = open('https://stripe.mocked', 'sk_test_x');
+      for await (const _ of stripe.entities.customers!.read!(client, {})) return;
+    };
+    expect(await read([429, { error: { type: 'invalid_request_error', code: 'rate_limit', message: 'Too many requests' } }]).catch((e: unknown) => e)).toMatchObject({ constructor: TransientError, status: 429 });
+    expect(await read([401, { error: { type: 'invalid_request_error', message: 'Invalid API Key provided' } }]).catch((e: unknown) => e)).toBeInstanceOf(AuthError);
+    expect(await read([500, { error: { type: 'api_error', message: 'boom' } }]).catch((e: unknown) => e)).toBeInstanceOf(TransientError);
+  });
+});
