@@ -19,9 +19,8 @@ export class HubSpotClient {
     const accessToken = settings.options.access_token ? String(settings.options.access_token) : undefined;
     if (!accessToken) throw new ConfigError(`connection '${settings.name}' needs access_token (a private app token)`);
     this.sdk = new Client({ accessToken, basePath: settings.baseUrl ?? 'https://api.hubapi.com' });
-    // One request short of the documented limit leaves room for clock differences between us and HubSpot.
-    this.general = new RateLimiter({ limit: Number(settings.options.requests_per_ten_seconds ?? 190) - 1, intervalMs: 10_000, concurrency: 5 });
-    this.search = new RateLimiter({ limit: Number(settings.options.searches_per_second ?? 5) - 1, intervalMs: 1_000 });
+    this.general = new RateLimiter({ limit: Number(settings.options.requests_per_ten_seconds ?? 190), intervalMs: 10_000, concurrency: 5 });
+    this.search = new RateLimiter({ limit: Number(settings.options.searches_per_second ?? 5), intervalMs: 1_000 });
   }
 
   async call<T>(task: (sdk: Client) => Promise<T>, kind: 'general' | 'search' = 'general'): Promise<T> {

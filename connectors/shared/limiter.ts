@@ -1,8 +1,12 @@
 /**
- * A client-side request budget per connection: at most `limit` requests started in any `intervalMs`,
- * at most `concurrency` in flight, and a shared pause when the service says to back off (429 with
- * Retry-After, or headers showing the budget is spent). Every flow using the connection in this process
- * goes through the same limiter, so together they stay under the service's documented limit.
+ * A client-side request budget per connection: at most `limit` requests in any `intervalMs`, at most
+ * `concurrency` in flight, and a shared pause when the service says to back off. Every flow using the
+ * connection in this process goes through the same limiter, so together they stay under the service's
+ * documented limit.
+ *
+ * A request counts against the window from the moment it starts until `intervalMs` after it finishes:
+ * the service stamps it on arrival, somewhere in between, and only the finish time is sure to be no
+ * earlier than that stamp.
  */
 export interface LimiterOptions {
   limit: number;
@@ -11,7 +15,8 @@ export interface LimiterOptions {
 }
 
 export class RateLimiter {
-  private readonly starts: number[] = [];
+  /** When each recent request finished; Infinity while it is still in flight. */
+  private readonly stamps: { at: number }[] = [];
   private inFlight = 0;
   private pausedUntil = 0;
   private readonly waiting: (() => void)[] = [];
@@ -19,12 +24,12 @@ export class RateLimiter {
 
   constructor(private readonly options: LimiterOptions) {}
 
-  /** Runs `task` when the budget allows. */
   async schedule<T>(task: () => Promise<T>): Promise<T> {
-    await this.slot();
+    const stamp = await this.slot();
     try {
       return await task();
     } finally {
+      stamp.at = Date.now();
       this.inFlight--;
       this.wake();
     }
@@ -35,9 +40,13 @@ export class RateLimiter {
     this.pausedUntil = Math.max(this.pausedUntil, Date.now() + ms);
   }
 
-  private slot(): Promise<void> {
+  private slot(): Promise<{ at: number }> {
     return new Promise((resolve) => {
-      this.waiting.push(resolve);
+      this.waiting.push(() => {
+        const stamp = { at: Infinity };
+        this.stamps.push(stamp);
+        resolve(stamp);
+      });
       this.wake();
     });
   }
@@ -45,13 +54,12 @@ export class RateLimiter {
   private wake(): void {
     while (this.waiting.length) {
       const now = Date.now();
-      while (this.starts.length && this.starts[0]! <= now - this.options.intervalMs) this.starts.shift();
-      const wait = Math.max(
-        this.pausedUntil - now,
-        this.starts.length >= this.options.limit ? this.starts[0]! + this.options.intervalMs - now : 0,
-      );
-      const full = this.inFlight >= (this.options.concurrency ?? Infinity);
-      if (wait > 0 || full) {
+      for (let i = this.stamps.length - 1; i >= 0; i--) if (this.stamps[i]!.at <= now - this.options.intervalMs) this.stamps.splice(i, 1);
+      const oldestFinished = Math.min(...this.stamps.map((s) => s.at));
+      const full = this.stamps.length >= this.options.limit;
+      const wait = Math.max(this.pausedUntil - now, full && Number.isFinite(oldestFinished) ? oldestFinished + this.options.intervalMs - now : 0);
+      if (wait > 0 || (full && !Number.isFinite(oldestFinished)) || this.inFlight >= (this.options.concurrency ?? Infinity)) {
+        // When the window is full of requests still in flight, the next finish wakes us.
         if (wait > 0 && !this.timer) {
           this.timer = setTimeout(() => {
             this.timer = undefined;
@@ -60,7 +68,6 @@ export class RateLimiter {
         }
         return;
       }
-      this.starts.push(now);
       this.inFlight++;
       this.waiting.shift()!();
     }

@@ -25,7 +25,7 @@ export class StripeClient {
       timeout: Number(settings.options.timeout_ms ?? 60_000),
     });
     const perSecond = Number(settings.options.requests_per_second ?? (key.startsWith('sk_live') ? 100 : 25));
-    this.limiter = new RateLimiter({ limit: perSecond - 1, intervalMs: 1_000, concurrency: 8 });
+    this.limiter = new RateLimiter({ limit: perSecond, intervalMs: 1_000, concurrency: 8 });
   }
 
   async call<T>(task: (sdk: Stripe) => Promise<T>): Promise<T> {
