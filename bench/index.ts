@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { table } from '../src/cli/table.js';
+import { hubspotUpserts, quickbooksInvoices } from './connectors.js';
 
 interface EngineFigures {
   records: number;
@@ -45,6 +46,14 @@ const growth = large.peakRssMb / simple.peakRssMb - 1;
 rows.push(['peak RSS', `${simple.records} → ${large.records} records`, `${simple.peakRssMb.toFixed(0)} MB → ${large.peakRssMb.toFixed(0)} MB`, `${(growth * 100).toFixed(1)}% growth (aim < 10%)`]);
 
 results.engine = { simple, orders, large, memoryGrowth: growth };
+
+console.error('connectors: HubSpot upserts against the emulator at 190 requests / 10 s…');
+const hub = await hubspotUpserts(scale(5_000));
+rows.push(['HubSpot contact upserts (batch 100)', `${hub.records} records`, `${hub.requestsPerRecord.toFixed(3)} requests/record (aim < 0.04)`, `${hub.seconds.toFixed(1)} s vs ${hub.minimumSeconds} s minimum${hub.ratio ? ` = ${hub.ratio.toFixed(2)}×` : ''}, ${hub.throttled} × 429`]);
+console.error('connectors: QuickBooks invoice creations against the emulator at 40 batches / minute…');
+const qbo = await quickbooksInvoices(scale(3_000));
+rows.push(['QuickBooks invoice creations (batch 30)', `${qbo.records} records`, `${qbo.requestsPerRecord.toFixed(3)} requests/record (aim < 0.04)`, `${qbo.seconds.toFixed(1)} s vs ${qbo.minimumSeconds} s minimum${qbo.ratio ? ` = ${qbo.ratio.toFixed(2)}× (aim ≤ 1.2×)` : ''}, ${qbo.throttled} × 429`]);
+results.connectors = { hubspotUpserts: hub, quickbooksInvoices: qbo };
 console.log(table(['measure', 'size', 'figure', 'ratio'], rows));
 writeFileSync(join(import.meta.dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 console.log(`\nwritten: bench/results.json`);

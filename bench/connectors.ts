@@ -1,0 +1,82 @@
+/**
+ * Connector figures against the rate-limited emulators: requests per record, and wall time against the
+ * shortest time the vendor's documented limit allows for that many requests.
+ */
+import type { HubSpotClient } from '../connectors/hubspot/client.js';
+import { hubspot } from '../connectors/hubspot/index.js';
+import type { QuickBooksClient } from '../connectors/quickbooks/client.js';
+import { quickbooks } from '../connectors/quickbooks/index.js';
+import type { EntityDeclaration, WriteItem } from '../src/connector/types.js';
+import { startHubSpot } from '../emulators/hubspot/index.js';
+import { startQuickBooks } from '../emulators/quickbooks/index.js';
+
+export interface ConnectorFigures {
+  records: number;
+  requests: number;
+  requestsPerRecord: number;
+  seconds: number;
+  minimumSeconds: number;
+  ratio: number | null;
+  throttled: number;
+}
+
+async function writeAll(entity: EntityDeclaration<unknown>, client: unknown, items: WriteItem[]): Promise<void> {
+  const size = entity.batchSize ?? 1;
+  const batches: WriteItem[][] = [];
+  for (let i = 0; i < items.length; i += size) batches.push(items.slice(i, i + size));
+  let next = 0;
+  const worker = async () => {
+    while (next < batches.length) {
+      const results = await entity.write!(client, batches[next++]!);
+      const failed = results.find((r) => !r.ok);
+      if (failed && !failed.ok) throw failed.error;
+    }
+  };
+  await Promise.all(Array.from({ length: entity.concurrency ?? 1 }, worker));
+}
+
+/** Shortest wall time for `requests` under `limit` per `windowSeconds`: the first window's worth goes at once. */
+function minimumSeconds(requests: number, limit: number, windowSeconds: number): number {
+  return Math.max(0, Math.ceil(requests / limit) - 1) * windowSeconds;
+}
+
+export async function hubspotUpserts(records: number): Promise<ConnectorFigures> {
+  const emu = await startHubSpot({ requestsPerTenSeconds: 190 });
+  try {
+    const client = (await hubspot.open({ name: 'hubspot', connector: 'hubspot', baseUrl: emu.url, options: { access_token: emu.accessToken } }, {})) as HubSpotClient;
+    const items = Array.from({ length: records }, (_, i) => ({ sourceId: `c${i}`, idempotencyKey: `k${i}`, match: { field: 'email', value: `c${i}@bench.test` }, payload: { email: `c${i}@bench.test`, firstname: 'Bench' } }));
+    const started = performance.now();
+    await writeAll(hubspot.entities.contacts as EntityDeclaration<unknown>, client, items);
+    const seconds = (performance.now() - started) / 1000;
+    const minimum = minimumSeconds(client.requests, 190, 10);
+    return { records, requests: client.requests, requestsPerRecord: client.requests / records, seconds, minimumSeconds: minimum, ratio: minimum ? seconds / minimum : null, throttled: emu.server.log.filter((e) => e.status === 429).length };
+  } finally {
+    await emu.close();
+  }
+}
+
+export async function quickbooksInvoices(records: number): Promise<ConnectorFigures> {
+  const emu = await startQuickBooks({ seed: 3 });
+  try {
+    const options = { realm_id: emu.options.realmId, client_id: emu.options.clientId, client_secret: emu.options.clientSecret, refresh_token: emu.options.refreshToken, access_token: emu.options.accessToken, token_url: `${emu.url}/oauth2/v1/tokens/bearer` };
+    const client = (await quickbooks.open({ name: 'quickbooks', connector: 'quickbooks', baseUrl: emu.url, options }, {})) as QuickBooksClient;
+    const [customer] = await quickbooks.entities.customers!.write!(client, [{ sourceId: 'c', idempotencyKey: 'c', payload: { DisplayName: 'Bench Buyer' } }]);
+    const [item] = await quickbooks.entities.items!.write!(client, [{ sourceId: 'i', idempotencyKey: 'i', payload: { Name: 'Bench Widget', Type: 'Service', UnitPrice: 12.5 } }]);
+    if (!customer?.ok || !item?.ok) throw new Error('could not set up the invoice benchmark');
+    const before = client.requests;
+    const items = Array.from({ length: records }, (_, i) => ({
+      sourceId: `o${i}`,
+      idempotencyKey: `o${i}`,
+      payload: { DocNumber: `B${i}`, CustomerRef: { value: customer.targetId }, Line: [{ Amount: 25, DetailType: 'SalesItemLineDetail', SalesItemLineDetail: { ItemRef: { value: item.targetId }, Qty: 2, UnitPrice: 12.5 } }] },
+    }));
+    const started = performance.now();
+    await writeAll(quickbooks.entities.invoices as EntityDeclaration<unknown>, client, items);
+    const seconds = (performance.now() - started) / 1000;
+    const requests = client.requests - before;
+    // 40 batches a minute binds before 500 requests a minute does.
+    const minimum = minimumSeconds(requests, 40, 60);
+    return { records, requests, requestsPerRecord: requests / records, seconds, minimumSeconds: minimum, ratio: minimum ? seconds / minimum : null, throttled: emu.server.log.filter((e) => e.status === 429).length };
+  } finally {
+    await emu.close();
+  }
+}
