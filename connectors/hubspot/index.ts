@@ -1,5 +1,6 @@
 /** HubSpot CRM v3 on the official `@hubspot/api-client`. See README.md beside this file. */
 import type { ConnectorDeclaration } from '../../src/connector/types.js';
+import { hubspotWebhook } from './webhook.js';
 import { HubSpotClient } from './client.js';
 import { hubSpotEntity } from './entities.js';
 
@@ -8,6 +9,7 @@ export const hubspot: ConnectorDeclaration<HubSpotClient> = {
   description: 'HubSpot CRM v3',
   open: (settings) => new HubSpotClient(settings),
   requestCount: (client) => client.requests,
+  webhook: hubspotWebhook,
   entities: {
     contacts: hubSpotEntity({ type: 'contacts', description: 'contacts (email is unique)', properties: ['email', 'firstname', 'lastname', 'phone', 'company', 'lifecyclestage'], matchFields: ['email', 'ferry_source_id'], modified: 'lastmodifieddate' }),
     companies: hubSpotEntity({ type: 'companies', description: 'companies', properties: ['name', 'domain', 'phone', 'address', 'city', 'state', 'zip', 'country', 'ferry_source_id'], matchFields: ['ferry_source_id'], modified: 'hs_lastmodifieddate' }),

@@ -3,6 +3,7 @@
  * file for authentication, limits and the quirks handled here.
  */
 import type { ConnectorDeclaration } from '../../src/connector/types.js';
+import { quickbooksWebhook } from './webhook.js';
 import { QuickBooksClient } from './client.js';
 import { quickBooksEntity } from './entities.js';
 
@@ -11,6 +12,7 @@ export const quickbooks: ConnectorDeclaration<QuickBooksClient> = {
   description: 'QuickBooks Online Accounting API v3',
   open: (settings, context) => QuickBooksClient.open(settings, context),
   requestCount: (client) => client.requests,
+  webhook: quickbooksWebhook,
   entities: {
     customers: quickBooksEntity({ entity: 'Customer', plural: 'Customers', description: 'customers (DisplayName is unique)', naturalKey: 'DisplayName', matchFields: ['PrimaryEmailAddr', 'DisplayName', 'CompanyName'] }),
     items: quickBooksEntity({ entity: 'Item', plural: 'Items', description: 'products and services, matched by Sku or Name', naturalKey: 'Name', matchFields: ['Sku', 'Name'] }),

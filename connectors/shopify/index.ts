@@ -1,5 +1,6 @@
 /** Shopify Admin REST API on the official `shopify-api-node` SDK. See README.md beside this file. */
 import type { ConnectorDeclaration } from '../../src/connector/types.js';
+import { shopifyWebhook } from './webhook.js';
 import { ShopifyClient } from './client.js';
 import { listedEntity } from './entities.js';
 
@@ -8,6 +9,7 @@ export const shopify: ConnectorDeclaration<ShopifyClient> = {
   description: 'Shopify Admin REST API',
   open: (settings) => new ShopifyClient(settings),
   requestCount: (client) => client.requests,
+  webhook: shopifyWebhook,
   entities: {
     customers: listedEntity('customer', 'customers'),
     orders: listedEntity('order', 'orders of every status', { status: 'any' }),

@@ -72,6 +72,31 @@ export interface EntityDeclaration<Client> {
   find?(client: Client, item: WriteItem): Promise<string | undefined>;
 }
 
+/** A webhook delivery as received: the raw body, exactly as sent, is what signatures cover. */
+export interface WebhookRequest {
+  method: string;
+  /** The full URL the vendor posted to (HubSpot signs it). */
+  url: string;
+  headers: Record<string, string | undefined>;
+  rawBody: Buffer;
+}
+
+export type WebhookVerdict = { ok: true } | { ok: false; status: 400 | 401; reason: string };
+
+/** What a webhook says changed: the entity and the ids to sync, and the vendor's delivery id for de-duplication. */
+export interface WebhookEvent {
+  topic: string;
+  entity: string;
+  ids: string[];
+  deliveryId?: string;
+}
+
+export interface WebhookDeclaration {
+  /** Signature (constant-time comparison) and replay window; never logs the secret. */
+  verify(request: WebhookRequest, secret: string, now: Date): WebhookVerdict;
+  parse(request: WebhookRequest): WebhookEvent[];
+}
+
 export interface ConnectorContext {
   /** Where a connector persists rotated OAuth tokens; never logged. */
   saveSecret?(connection: string, key: string, value: string): Promise<void>;
@@ -88,6 +113,7 @@ export interface ConnectorDeclaration<Client = unknown> {
   /** Requests the client has sent, for benchmarks (requests per record). */
   requestCount?(client: Client): number;
   entities: Record<string, EntityDeclaration<Client>>;
+  webhook?: WebhookDeclaration;
 }
 
 /** The connectors the engine knows, by name. */

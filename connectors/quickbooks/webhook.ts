@@ -1,0 +1,28 @@
+/**
+ * QuickBooks webhooks: `intuit-signature` = base64 HMAC-SHA256 of the body with the app's verifier token
+ * (https://developer.intuit.com/app/developer/qbo/docs/develop/webhooks). The payload has no delivery id
+ * or signed time; each entity change carries `lastUpdated`, which is what replays are judged by.
+ */
+import { createHash } from 'node:crypto';
+import type { WebhookDeclaration, WebhookEvent } from '../../src/connector/types.js';
+import { hmac, sameSignature } from '../shared/signatures.js';
+
+const ENTITY: Record<string, string> = { Customer: 'customers', Item: 'items', Invoice: 'invoices', Payment: 'payments', SalesReceipt: 'sales_receipts', CreditMemo: 'credit_memos' };
+
+export const quickbooksWebhook: WebhookDeclaration = {
+  verify(request, secret) {
+    const given = request.headers['intuit-signature'];
+    if (!sameSignature(hmac(secret, request.rawBody, 'base64'), given)) return { ok: false, status: 401, reason: given ? 'intuit-signature does not match' : 'missing intuit-signature header' };
+    return { ok: true };
+  },
+  parse(request) {
+    const body = JSON.parse(request.rawBody.toString('utf8')) as { eventNotifications?: { dataChangeEvent?: { entities?: { name: string; id: string; operation: string; lastUpdated: string }[] } }[] };
+    const deliveryId = createHash('sha256').update(request.rawBody).digest('hex').slice(0, 32);
+    return (body.eventNotifications ?? []).flatMap((n) =>
+      (n.dataChangeEvent?.entities ?? []).flatMap((e): WebhookEvent[] => {
+        const entity = ENTITY[e.name];
+        return entity ? [{ topic: `${e.name}.${e.operation}`, entity, ids: [e.id], deliveryId: `${deliveryId}:${e.name}:${e.id}:${e.lastUpdated}` }] : [];
+      }),
+    );
+  },
+};
