@@ -13,6 +13,8 @@ type ObjectType = 'contacts' | 'companies' | 'deals' | 'line_items' | 'products'
 
 interface Spec {
   type: ObjectType;
+  /** Associated objects to attach to each record read: their ids, and for line items their properties. */
+  associations?: { companies?: boolean; lineItems?: string[] };
   description: string;
   properties: string[];
   /** Unique-value properties an upsert may key on; `ferry_source_id` is a custom property Ferry asks you to create. */
@@ -61,7 +63,7 @@ export function hubSpotEntity(spec: Spec): EntityDeclaration<HubSpotClient> {
         limit: PAGE,
         after: String(after),
       });
-      yield { records: page.results.map(flatten) };
+      yield { records: await attachAssociations(client, spec, page.results.map(flatten)) };
       if (!page.paging?.next) return;
       after += PAGE;
       if (after + PAGE > SEARCH_CAP) {
@@ -123,7 +125,7 @@ export function hubSpotEntity(spec: Spec): EntityDeclaration<HubSpotClient> {
       const out: JsonObject[] = [];
       for (let i = 0; i < ids.length; i += BATCH) {
         const answer = await batchCall(client, (sdk) => api(sdk, spec.type).batchApi.read({ inputs: ids.slice(i, i + BATCH).map((id) => ({ id })), properties: spec.properties, propertiesWithHistory: [] }));
-        out.push(...answer.results.map(flatten));
+        out.push(...(await attachAssociations(client, spec, answer.results.map(flatten))));
       }
       return out;
     },
@@ -135,6 +137,37 @@ export function hubSpotEntity(spec: Spec): EntityDeclaration<HubSpotClient> {
       return page.results[0]?.id;
     },
   };
+}
+
+// The SDK deserialises the wire's `from` as `_from` (a reserved word in its generator).
+type AssociationAnswer = { results: { _from: { id: string }; to: { toObjectId: number | string }[] }[] };
+
+/**
+ * A deal's company and line items, attached to the deal record (`companies: [ids]`, `line_items: [...]`):
+ * one batch association read per kind and one batch read of the line items, per page of deals.
+ * A change to a line item alone does not move the deal's modification time; the next change to the
+ * deal, or a resync, carries it.
+ */
+async function attachAssociations(client: HubSpotClient, spec: Spec, records: JsonObject[]): Promise<JsonObject[]> {
+  if (!spec.associations || !records.length) return records;
+  const inputs = records.map((r) => ({ id: String(r.id) }));
+  const read = async (to: string) => {
+    const answer = (await client.call((sdk) => sdk.crm.associations.v4.batchApi.getPage(spec.type, to, { inputs }))) as unknown as AssociationAnswer;
+    return new Map(answer.results.map((r) => [String(r._from.id), r.to.map((t) => String(t.toObjectId))]));
+  };
+  const companies = spec.associations.companies ? await read('companies') : new Map<string, string[]>();
+  const lineItemIds = spec.associations.lineItems ? await read('line_items') : new Map<string, string[]>();
+  const allLineItems = [...new Set([...lineItemIds.values()].flat())];
+  const lineItems = new Map<string, JsonObject>();
+  for (let i = 0; i < allLineItems.length; i += BATCH) {
+    const answer = await batchCall(client, (sdk) => api(sdk, 'line_items').batchApi.read({ inputs: allLineItems.slice(i, i + BATCH).map((id) => ({ id })), properties: spec.associations!.lineItems!, propertiesWithHistory: [] }));
+    for (const item of answer.results) lineItems.set(item.id, { id: item.id, ...item.properties });
+  }
+  return records.map((r) => ({
+    ...r,
+    ...(spec.associations!.companies ? { companies: companies.get(String(r.id)) ?? [] } : {}),
+    ...(spec.associations!.lineItems ? { line_items: (lineItemIds.get(String(r.id)) ?? []).map((id) => lineItems.get(id)).filter(Boolean) } : {}),
+  }));
 }
 
 function errorFor(errors: { context?: Record<string, string[]>; message: string; category: string }[] | undefined, id: string, position: number) {

@@ -15,7 +15,8 @@ export const hubspot: ConnectorDeclaration<HubSpotClient> = {
     companies: hubSpotEntity({ type: 'companies', description: 'companies', properties: ['name', 'domain', 'phone', 'address', 'city', 'state', 'zip', 'country', 'ferry_source_id'], matchFields: ['ferry_source_id'], modified: 'hs_lastmodifieddate' }),
     deals: hubSpotEntity({
       type: 'deals',
-      description: 'deals in the default pipeline',
+      description: 'deals in the default pipeline, with their company ids and line items',
+      associations: { companies: true, lineItems: ['name', 'quantity', 'price', 'amount', 'hs_sku', 'hs_product_id'] },
       properties: ['dealname', 'amount', 'dealstage', 'pipeline', 'closedate', 'ferry_payment_status', 'ferry_amount_collected', 'ferry_paid_date', 'ferry_source_id'],
       matchFields: ['ferry_source_id'],
       modified: 'hs_lastmodifieddate',

@@ -3,7 +3,8 @@
  * header's `page_info` cursor (the SDK's `nextPageParameters`).
  */
 import type Shopify from 'shopify-api-node';
-import type { EntityDeclaration, JsonObject, ReadPage } from '../../src/connector/types.js';
+import type { EntityDeclaration, JsonObject, ReadPage, WriteResult } from '../../src/connector/types.js';
+import { PermanentError, toFerryError } from '../../src/errors.js';
 import type { ShopifyClient } from './client.js';
 
 type Listable = { list(params: Record<string, unknown>): Promise<JsonObject[] & { nextPageParameters?: Record<string, unknown> }> };
@@ -34,6 +35,90 @@ export function listedEntity(name: 'customer' | 'order' | 'product', description
         records.push(...(await client.call((sdk) => resource(sdk, name).list({ ...filters, ids: chunk.join(','), limit: 250 }))));
       }
       return records;
+    },
+  };
+}
+
+/** The order fields a record that belongs to an order carries with it, for mappings and lookups. */
+function orderSummary(order: JsonObject): JsonObject {
+  const customer = order.customer as JsonObject | undefined;
+  return { id: order.id, name: order.name, financial_status: order.financial_status, currency: order.currency, total_price: order.total_price, customer_id: customer?.id ?? null, email: order.email, updated_at: order.updated_at };
+}
+
+/**
+ * Records that live inside orders (refunds, fulfillments) or beside them (transactions): read by
+ * reading the orders that changed, so the order's `updated_at` is their cursor.
+ */
+export function orderChildEntity(kind: 'refunds' | 'fulfillments' | 'transactions', description: string): EntityDeclaration<ShopifyClient> {
+  const orders = listedEntity('order', 'orders', { status: 'any' });
+  const children = async (client: ShopifyClient, order: JsonObject): Promise<JsonObject[]> => {
+    if (kind !== 'transactions') return ((order[kind] as JsonObject[] | undefined) ?? []).map((child) => ({ ...child, order: orderSummary(order) }));
+    if (order.financial_status === 'pending') return [];
+    const transactions = await client.call((sdk) => sdk.transaction.list(Number(order.id)) as unknown as Promise<JsonObject[]>);
+    // Money that arrived: captures and sales that succeeded. Refund transactions travel with their refunds.
+    return transactions.filter((t) => (t.kind === 'capture' || t.kind === 'sale') && t.status === 'success').map((t) => ({ ...t, order: orderSummary(order) }));
+  };
+  return {
+    description,
+    key: (record) => String(record.id),
+    updatedAt: (record) => (record.order as JsonObject | undefined)?.updated_at as string | undefined,
+    orderedByUpdatedAt: true,
+    async *read(client, request): AsyncIterable<ReadPage> {
+      for await (const page of orders.read!(client, request)) {
+        const records: JsonObject[] = [];
+        for (const order of page.records) records.push(...(await children(client, order)));
+        yield { records };
+      }
+    },
+  };
+}
+
+/**
+ * Inventory levels, written by SKU: `{ sku, available }` sets what is available at the shop's primary
+ * location (`inventory_levels/set.json`). SKUs are resolved through the product catalog, once per client.
+ */
+export function inventoryLevelsEntity(): EntityDeclaration<ShopifyClient> {
+  const catalogs = new WeakMap<ShopifyClient, Promise<{ skus: Map<string, number>; location: number }>>();
+  const catalog = (client: ShopifyClient) => {
+    let found = catalogs.get(client);
+    if (!found) {
+      found = (async () => {
+        const skus = new Map<string, number>();
+        for await (const page of listedEntity('product', 'products').read!(client, {})) {
+          for (const product of page.records) for (const v of product.variants as JsonObject[]) if (v.sku) skus.set(String(v.sku), Number(v.inventory_item_id));
+        }
+        const [location] = await client.call((sdk) => sdk.location.list() as unknown as Promise<JsonObject[]>);
+        if (!location) throw new PermanentError('the shop has no location to hold inventory');
+        return { skus, location: Number(location.id) };
+      })();
+      catalogs.set(client, found);
+    }
+    return found;
+  };
+  return {
+    description: 'inventory available per SKU at the primary location',
+    key: (record) => String(record.inventory_item_id),
+    matchFields: ['sku'],
+    batchSize: 1,
+    concurrency: 2,
+    schema: { type: 'object', required: ['sku', 'available'], properties: { sku: { type: 'string', minLength: 1 }, available: { type: 'integer' } } },
+    async write(client, items): Promise<WriteResult[]> {
+      const { skus, location } = await catalog(client);
+      const results: WriteResult[] = [];
+      for (const item of items) {
+        const inventoryItem = skus.get(String(item.payload.sku));
+        if (inventoryItem === undefined) {
+          results.push({ ok: false, error: new PermanentError(`no Shopify variant has SKU ${String(item.payload.sku)}`, { field: 'sku' }) });
+          continue;
+        }
+        try {
+          await client.call((sdk) => sdk.inventoryLevel.set({ inventory_item_id: inventoryItem, location_id: location, available: Number(item.payload.available) }));
+          results.push({ ok: true, targetId: `${inventoryItem}:${location}`, action: 'updated' });
+        } catch (error) {
+          results.push({ ok: false, error: toFerryError(error) });
+        }
+      }
+      return results;
     },
   };
 }

@@ -2,7 +2,7 @@
 import type { ConnectorDeclaration } from '../../src/connector/types.js';
 import { shopifyWebhook } from './webhook.js';
 import { ShopifyClient } from './client.js';
-import { listedEntity } from './entities.js';
+import { inventoryLevelsEntity, listedEntity, orderChildEntity } from './entities.js';
 
 export const shopify: ConnectorDeclaration<ShopifyClient> = {
   name: 'shopify',
@@ -14,5 +14,9 @@ export const shopify: ConnectorDeclaration<ShopifyClient> = {
     customers: listedEntity('customer', 'customers'),
     orders: listedEntity('order', 'orders of every status', { status: 'any' }),
     products: listedEntity('product', 'products with their variants and SKUs'),
+    transactions: orderChildEntity('transactions', 'money received on orders (captures and sales), with their order'),
+    refunds: orderChildEntity('refunds', 'refunds, with their order'),
+    fulfillments: orderChildEntity('fulfillments', 'fulfillments, with their order'),
+    inventory_levels: inventoryLevelsEntity(),
   },
 };

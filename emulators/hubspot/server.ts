@@ -166,6 +166,11 @@ export class HubSpotEmulator {
           handler: (q) => this.associateDefault(this.type(q.params.type!), q.params.id!, this.type(q.params.toType!), q.params.toId!),
         },
         {
+          method: 'POST',
+          pattern: '/crm/v4/associations/:type/:toType/batch/read',
+          handler: (q) => this.batchReadAssociations(this.type(q.params.type!), this.type(q.params.toType!), (this.json(q) as { inputs?: { id: string }[] }).inputs ?? []),
+        },
+        {
           method: 'GET',
           pattern: '/crm/v4/objects/:type/:id/associations/:toType',
           handler: (q) => this.listAssociations(this.type(q.params.type!), q.params.id!, this.type(q.params.toType!)),
@@ -432,6 +437,19 @@ export class HubSpotEmulator {
     this.link(fromType, fromId, toType, toId);
     const typeId = ASSOCIATION_TYPE[`${fromType}:${toType}`] ?? 1;
     return { status: 200, body: { status: 'COMPLETE', results: [{ from: { id: fromId }, to: { id: toId }, associationSpec: { associationCategory: 'HUBSPOT_DEFINED', associationTypeId: typeId } }], startedAt: new Date().toISOString(), completedAt: new Date().toISOString() } };
+  }
+
+  /** v4 batch read: each input's associated ids (https://developers.hubspot.com/docs/api/crm/associations/v4). */
+  private batchReadAssociations(fromType: ObjectType, toType: ObjectType, inputs: { id: string }[]): EmulatorResponse {
+    if (inputs.length > 1000) fail(400, 'VALIDATION_ERROR', 'at most 1000 inputs');
+    const typeId = ASSOCIATION_TYPE[`${fromType}:${toType}`] ?? 1;
+    const results = inputs
+      .filter((input) => this.table(fromType).has(String(input.id)))
+      .map((input) => ({ _from: { id: String(input.id) }, to: this.associated(fromType, String(input.id), toType).map((id) => ({ toObjectId: Number(id), associationTypes: [{ category: 'HUBSPOT_DEFINED', typeId, label: null }] })) }))
+      .filter((r) => r.to.length)
+      .map(({ _from, to }) => ({ from: _from, to }));
+    const now = new Date().toISOString();
+    return { status: 200, body: { status: 'COMPLETE', results, startedAt: now, completedAt: now } };
   }
 
   private listAssociations(fromType: ObjectType, fromId: string, toType: ObjectType): EmulatorResponse {

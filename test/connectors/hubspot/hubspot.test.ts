@@ -70,3 +70,18 @@ describe('HubSpot connector', () => {
     expect(await read().catch((e: unknown) => e)).toBeInstanceOf(TransientError);
   });
 });
+
+describe('HubSpot connector: deals with their associations', () => {
+  it('attaches the company ids and line items to each deal read', async () => {
+    const client = open();
+    const post = async (path: string, body: object) => (await emu.server.inject('POST', path, body)).body as { id: string };
+    const company = await post('/crm/v3/objects/companies', { properties: { name: 'Deal Co' } });
+    const deal = await post('/crm/v3/objects/deals', { properties: { dealname: 'With lines', dealstage: 'closedwon' }, associations: [{ to: { id: company.id }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 341 }] }] });
+    for (const [name, quantity] of [['Widget', '3'], ['Gadget', '1']] as const) {
+      await post('/crm/v3/objects/line_items', { properties: { name, quantity, price: '10.00', hs_sku: name.toUpperCase() }, associations: [{ to: { id: deal.id }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 20 }] }] });
+    }
+    const [read] = await hubspot.entities.deals!.get!(client, [deal.id]);
+    expect(read).toMatchObject({ dealname: 'With lines', companies: [company.id] });
+    expect((read!.line_items as { name: string; amount: string }[]).map((l) => [l.name, l.amount]).sort()).toEqual([['Gadget', '10.00'], ['Widget', '30.00']]);
+  });
+});

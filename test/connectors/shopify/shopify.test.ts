@@ -48,3 +48,32 @@ describe('Shopify connector', () => {
     expect(await read().catch((e: unknown) => e)).toBeInstanceOf(TransientError);
   });
 });
+
+describe('Shopify connector: order children and inventory', () => {
+  it('reads captured payments and refunds with their order, and sets inventory by SKU', async () => {
+    const client = shopify.open({ name: 'shopify', connector: 'shopify', baseUrl: emu.url, options: { shop: emu.shop, access_token: emu.accessToken } }, {}) as ShopifyClient;
+    const { product } = (await emu.server.inject('POST', '/admin/api/2026-07/products.json', { product: { title: 'Stool', variants: [{ sku: 'STOOL-1', price: '40.00', inventory_quantity: 5 }] } })).body as { product: { variants: { id: number; inventory_item_id: number }[] } };
+    const variant = product.variants[0]!;
+    const { order } = (await emu.server.inject('POST', '/admin/api/2026-07/orders.json', { order: { email: 'terms@shop.test', line_items: [{ variant_id: variant.id, quantity: 2 }], financial_status: 'pending' } })).body as { order: { id: number; line_items: { id: number }[] } };
+    await emu.server.inject('POST', `/admin/api/2026-07/orders/${order.id}/transactions.json`, { transaction: { kind: 'capture', amount: '80.00' } });
+    await emu.server.inject('POST', `/admin/api/2026-07/orders/${order.id}/refunds.json`, { refund: { refund_line_items: [{ line_item_id: order.line_items[0]!.id, quantity: 1 }] } });
+
+    const read = async (entity: 'transactions' | 'refunds') => {
+      const out = [];
+      for await (const page of shopify.entities[entity]!.read!(client, {})) out.push(...page.records);
+      return out.filter((r) => (r.order as { id: number }).id === order.id);
+    };
+    expect(await read('transactions')).toMatchObject([{ kind: 'capture', amount: '80.00', order: { id: order.id, email: 'terms@shop.test' } }]);
+    expect(await read('refunds')).toMatchObject([{ order: { id: order.id }, transactions: [{ kind: 'refund', amount: '40.00' }] }]);
+
+    const levels = shopify.entities.inventory_levels!;
+    const results = await levels.write!(client, [
+      { sourceId: 'qbo-item-1', idempotencyKey: 'k1', payload: { sku: 'STOOL-1', available: 17 } },
+      { sourceId: 'qbo-item-2', idempotencyKey: 'k2', payload: { sku: 'NO-SUCH-SKU', available: 1 } },
+    ]);
+    expect(results[0]).toMatchObject({ ok: true, action: 'updated' });
+    expect(results[1]).toMatchObject({ ok: false });
+    const { inventory_levels } = (await emu.server.inject('GET', `/admin/api/2026-07/inventory_levels.json?inventory_item_ids=${variant.inventory_item_id}`)).body as { inventory_levels: { available: number }[] };
+    expect(inventory_levels[0]!.available).toBe(17);
+  });
+});
