@@ -124,6 +124,14 @@ export async function seedStripe(server: EmulatorServer, business: Business): Pr
   const customers: string[] = [];
   for (const c of business.customers.filter((x) => x.inStripe)) customers.push(String((await post('/v1/customers', { email: c.email, name: `${c.first} ${c.last}` })).id));
   const { random } = business;
+  // Invoices for some customers, most paid: payments that belong to invoices.
+  for (const [i, customer] of customers.entries()) {
+    const invoice = await post('/v1/invoices', { customer, collection_method: 'send_invoice', days_until_due: 30, description: `Seed invoice ${i + 1}` });
+    const item = pick(random, business.catalog);
+    await post('/v1/invoiceitems', { customer, invoice: String(invoice.id), amount: item.priceCents * (1 + Math.floor(random() * 4)), currency: 'usd', description: item.name });
+    await post(`/v1/invoices/${String(invoice.id)}/finalize`, {});
+    if (random() < 0.7) await post(`/v1/invoices/${String(invoice.id)}/pay`, {});
+  }
   for (let i = 0; i < business.size.payments; i++) {
     const declined = random() < 0.1;
     const params = { amount: 1000 + Math.floor(random() * 400) * 25, currency: 'usd', customer: customers.length ? pick(random, customers) : undefined, payment_method: declined ? 'pm_card_chargeDeclined' : 'pm_card_visa', confirm: true, description: `Seed payment ${i + 1}` };

@@ -84,3 +84,21 @@ describe('emulator state files', () => {
     }
   });
 });
+
+describe('seeded Stripe account', () => {
+  it('has invoices (most paid), standalone payments, declines and refunds', async () => {
+    const running = await startEmulators(['stripe'], { seed: 42, dataSize: 'demo', ports: { stripe: 0 } });
+    try {
+      const get = async (path: string) => (await running[0]!.server.inject('GET', path)).body as { data: { status: string; amount_refunded?: number; invoice?: string }[] };
+      const invoices = (await get('/v1/invoices?limit=100')).data;
+      expect(invoices.length).toBeGreaterThan(0);
+      expect(invoices.some((i) => i.status === 'paid')).toBe(true);
+      expect(invoices.some((i) => i.status === 'open')).toBe(true);
+      const charges = (await get('/v1/charges?limit=100')).data;
+      expect(charges.some((c) => c.status === 'failed')).toBe(true);
+      expect(charges.some((c) => (c.amount_refunded ?? 0) > 0)).toBe(true);
+    } finally {
+      await running[0]!.close();
+    }
+  });
+});
