@@ -29,6 +29,8 @@ export class QuickBooksClient {
     private readonly settings: ConnectionSettings,
     private readonly context: ConnectorContext,
     refreshToken: string,
+    /** The config's refresh token, tried when a saved one is refused (someone reconnected the app). */
+    private configuredRefreshToken?: string,
   ) {
     const option = (key: string) => (settings.options[key] === undefined ? undefined : String(settings.options[key]));
     const missing = ['realm_id', 'client_id', 'client_secret'].filter((k) => !option(k));
@@ -59,7 +61,7 @@ export class QuickBooksClient {
     const configured = settings.options.refresh_token === undefined ? undefined : String(settings.options.refresh_token);
     const token = saved ?? configured;
     if (!token) throw new ConfigError(`connection '${settings.name}' needs refresh_token (QuickBooks OAuth 2)`);
-    return new QuickBooksClient(settings, context, token);
+    return new QuickBooksClient(settings, context, token, saved && configured !== saved ? configured : undefined);
   }
 
   /** Calls an SDK method (callback style) under the budget, refreshing the access token once on a 401. */
@@ -107,6 +109,12 @@ export class QuickBooksClient {
       answer = await new Promise((resolve, reject) => this.sdk.refreshAccessToken!(((error: unknown, data: unknown) => (error ? reject(error) : resolve(data as typeof answer))) as Callback));
     } catch (error) {
       const data = (error as { response?: { data?: { error?: string } } }).response?.data;
+      if (data?.error === 'invalid_grant' && this.configuredRefreshToken) {
+        // The saved token is dead, but the config holds a different one: a person reconnected the app.
+        this.sdk.refreshToken = this.configuredRefreshToken;
+        this.configuredRefreshToken = undefined;
+        return this.doRefresh();
+      }
       if (data?.error === 'invalid_grant') {
         throw new AuthError(
           `QuickBooks refused the refresh token for connection '${this.settings.name}' (invalid_grant): reconnect the app to the company, then set the new refresh token in the connection's refresh_token and delete its entry from the secrets file`,

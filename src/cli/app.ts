@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig, parseConfig, usableConnections, type FerryConfig } from '../config/load.js';
 import { SecretsFile } from '../config/secrets-file.js';
-import type { ConnectorRegistry } from '../connector/types.js';
+import type { ConnectionSettings, ConnectorRegistry } from '../connector/types.js';
 import { Connections } from '../engine/connections.js';
 import { ConfigError } from '../errors.js';
 import { listFlowFiles, loadFlowFiles } from '../flow/load.js';
@@ -58,6 +58,12 @@ export class App {
   get ledger(): Ledger {
     this.ledgerInstance ??= new SqliteLedger(this.config.ledgerPath);
     return this.ledgerInstance;
+  }
+
+  /** Replaces the config file's connections (the demo points them at emulators it started). */
+  useConnections(settings: Map<string, ConnectionSettings>): void {
+    this.config.connections = settings;
+    this.config.unresolved.clear();
   }
 
   get connections(): Connections {

@@ -8,6 +8,7 @@ import type { ConnectorRegistry } from '../connector/types.js';
 import { FlowBusyError } from '../engine/runner.js';
 import { ConfigError, FerryError, formatDiagnostic } from '../errors.js';
 import { App, DEFAULT_CONFIG, type GlobalOptions } from './app.js';
+import { demoCommand } from './commands/demo.js';
 import { emulateCommand } from './commands/emulate.js';
 import { infoCommand } from './commands/info.js';
 import { resyncCommand } from './commands/resync.js';
@@ -94,6 +95,15 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .addOption(new Option('--json', 'print the report as JSON (schema: config/schemas/sync-info.schema.json)'))
     .action(async (flow: string | undefined, opts: { since?: string; json?: boolean }, command: Command) => {
       exitCode = await infoCommand(appFor(command), io, flow, opts);
+    });
+
+  program
+    .command('demo')
+    .description('run every shipped flow against local emulators of the four services, then show the sync-info report')
+    .option('--reset', 'forget the demo business and ledger, and start over')
+    .option('--seed <n>', 'seed of the generated business', '1')
+    .action(async (opts: { reset?: boolean; seed?: string }, command: Command) => {
+      exitCode = await demoCommand(appFor(command), io, opts);
     });
 
   program

@@ -104,3 +104,25 @@ describe('ferry CLI', () => {
     expect(info.flows[0].lastRun).toBeUndefined();
   });
 });
+
+describe('ferry demo', () => {
+  it('runs the shipped flows against in-process emulators, continues the same business, and starts over on --reset', async () => {
+    const { resolve } = await import('node:path');
+    const { registry } = await import('../../connectors/registry.js');
+    const cwd = tempDir('ferry-demo-');
+    mkdirSync(join(cwd, 'config'));
+    writeFileSync(join(cwd, 'config', 'ferry.yaml'), `flows: ${resolve(import.meta.dirname, '../../flows')}\n`);
+    const ferry = async (...args: string[]) => {
+      const io = bufferIo();
+      const code = await main(['node', 'ferry', ...args], { io, cwd, registry });
+      return { code, out: io.stdout.join('\n') };
+    };
+    const first = await ferry('demo');
+    expect(first.code).toBe(0);
+    expect(first.out).toMatch(/shopify-customers-to-quickbooks\s+succeeded\s+60\s+40\s+20\s+0/);
+    const second = await ferry('demo');
+    expect(second.out).toMatch(/shopify-customers-to-quickbooks\s+succeeded\s+60\s+0\s+0\s+60/);
+    const reset = await ferry('demo', '--reset');
+    expect(reset.out).toMatch(/shopify-customers-to-quickbooks\s+succeeded\s+60\s+40\s+20\s+0/);
+  });
+});

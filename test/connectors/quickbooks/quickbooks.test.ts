@@ -116,3 +116,19 @@ describe('QuickBooks connector', () => {
     expect([...times].sort((a, b) => a - b)).toEqual(times);
   });
 });
+
+describe('QuickBooks connector: a reconnected app', () => {
+  it('falls back to the configured refresh token when the saved one is refused', async () => {
+    saved.set('qbo:refresh_token', 'AB11-stale-saved-token');
+    const fresh = await startQuickBooks({ seed: 22 });
+    try {
+      const client = await quickbooks.open({ name: 'qbo', connector: 'quickbooks', baseUrl: fresh.url, options: { realm_id: fresh.options.realmId, client_id: fresh.options.clientId, client_secret: fresh.options.clientSecret, refresh_token: fresh.options.refreshToken, token_url: `${fresh.url}/oauth2/v1/tokens/bearer` } }, context);
+      const [result] = await quickbooks.entities.customers!.write!(client, [item('z', { DisplayName: 'Reconnected' })]);
+      expect(result).toMatchObject({ ok: true });
+      expect(saved.get('qbo:refresh_token')).not.toBe('AB11-stale-saved-token');
+    } finally {
+      await fresh.close();
+      ((await import('node-quickbooks')).default as unknown as { TOKEN_URL: string }).TOKEN_URL = `${emu.url}/oauth2/v1/tokens/bearer`;
+    }
+  });
+});

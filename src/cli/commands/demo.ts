@@ -1,0 +1,46 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { SERVICES, startEmulators } from '../../../emulators/index.js';
+import type { ConnectionSettings } from '../../connector/types.js';
+import { dependencyOrder } from '../../flow/load.js';
+import { buildSyncInfo } from '../../report/sync-info.js';
+import { renderTerminal } from '../../report/render-terminal.js';
+import type { App } from '../app.js';
+import type { ExitCode } from '../exit-codes.js';
+import type { CliIo } from '../io.js';
+import { executeRuns } from './run.js';
+
+/**
+ * `ferry demo`: the four emulators in-process with a seeded business, every shipped flow in dependency
+ * order, then the sync-info summary. The emulators keep their state under .ferry/ beside the ledger, so a
+ * second demo continues the same business (and, with nothing new, writes nothing); `--reset` starts over.
+ */
+export async function demoCommand(app: App, io: CliIo, options: { reset?: boolean; seed?: string }): Promise<ExitCode> {
+  const stateDir = join(app.cwd, '.ferry', 'emulators');
+  if (options.reset) {
+    rmSync(stateDir, { recursive: true, force: true });
+    rmSync(app.config.ledgerPath, { force: true });
+    rmSync(`${app.config.ledgerPath}-wal`, { force: true });
+    rmSync(`${app.config.ledgerPath}-shm`, { force: true });
+  }
+  // The demo's rotated tokens belong to its emulators: kept with their state, and reset with it.
+  app.config.secretsFile = join(stateDir, 'secrets.json');
+  const flows = dependencyOrder(app.flows());
+  const ports = Object.fromEntries(SERVICES.map((s) => [s, 0]));
+  io.err('Starting the Shopify, HubSpot, Stripe and QuickBooks emulators…');
+  const running = await startEmulators([...SERVICES], { seed: Number(options.seed ?? 1), dataSize: 'demo', stateDir, ports });
+  try {
+    app.useConnections(new Map(running.map((e): [string, ConnectionSettings] => {
+      const { ...credentials } = e.credentials;
+      return [e.service, { name: e.service, connector: e.service, baseUrl: e.url, options: credentials }];
+    })));
+    const code = await executeRuns(app, io, flows, { trigger: 'demo', selection: { kind: 'incremental' } });
+    io.out('');
+    io.out(renderTerminal(await buildSyncInfo(app.ledger, flows), io.color));
+    io.out(`\nThe ledger is ${app.config.ledgerPath}; the emulators' state is in ${stateDir}.`);
+    io.out('Run `bin/ferry demo` again to continue the same business, or `bin/ferry demo --reset` to start over.');
+    return code;
+  } finally {
+    await Promise.all(running.map((e) => e.close()));
+  }
+}
