@@ -9,6 +9,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { SlidingWindowLimiter } from '../core/rate-limit.js';
 import { type EmulatorRequest, type EmulatorResponse, type Route, type VendorBehaviour, VendorError } from '../core/server.js';
+import { WebhookSender } from '../core/webhooks.js';
 
 export interface HubSpotEmulatorOptions {
   accessToken: string;
@@ -86,7 +87,7 @@ export class HubSpotEmulator {
   private readonly searchLimiter: SlidingWindowLimiter;
   private nextId = 5_000_000;
   private lastMs = 0;
-  private readonly deliveries = new Set<Promise<void>>();
+  private readonly sender = new WebhookSender();
   private eventId = 1;
 
   constructor(private readonly options: HubSpotEmulatorOptions) {
@@ -114,8 +115,8 @@ export class HubSpotEmulator {
     this.lastMs = saved.lastMs;
   }
 
-  async settled(): Promise<void> {
-    while (this.deliveries.size) await Promise.all([...this.deliveries]);
+  settled(): Promise<void> {
+    return this.sender.settled();
   }
 
   all(type: ObjectType): CrmObject[] {
@@ -479,15 +480,7 @@ export class HubSpotEmulator {
       };
       const body = JSON.stringify([event]);
       const timestamp = String(Date.now());
-      const delivery = fetch(hook.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-hubspot-signature-v3': hubspotSignatureV3('POST', hook.url, body, timestamp, hook.clientSecret), 'x-hubspot-request-timestamp': timestamp },
-        body,
-      })
-        .then(() => undefined)
-        .catch(() => undefined)
-        .finally(() => this.deliveries.delete(delivery));
-      this.deliveries.add(delivery);
+      this.sender.send(hook.url, { 'x-hubspot-signature-v3': hubspotSignatureV3('POST', hook.url, body, timestamp, hook.clientSecret), 'x-hubspot-request-timestamp': timestamp }, body);
     }
   }
 }

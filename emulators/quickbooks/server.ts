@@ -10,6 +10,7 @@ import { createHmac } from 'node:crypto';
 import { SlidingWindowLimiter } from '../core/rate-limit.js';
 import { randomToken, seededRandom } from '../core/random.js';
 import type { EmulatorRequest, EmulatorResponse, Route, VendorBehaviour } from '../core/server.js';
+import { WebhookSender } from '../core/webhooks.js';
 import { entityName, type EntityName, typeError, unknownElement } from './contract.js';
 import { type Entity, QboBooks, QboFault } from './books.js';
 import { parseQuery, QuerySyntaxError, runQuery } from './query.js';
@@ -50,7 +51,7 @@ export interface QuickBooksWebhook {
 export class QuickBooksEmulator {
   readonly books: QboBooks;
   readonly webhooks: QuickBooksWebhook[] = [];
-  private readonly deliveries = new Set<Promise<void>>();
+  private readonly sender = new WebhookSender();
   private readonly random: () => number;
   private readonly accessTokens = new Map<string, number>();
   private readonly refreshTokens = new Set<string>();
@@ -238,8 +239,8 @@ export class QuickBooksEmulator {
     return result;
   }
 
-  async settled(): Promise<void> {
-    while (this.deliveries.size) await Promise.all([...this.deliveries]);
+  settled(): Promise<void> {
+    return this.sender.settled();
   }
 
   /**
@@ -250,11 +251,7 @@ export class QuickBooksEmulator {
   private notify(name: EntityName, id: string, operation: string): void {
     for (const hook of this.webhooks) {
       const body = JSON.stringify({ eventNotifications: [{ realmId: this.options.realmId, dataChangeEvent: { entities: [{ name, id, operation, lastUpdated: new Date().toISOString() }] } }] });
-      const delivery = fetch(hook.url, { method: 'POST', headers: { 'content-type': 'application/json', 'intuit-signature': intuitSignature(body, hook.verifierToken) }, body })
-        .then(() => undefined)
-        .catch(() => undefined)
-        .finally(() => this.deliveries.delete(delivery));
-      this.deliveries.add(delivery);
+      this.sender.send(hook.url, { 'intuit-signature': intuitSignature(body, hook.verifierToken) }, body);
     }
   }
 

@@ -9,6 +9,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { LeakyBucketLimiter } from '../core/rate-limit.js';
 import { seededRandom } from '../core/random.js';
+import { WebhookSender } from '../core/webhooks.js';
 import { type EmulatorRequest, type EmulatorResponse, type Route, type VendorBehaviour, VendorError } from '../core/server.js';
 import * as build from './objects.js';
 import { money, moneySet, type ShopifyObject, toCents } from './objects.js';
@@ -43,7 +44,7 @@ export class ShopifyEmulator {
   private nextId = 1_000_000;
   private nextOrderNumber = 1001;
   private readonly random: () => number;
-  private readonly deliveries = new Set<Promise<void>>();
+  private readonly sender = new WebhookSender();
   /** Shopify timestamps have second precision; the clock never runs backwards. */
   private lastTime = 0;
 
@@ -104,8 +105,8 @@ export class ShopifyEmulator {
     Object.assign(this, { nextId: saved.nextId, nextOrderNumber: saved.nextOrderNumber, lastTime: saved.lastTime });
   }
 
-  async settled(): Promise<void> {
-    while (this.deliveries.size) await Promise.all([...this.deliveries]);
+  settled(): Promise<void> {
+    return this.sender.settled();
   }
 
   behaviour(): VendorBehaviour {
@@ -676,24 +677,15 @@ export class ShopifyEmulator {
     for (const hook of this.webhooks) {
       if (hook.topics && !hook.topics.includes(topic)) continue;
       const body = JSON.stringify(object, (key, value: unknown) => (key.startsWith('__') ? undefined : value));
-      const delivery = fetch(hook.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-shopify-topic': topic,
-          'x-shopify-hmac-sha256': shopifyHmac(body, hook.secret),
-          'x-shopify-shop-domain': `${this.options.shop}.myshopify.com`,
-          'x-shopify-api-version': '2026-07',
-          'x-shopify-webhook-id': randomUUID(),
-          'x-shopify-event-id': randomUUID(),
-          'x-shopify-triggered-at': new Date().toISOString(),
-        },
-        body,
-      })
-        .then(() => undefined)
-        .catch(() => undefined)
-        .finally(() => this.deliveries.delete(delivery));
-      this.deliveries.add(delivery);
+      this.sender.send(hook.url, {
+        'x-shopify-topic': topic,
+        'x-shopify-hmac-sha256': shopifyHmac(body, hook.secret),
+        'x-shopify-shop-domain': `${this.options.shop}.myshopify.com`,
+        'x-shopify-api-version': '2026-07',
+        'x-shopify-webhook-id': randomUUID(),
+        'x-shopify-event-id': randomUUID(),
+        'x-shopify-triggered-at': new Date().toISOString(),
+      }, body);
     }
   }
 }

@@ -9,6 +9,7 @@ import qs from 'qs';
 import { SlidingWindowLimiter } from '../core/rate-limit.js';
 import { randomToken, seededRandom } from '../core/random.js';
 import { type EmulatorRequest, type EmulatorResponse, type Route, type VendorBehaviour, VendorError } from '../core/server.js';
+import { WebhookSender } from '../core/webhooks.js';
 import * as build from './objects.js';
 import type { StripeObject } from './objects.js';
 import { ID_PREFIX, listPage, searchFilter, StripeStore, type StripeType } from './store.js';
@@ -50,8 +51,7 @@ export class StripeEmulator {
   private readonly limiter: SlidingWindowLimiter;
   private readonly idempotency = new Map<string, { fingerprint: string; response: EmulatorResponse }>();
   private invoiceNumber = 1;
-  /** Deliveries in flight, so tests can wait for them. */
-  private readonly deliveries = new Set<Promise<void>>();
+  private readonly sender = new WebhookSender();
 
   constructor(private readonly options: StripeEmulatorOptions) {
     this.random = seededRandom(options.seed ?? 1);
@@ -99,8 +99,8 @@ export class StripeEmulator {
   }
 
   /** Resolves when every webhook delivery started so far has finished. */
-  async settled(): Promise<void> {
-    while (this.deliveries.size) await Promise.all([...this.deliveries]);
+  settled(): Promise<void> {
+    return this.sender.settled();
   }
 
   private authenticate(request: EmulatorRequest): EmulatorResponse | undefined {
@@ -550,10 +550,8 @@ export class StripeEmulator {
   private emit(type: string, object: StripeObject, previous?: StripeObject): void {
     const event = build.event(this.store.newId('event'), this.store.now(), type, structuredClone(object), previous && structuredClone(previous));
     this.store.add('event', event);
-    for (const endpoint of this.webhooks) {
-      const delivery = deliver(endpoint, event).finally(() => this.deliveries.delete(delivery));
-      this.deliveries.add(delivery);
-    }
+    const payload = JSON.stringify(event, null, 2);
+    for (const endpoint of this.webhooks) this.sender.send(endpoint.url, { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': stripeSignature(payload, endpoint.secret) }, payload);
   }
 }
 
@@ -563,14 +561,6 @@ export function stripeSignature(payload: string, secret: string, timestamp = Mat
   return `t=${timestamp},v1=${signature}`;
 }
 
-async function deliver(endpoint: WebhookEndpoint, event: StripeObject): Promise<void> {
-  const payload = JSON.stringify(event, null, 2);
-  try {
-    await fetch(endpoint.url, { method: 'POST', headers: { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': stripeSignature(payload, endpoint.secret) }, body: payload });
-  } catch {
-    // Stripe retries failed deliveries for days; the emulator drops them, and Ferry's schedule sweeps.
-  }
-}
 
 function mergeMetadata(current: Params, update: Params | string): Params {
   if (update === '') return {};

@@ -1,11 +1,10 @@
 /** The HubSpot emulator driven by `@hubspot/api-client` and by plain HTTP. */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Client, Signature } from '@hubspot/api-client';
 import { FilterOperatorEnum } from '@hubspot/api-client/lib/codegen/crm/objects/index.js';
 import { AssociationSpecAssociationCategoryEnum } from '@hubspot/api-client/lib/codegen/crm/objects/models/AssociationSpec.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHubSpot, type RunningHubSpot } from '../../../emulators/hubspot/index.js';
+import { startReceiver } from '../../support/webhook-receiver.js';
 
 let emu: RunningHubSpot;
 let hubspot: Client;
@@ -110,22 +109,14 @@ describe('HubSpot emulator', () => {
   });
 
   it('signs webhooks with v3 signatures that the SDK’s Signature.isValid accepts', async () => {
-    const received: { body: string; signature: string; timestamp: string }[] = [];
-    const receiver = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-      req.on('end', () => {
-        received.push({ body, signature: String(req.headers['x-hubspot-signature-v3']), timestamp: String(req.headers['x-hubspot-request-timestamp']) });
-        res.end();
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/hubspot`;
+    const receiver = await startReceiver('/hooks/hubspot');
+    const url = receiver.url;
     await fetch(`${emu.url}/__admin/webhooks`, { method: 'POST', body: JSON.stringify({ url, clientSecret: 'hub-secret', subscriptions: ['deal.propertyChange'] }) });
     const deal = await hubspot.crm.deals.basicApi.create({ properties: { dealname: 'Hooked', dealstage: 'contractsent' }, associations: [] });
     await hubspot.crm.deals.basicApi.update(deal.id, { properties: { dealstage: 'closedwon' } });
     await emu.emulator.settled();
-    receiver.close();
+    await receiver.close();
+    const received = receiver.received.map((r) => ({ body: r.body, signature: String(r.headers['x-hubspot-signature-v3']), timestamp: String(r.headers['x-hubspot-request-timestamp']) }));
     expect(received).toHaveLength(1);
     const [event] = JSON.parse(received[0]!.body) as { subscriptionType: string; objectId: number; propertyName: string; propertyValue: string }[];
     expect(event).toMatchObject({ subscriptionType: 'deal.propertyChange', objectId: Number(deal.id), propertyName: 'dealstage', propertyValue: 'closedwon' });

@@ -1,10 +1,9 @@
 /** The QuickBooks emulator driven by the `node-quickbooks` SDK and by plain HTTP. */
 import { createHmac } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import QuickBooks from 'node-quickbooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startQuickBooks, type RunningQuickBooks } from '../../../emulators/quickbooks/index.js';
+import { startReceiver } from '../../support/webhook-receiver.js';
 
 type Callback = (error: unknown, data: unknown) => void;
 type Qbo = Record<string, (...args: unknown[]) => void> & { endpoint: string; token: string; refreshToken: string };
@@ -163,20 +162,12 @@ describe('QuickBooks emulator', () => {
 
 describe('QuickBooks emulator webhooks', () => {
   it('notifies changes signed with intuit-signature', async () => {
-    const received: { body: string; signature: string }[] = [];
-    const receiver = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-      req.on('end', () => {
-        received.push({ body, signature: String(req.headers['intuit-signature']) });
-        res.end();
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    await fetch(`${emu.url}/__admin/webhooks`, { method: 'POST', body: JSON.stringify({ url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`, verifierToken: 'verifier-123' }) });
+    const receiver = await startReceiver();
+    await fetch(`${emu.url}/__admin/webhooks`, { method: 'POST', body: JSON.stringify({ url: receiver.url, verifierToken: 'verifier-123' }) });
     const customer = await call<{ Id: string }>('createCustomer', { DisplayName: 'Hooked Co' });
     await emu.emulator.settled();
-    receiver.close();
+    await receiver.close();
+    const received = receiver.received.map((r) => ({ body: r.body, signature: String(r.headers['intuit-signature']) }));
     expect(received).toHaveLength(1);
     expect(received[0]!.signature).toBe(createHmac('sha256', 'verifier-123').update(received[0]!.body).digest('base64'));
     expect(JSON.parse(received[0]!.body)).toMatchObject({ eventNotifications: [{ realmId: emu.options.realmId, dataChangeEvent: { entities: [{ name: 'Customer', id: customer.Id, operation: 'Create' }] } }] });

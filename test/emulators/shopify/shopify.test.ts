@@ -1,10 +1,9 @@
 /** The Shopify emulator driven by the `shopify-api-node` SDK and by plain HTTP. */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import Shopify from 'shopify-api-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startShopify, type RunningShopify } from '../../../emulators/shopify/index.js';
 import { shopifyHmac } from '../../../emulators/shopify/server.js';
+import { startReceiver } from '../../support/webhook-receiver.js';
 
 let emu: RunningShopify;
 let shopify: Shopify;
@@ -106,24 +105,16 @@ describe('Shopify emulator', () => {
   });
 
   it('signs webhooks as Shopify does', async () => {
-    const received: { body: string; hmac: string; topic: string }[] = [];
-    const receiver = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-      req.on('end', () => {
-        received.push({ body, hmac: String(req.headers['x-shopify-hmac-sha256']), topic: String(req.headers['x-shopify-topic']) });
-        res.end();
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    await fetch(`${emu.url}/__admin/webhooks`, { method: 'POST', body: JSON.stringify({ url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`, secret: 'shpss_secret', topics: ['customers/create'] }) });
+    const receiver = await startReceiver();
+    await fetch(`${emu.url}/__admin/webhooks`, { method: 'POST', body: JSON.stringify({ url: receiver.url, secret: 'shpss_secret', topics: ['customers/create'] }) });
     const customer = await shopify.customer.create({ email: 'hook@shop.test' });
     await emu.emulator.settled();
-    receiver.close();
-    expect(received).toHaveLength(1);
-    expect(received[0]!.topic).toBe('customers/create');
-    expect(received[0]!.hmac).toBe(shopifyHmac(received[0]!.body, 'shpss_secret'));
-    expect(JSON.parse(received[0]!.body).id).toBe(customer.id);
+    await receiver.close();
+    const [delivery] = receiver.received;
+    expect(receiver.received).toHaveLength(1);
+    expect(delivery!.headers['x-shopify-topic']).toBe('customers/create');
+    expect(delivery!.headers['x-shopify-hmac-sha256']).toBe(shopifyHmac(delivery!.body, 'shpss_secret'));
+    expect(JSON.parse(delivery!.body).id).toBe(customer.id);
   });
 });
 

@@ -1,9 +1,8 @@
 /** The Stripe emulator driven by the official `stripe` SDK and by plain HTTP. */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStripe, type RunningStripe } from '../../../emulators/stripe/index.js';
+import { startReceiver } from '../../support/webhook-receiver.js';
 
 let emu: RunningStripe;
 let stripe: Stripe;
@@ -128,23 +127,15 @@ describe('Stripe emulator', () => {
   });
 
   it('signs webhooks so that stripe.webhooks.constructEvent accepts them, and rejects forgeries and stale ones', async () => {
-    const received: { body: string; signature: string }[] = [];
-    const receiver = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-      req.on('end', () => {
-        received.push({ body, signature: String(req.headers['stripe-signature']) });
-        res.end();
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const receiver = await startReceiver();
     const secret = 'whsec_emulator_test';
-    await fetch(`${emu.url}/__admin/webhooks`, { method: 'POST', body: JSON.stringify({ url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`, secret }) });
+    await fetch(`${emu.url}/__admin/webhooks`, { method: 'POST', body: JSON.stringify({ url: receiver.url, secret }) });
     const customer = await stripe.customers.create({ email: 'hook@example.com' });
     await emu.emulator.settled();
-    receiver.close();
+    await receiver.close();
 
-    const delivery = received.find((r) => r.body.includes(customer.id))!;
+    const found = receiver.received.find((r) => r.body.includes(customer.id))!;
+    const delivery = { body: found.body, signature: String(found.headers['stripe-signature']) };
     const event = stripe.webhooks.constructEvent(delivery.body, delivery.signature, secret);
     expect(event).toMatchObject({ type: 'customer.created', data: { object: { id: customer.id } } });
     expect(() => stripe.webhooks.constructEvent(delivery.body, delivery.signature, 'whsec_wrong')).toThrow(Stripe.errors.StripeSignatureVerificationError);
