@@ -13,7 +13,7 @@ export function contentHash(value: unknown): string {
 }
 
 /** JSON with keys sorted, for hashes that must not depend on how a file was written (flow versions). */
-export function stableJson(value: unknown): string {
+function stableJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : stableJson(v))).join(',')}]`;
   const record = value as Record<string, unknown>;

@@ -85,7 +85,6 @@ export class SqliteLedger implements Ledger {
   private prepare() {
     const db = this.db;
     return {
-      state: db.prepare('SELECT * FROM records WHERE flow = ? AND source_id = ?'),
       findTarget: db.prepare("SELECT target_id FROM records WHERE flow = ? AND source_id = ? AND target_id IS NOT NULL AND status IN ('synced','pending','failed','dead')"),
       // The source record is not kept for a pending write: settling needs only the payload, and a failure
       // recorded afterwards brings the source with it.
@@ -164,22 +163,7 @@ export class SqliteLedger implements Ledger {
   }
 
   async getDigests(flow: string, sourceIds: string[]): Promise<Map<string, RecordDigest>> {
-    const out = new Map<string, RecordDigest>();
-    for (const row of this.rowsFor('digest', flow, sourceIds)) {
-      out.set(String(row.source_id), {
-        sourceId: String(row.source_id),
-        status: row.status as RecordStatus,
-        targetId: optional(row.target_id),
-        sourceHash: optional(row.source_hash),
-        outputHash: optional(row.output_hash),
-        flowVersion: optional(row.flow_version),
-        failedRuns: Number(row.failed_runs),
-        statusSince: String(row.status_since),
-        reason: optional(row.reason),
-        errorMessage: optional(row.error_message),
-      });
-    }
-    return out;
+    return new Map(this.rowsFor('digest', flow, sourceIds).map((row) => [String(row.source_id), toDigest(row)]));
   }
 
   async getRecords(flow: string, sourceIds: string[]): Promise<RecordState[]> {
@@ -422,19 +406,28 @@ function eventDetail(s: Settlement): JsonObject {
 
 const optional = (v: string | number | null | undefined) => (v === null || v === undefined ? undefined : String(v));
 
-function toState(row: Row): RecordState {
-  const errorMessage = optional(row.error_message);
+function toDigest(row: Row): RecordDigest {
   return {
-    flow: String(row.flow),
     sourceId: String(row.source_id),
     status: row.status as RecordStatus,
     targetId: optional(row.target_id),
     sourceHash: optional(row.source_hash),
     outputHash: optional(row.output_hash),
     flowVersion: optional(row.flow_version),
+    failedRuns: Number(row.failed_runs),
+    statusSince: String(row.status_since),
+    reason: optional(row.reason),
+    errorMessage: optional(row.error_message),
+  };
+}
+
+function toState(row: Row): RecordState {
+  const { errorMessage, ...digest } = toDigest(row);
+  return {
+    ...digest,
+    flow: String(row.flow),
     idempotencyKey: optional(row.idempotency_key),
     attempts: Number(row.attempts),
-    failedRuns: Number(row.failed_runs),
     error: errorMessage
       ? {
           class: row.error_class as ErrorClass,
@@ -445,13 +438,11 @@ function toState(row: Row): RecordState {
         }
       : undefined,
     waitingOn: optional(row.waiting_on),
-    reason: optional(row.reason),
     sourceUpdatedAt: optional(row.source_updated_at),
     firstSyncedAt: optional(row.first_synced_at),
     lastSyncedAt: optional(row.last_synced_at),
     firstFailedAt: optional(row.first_failed_at),
     lastFailedAt: optional(row.last_failed_at),
-    statusSince: String(row.status_since),
     lastRunId: row.last_run_id === null ? undefined : Number(row.last_run_id),
     source: row.source_json ? (JSON.parse(String(row.source_json)) as JsonObject) : undefined,
     payload: row.payload_json ? (JSON.parse(String(row.payload_json)) as JsonObject) : undefined,
