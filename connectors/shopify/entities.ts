@@ -20,7 +20,9 @@ export function listedEntity(name: 'customer' | 'order' | 'product', description
     updatedAt: (record) => record.updated_at as string | undefined,
     orderedByUpdatedAt: true,
     async *read(client, request): AsyncIterable<ReadPage> {
-      let params: Record<string, unknown> | undefined = { ...filters, limit: 250, order: 'updated_at asc', ...(request.since ? { updated_at_min: request.since.toISOString() } : {}) };
+      // `gateway` is applied by the order-children entities below, not by Shopify.
+      const { gateway: _gateway, ...apiFilters } = request.params ?? {};
+      let params: Record<string, unknown> | undefined = { ...filters, ...apiFilters, limit: 250, order: 'updated_at asc', ...(request.since ? { updated_at_min: request.since.toISOString() } : {}) };
       while (params) {
         const query: Record<string, unknown> = params;
         const page = await client.call((sdk) => resource(sdk, name).list(query));
@@ -64,9 +66,11 @@ export function orderChildEntity(kind: 'refunds' | 'fulfillments' | 'transaction
     updatedAt: (record) => (record.order as JsonObject | undefined)?.updated_at as string | undefined,
     orderedByUpdatedAt: true,
     async *read(client, request): AsyncIterable<ReadPage> {
+      const gateway = request.params?.gateway;
       for await (const page of orders.read!(client, request)) {
         const records: JsonObject[] = [];
-        for (const order of page.records) records.push(...(await children(client, order)));
+        // `params.gateway` skips orders of other gateways without asking Shopify for their transactions.
+        for (const order of page.records) if (gateway === undefined || order.gateway === gateway) records.push(...(await children(client, order)));
         yield { records };
       }
     },

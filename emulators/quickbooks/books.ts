@@ -204,7 +204,9 @@ export class QboBooks {
       if (line.DetailType === 'SalesItemLineDetail') {
         const detail = (line.SalesItemLineDetail ?? {}) as Record<string, unknown>;
         if (!(detail.ItemRef as Ref | undefined)?.value) throw required('Line.SalesItemLineDetail.ItemRef');
-        this.resolveRef(detail, 'ItemRef', 'Item', 'Name');
+        // QuickBooks' reserved id for the shipping line of a sales form, when shipping is turned on.
+        if ((detail.ItemRef as Ref).value === 'SHIPPING_ITEM_ID') (detail.ItemRef as Ref).name = 'Shipping';
+        else this.resolveRef(detail, 'ItemRef', 'Item', 'Name');
         if (detail.Qty !== undefined && detail.UnitPrice !== undefined && Math.round(Number(detail.Qty) * Number(detail.UnitPrice) * 100) !== cents(line.Amount)) {
           throw new QboFault(400, 'ValidationFault', 'Amount is not equal to UnitPrice * Qty', `Amount is not equal to UnitPrice * Qty. Supplied value:${String(line.Amount)}`, '6070', `Line[${index}].Amount`);
         }

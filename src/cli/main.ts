@@ -102,7 +102,8 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .description('run every shipped flow against local emulators of the four services, then show the sync-info report')
     .option('--reset', 'forget the demo business and ledger, and start over')
     .option('--seed <n>', 'seed of the generated business', '1')
-    .action(async (opts: { reset?: boolean; seed?: string }, command: Command) => {
+    .addOption(new Option('--data-size <size>', 'size of the generated business').choices(['small', 'demo', 'large']).default('demo'))
+    .action(async (opts: { reset?: boolean; seed?: string; dataSize?: string }, command: Command) => {
       exitCode = await demoCommand(appFor(command), io, opts);
     });
 

@@ -19,6 +19,8 @@ export interface ConnectionSettings {
 export interface ReadRequest {
   /** Only records updated at or after this time; undefined means a full read. */
   since?: Date;
+  /** The flow's `source.params`: connector-specific read options (each connector's README lists its own). */
+  params?: Record<string, string | number | boolean>;
   signal?: AbortSignal;
 }
 

@@ -250,7 +250,7 @@ class FlowRun {
     const since = cursor ? new Date(Date.parse(cursor) - flow.source.overlapMs) : undefined;
 
     let highWater = cursor;
-    for await (const page of read(this.source.client, { since, signal: this.options.signal })) {
+    for await (const page of read(this.source.client, { since, params: flow.source.params, signal: this.options.signal })) {
       if (page.fullReadReason && !this.notes.includes(page.fullReadReason)) this.notes.push(page.fullReadReason);
       await this.processRecords(page.records);
       highWater = laterOf(highWater, page.records.map((r) => this.source.entity.updatedAt?.(r)));
@@ -265,7 +265,7 @@ class FlowRun {
   private async readRange(since: Date, until?: Date): Promise<void> {
     const read = this.source.entity.read;
     if (!read) throw new PermanentError(`${this.flow.source.connector}/${this.flow.source.entity} cannot be read`);
-    for await (const page of read(this.source.client, { since, signal: this.options.signal })) {
+    for await (const page of read(this.source.client, { since, params: this.flow.source.params, signal: this.options.signal })) {
       const inRange = until
         ? page.records.filter((r) => {
             const at = this.source.entity.updatedAt?.(r);

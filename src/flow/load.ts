@@ -133,6 +133,7 @@ function checkFlow(yaml: YamlFile, doc: FlowDocument, registry: ConnectorRegistr
         entity: source.entity,
         filter,
         overlapMs: durationOr(source.overlap, 5 * 60_000),
+        params: source.params ?? {},
       },
       target: {
         connector: target.connector,

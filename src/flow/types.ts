@@ -14,7 +14,7 @@ export interface Flow {
   file: string;
   name: string;
   description: string;
-  source: Endpoint & { filter?: Expression; overlapMs: number };
+  source: Endpoint & { filter?: Expression; overlapMs: number; params: Record<string, string | number | boolean> };
   target: Endpoint & { match?: { field: string; value: Expression } };
   mappingSpec: MappingSpec;
   mapping: CompiledMapping;
@@ -32,7 +32,7 @@ export interface Flow {
 export interface FlowDocument {
   name: string;
   description?: string;
-  source: { connector: string; connection?: string; entity: string; filter?: string; overlap?: string };
+  source: { connector: string; connection?: string; entity: string; filter?: string; overlap?: string; params?: Record<string, string | number | boolean> };
   target: { connector: string; connection?: string; entity: string; match?: { field: string; value: string } };
   mapping: MappingSpec;
   rules?: { name: string; when: string; action: 'reject' | 'hold' | 'skip'; reason?: string }[];

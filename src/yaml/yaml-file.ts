@@ -10,7 +10,7 @@ export type PathSegment = string | number;
 export interface YamlFile {
   file: string;
   value: unknown;
-  /** Every syntax error in the file; when non-empty, `value` is unreliable. */
+  /** The first syntax error in the file, if any; when there is one, `value` is unreliable. */
   syntaxErrors: Diagnostic[];
   /** Diagnostic pointing at the node at `path` (its key when `at` is 'key'), or the nearest ancestor that exists. */
   diagnosticAt(path: PathSegment[], message: string, at?: 'key' | 'value'): Diagnostic;
@@ -27,7 +27,8 @@ export function parseYaml(file: string, text: string): YamlFile {
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
   };
-  const syntaxErrors: Diagnostic[] = doc.errors.map((error) => ({
+  // After the first syntax error the parser is lost and the rest are echoes of it: report the first.
+  const syntaxErrors: Diagnostic[] = doc.errors.slice(0, 1).map((error) => ({
     file,
     ...position(error.pos[0]),
     path: '',

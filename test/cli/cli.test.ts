@@ -106,7 +106,7 @@ describe('ferry CLI', () => {
 });
 
 describe('ferry demo', () => {
-  it('runs the shipped flows against in-process emulators, continues the same business, and starts over on --reset', async () => {
+  it('runs the shipped flows against in-process emulators, continues the same business, and starts over on --reset', { timeout: 120_000 }, async () => {
     const { resolve } = await import('node:path');
     const { registry } = await import('../../connectors/registry.js');
     const cwd = tempDir('ferry-demo-');
@@ -117,12 +117,20 @@ describe('ferry demo', () => {
       const code = await main(['node', 'ferry', ...args], { io, cwd, registry });
       return { code, out: io.stdout.join('\n') };
     };
-    const first = await ferry('demo');
+    const first = await ferry('demo', '--data-size', 'small');
     expect(first.code).toBe(0);
-    expect(first.out).toMatch(/shopify-customers-to-quickbooks\s+succeeded\s+60\s+40\s+20\s+0/);
-    const second = await ferry('demo');
-    expect(second.out).toMatch(/shopify-customers-to-quickbooks\s+succeeded\s+60\s+0\s+0\s+60/);
-    const reset = await ferry('demo', '--reset');
-    expect(reset.out).toMatch(/shopify-customers-to-quickbooks\s+succeeded\s+60\s+40\s+20\s+0/);
+    expect(first.out).toMatch(/shopify-customers-to-quickbooks\s+succeeded\s+12\s+\d+\s+\d+\s+0/);
+    expect(first.out).toMatch(/shopify-orders-to-quickbooks-sales-receipts\s+succeeded\s+40\s+\d+/);
+    const second = await ferry('demo', '--data-size', 'small');
+    // Nothing new in the business: nothing created or updated anywhere.
+    for (const line of second.out.split('\n').filter((l) => /^(shopify|quickbooks)-\S+\s+succeeded/.test(l)).slice(0, 6)) {
+      expect(line).toMatch(/succeeded\s+\d+\s+0\s+0\s+/);
+    }
+    const reset = await ferry('demo', '--reset', '--data-size', 'small');
+    // Starting over re-creates exactly what the first demo created.
+    const created = (out: string) => out.split('\n').filter((l) => /^\S+-\S+\s+succeeded/.test(l)).slice(0, 6).map((l) => l.split(/\s+/).slice(0, 4).join(' '));
+    expect(created(first.out)).toHaveLength(6);
+    expect(created(reset.out)).toEqual(created(first.out));
+    expect(reset.out).toMatch(/shopify-customers-to-quickbooks\s+succeeded\s+12\s+\d+\s+\d+\s+0/);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * End to end, as a user runs it: the emulators serving over HTTP, a config file pointing at them,
- * `ferry run --all` with the shipped flows and the real connectors.
+ * `ferry run` with a shipped flow and the real connectors.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,7 +37,7 @@ afterAll(() => Promise.all(running.map((e) => e.close())));
 
 describe('shopify-customers-to-quickbooks, end to end', () => {
   it('creates or matches every customer once, then writes nothing on a re-run', async () => {
-    const first = await ferry('--config', 'ferry.json.yaml', 'run', '--all', '--json');
+    const first = await ferry('--config', 'ferry.json.yaml', 'run', 'shopify-customers-to-quickbooks', '--json');
     expect(first.err).toBe('');
     const [run] = JSON.parse(first.out).runs as { status: string; counts: Record<string, number> }[];
     expect(run!.status).toBe('succeeded');
@@ -52,7 +52,7 @@ describe('shopify-customers-to-quickbooks, end to end', () => {
     expect(new Set(emails).size).toBe(emails.length); // nobody twice
     expect(emails).toHaveLength(12);
 
-    const second = await ferry('--config', 'ferry.json.yaml', 'run', '--all', '--json');
+    const second = await ferry('--config', 'ferry.json.yaml', 'run', 'shopify-customers-to-quickbooks', '--json');
     expect((JSON.parse(second.out).runs as { counts: Record<string, number> }[])[0]!.counts).toMatchObject({ created: 0, updated: 0, unchanged: 12 });
   });
 });

@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { SERVICES, startEmulators } from '../../../emulators/index.js';
+import type { DataSize } from '../../../emulators/seed.js';
 import type { ConnectionSettings } from '../../connector/types.js';
 import { dependencyOrder } from '../../flow/load.js';
 import { buildSyncInfo } from '../../report/sync-info.js';
@@ -15,7 +16,7 @@ import { executeRuns } from './run.js';
  * order, then the sync-info summary. The emulators keep their state under .ferry/ beside the ledger, so a
  * second demo continues the same business (and, with nothing new, writes nothing); `--reset` starts over.
  */
-export async function demoCommand(app: App, io: CliIo, options: { reset?: boolean; seed?: string }): Promise<ExitCode> {
+export async function demoCommand(app: App, io: CliIo, options: { reset?: boolean; seed?: string; dataSize?: string }): Promise<ExitCode> {
   const stateDir = join(app.cwd, '.ferry', 'emulators');
   if (options.reset) {
     rmSync(stateDir, { recursive: true, force: true });
@@ -28,7 +29,7 @@ export async function demoCommand(app: App, io: CliIo, options: { reset?: boolea
   const flows = dependencyOrder(app.flows());
   const ports = Object.fromEntries(SERVICES.map((s) => [s, 0]));
   io.err('Starting the Shopify, HubSpot, Stripe and QuickBooks emulators…');
-  const running = await startEmulators([...SERVICES], { seed: Number(options.seed ?? 1), dataSize: 'demo', stateDir, ports });
+  const running = await startEmulators([...SERVICES], { seed: Number(options.seed ?? 1), dataSize: (options.dataSize ?? 'demo') as DataSize, stateDir, ports });
   try {
     app.useConnections(new Map(running.map((e): [string, ConnectionSettings] => {
       const { ...credentials } = e.credentials;

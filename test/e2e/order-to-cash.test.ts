@@ -1,0 +1,64 @@
+/**
+ * The shipped Shopify → QuickBooks flows end to end over HTTP, as `ferry run --all` runs them: every order
+ * booked once as a sales receipt or an invoice, totals equal to the cent, payments applied to their
+ * invoices, stock pushed back to Shopify, and a second run that writes nothing.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningEmulator, startEmulators } from '../../emulators/index.js';
+import { bufferIo } from '../../src/cli/io.js';
+import { main } from '../../src/cli/main.js';
+
+let running: RunningEmulator[];
+let cwd: string;
+const cents = (v: unknown) => Math.round(Number(v) * 100);
+
+async function ferry(...args: string[]) {
+  const io = bufferIo();
+  const code = await main(['node', 'ferry', '--config', 'ferry.yaml', ...args], { io, cwd });
+  return { code, out: io.stdout.join('\n'), err: io.stderr.join('\n') };
+}
+
+beforeAll(async () => {
+  running = await startEmulators(['shopify', 'quickbooks'], { seed: 5, dataSize: 'small', ports: { shopify: 0, quickbooks: 0 } });
+  cwd = mkdtempSync(join(tmpdir(), 'ferry-o2c-'));
+  const connections = Object.fromEntries(running.map((e) => [e.service, { connector: e.service, base_url: e.url, ...e.credentials }]));
+  writeFileSync(join(cwd, 'ferry.yaml'), JSON.stringify({ flows: resolve(import.meta.dirname, '../../flows'), connections }));
+}, 60_000);
+afterAll(() => Promise.all(running.map((e) => e.close())));
+
+describe('Shopify → QuickBooks order-to-cash', () => {
+  it('books every order once, to the cent, applies payments, and is idempotent', { timeout: 120_000 }, async () => {
+    const first = await ferry('run', '--all', '--json');
+    const runs = JSON.parse(first.out).runs as { flow: string; status: string; counts: Record<string, number> }[];
+    expect(runs.map((r) => [r.flow, r.status])).toEqual(runs.map((r) => [r.flow, 'succeeded']));
+
+    const shop = running.find((e) => e.service === 'shopify')!;
+    const qbo = running.find((e) => e.service === 'quickbooks')!;
+    const query = async (entity: string) => {
+      const body = (await qbo.server.inject('GET', `/v3/company/${qbo.credentials.realm_id}/query?query=${encodeURIComponent(`select * from ${entity} MAXRESULTS 1000`)}`)).body as { QueryResponse: Record<string, Record<string, unknown>[]> };
+      return body.QueryResponse[entity] ?? [];
+    };
+    const { orders } = (await shop.server.inject('GET', '/admin/api/2026-07/orders.json?status=any&limit=250')).body as { orders: { name: string; total_price: string; gateway: string; financial_status: string; total_outstanding: string }[] };
+    const receipts = await query('SalesReceipt');
+    const invoices = await query('Invoice');
+    const booked = [...receipts, ...invoices];
+    expect(booked).toHaveLength(orders.length);
+    for (const order of orders) {
+      const documents = booked.filter((d) => d.DocNumber === order.name);
+      expect(documents, order.name).toHaveLength(1);
+      expect(cents(documents[0]!.TotalAmt), order.name).toBe(cents(order.total_price));
+      if (order.gateway === 'manual') {
+        // What the customer still owes in Shopify is what QuickBooks still shows open.
+        expect(invoices).toContain(documents[0]);
+        expect(cents(documents[0]!.Balance), order.name).toBe(cents(order.total_outstanding));
+      }
+    }
+    expect((await query('Payment')).length).toBeGreaterThan(0);
+
+    const second = await ferry('run', '--all', '--json');
+    for (const run of JSON.parse(second.out).runs as { counts: Record<string, number> }[]) expect(run.counts).toMatchObject({ created: 0, updated: 0, dead: 0 });
+  });
+});
