@@ -130,6 +130,7 @@ export class ShopifyEmulator {
         r('GET', '/products.json', (p, q) => this.list('products', 'products', p, q)),
         r('GET', '/products/:id.json', (_, q) => ok({ product: this.find('products', q.params.id) })),
         r('POST', '/products.json', (p) => ok({ product: this.createProduct(this.body(p, 'product')) }, 201)),
+        r('PUT', '/products/:id.json', (p, q) => ok({ product: this.updateProduct(q.params.id!, this.body(p, 'product')) })),
         r('GET', '/inventory_items.json', (p) => ok({ inventory_items: this.idsParam(p).map((id) => this.find('inventory_items', id)) })),
         r('GET', '/inventory_items/:id.json', (_, q) => ok({ inventory_item: this.find('inventory_items', q.params.id) })),
         r('GET', '/locations.json', () => ok({ locations: this.all('locations') })),
@@ -306,6 +307,23 @@ export class ShopifyEmulator {
     });
     const product = this.add('products', build.product(productId, now, input, variants));
     this.emit('products/create', product);
+    return product;
+  }
+
+  /** Product fields, and variant prices, SKUs and titles by variant id. Inventory changes through inventory levels. */
+  private updateProduct(id: string, input: Params): ShopifyObject {
+    const product = this.find('products', id);
+    const now = this.now();
+    for (const key of ['title', 'body_html', 'vendor', 'product_type', 'tags', 'status']) if (key in input) product[key] = input[key];
+    for (const change of (input.variants as Params[] | undefined) ?? []) {
+      const variant = (product.variants as ShopifyObject[]).find((v) => v.id === Number(change.id)) ?? fail(422, { variants: [`variant ${String(change.id)} does not belong to the product`] });
+      if (change.price !== undefined) variant.price = money(toCents(change.price));
+      if (change.sku !== undefined) variant.sku = change.sku;
+      if (change.title !== undefined) variant.title = change.title;
+      variant.updated_at = now;
+    }
+    product.updated_at = now;
+    this.emit('products/update', product);
     return product;
   }
 

@@ -43,7 +43,7 @@ export function product(id: string, created: number, params: StripeObject): Stri
   return {
     id,
     object: 'product',
-    active: params.active ?? true,
+    active: params.active === undefined ? true : String(params.active) === 'true',
     created,
     default_price: null,
     description: params.description ?? null,
@@ -68,7 +68,7 @@ export function price(id: string, created: number, params: StripeObject): Stripe
   return {
     id,
     object: 'price',
-    active: params.active ?? true,
+    active: params.active === undefined ? true : String(params.active) === 'true',
     billing_scheme: 'per_unit',
     created,
     currency: params.currency,

@@ -139,6 +139,8 @@ export class StripeEmulator {
       list('price', '/v1/prices', (o, p) => !p.product || o.product === p.product),
       search('price', '/v1/prices/search'),
       r('GET', '/v1/prices/:id', (_, q) => this.retrieve('price', q.params.id!)),
+      // A price's amount is fixed once created; these are what Stripe lets change.
+      r('POST', '/v1/prices/:id', (p, q) => this.update('price', q.params.id!, this.allowed(p, ['active', 'nickname', 'lookup_key', 'metadata']))),
 
       r('POST', '/v1/invoiceitems', (p) => this.createInvoiceItem(p)),
       list('invoiceitem', '/v1/invoiceitems', (o, p) => byCustomer(o, p) && (!p.invoice || o.invoice === p.invoice)),
@@ -287,7 +289,7 @@ export class StripeEmulator {
     const previous: StripeObject = {};
     for (const [key, value] of Object.entries(params)) {
       previous[key] = object[key];
-      object[key] = key === 'metadata' ? mergeMetadata(object.metadata as Params, value as Params) : value;
+      object[key] = key === 'metadata' ? mergeMetadata(object.metadata as Params, value as Params) : coerceLike(object[key], value);
     }
     if ('updated' in object) object.updated = this.store.now();
     this.emit(`${type}.updated`, object, previous);
@@ -561,6 +563,13 @@ export function stripeSignature(payload: string, secret: string, timestamp = Mat
   return `t=${timestamp},v1=${signature}`;
 }
 
+
+/** Form encoding sends everything as text; a field keeps the JSON type it already has. */
+function coerceLike(current: unknown, value: unknown): unknown {
+  if (typeof current === 'boolean' && (value === 'true' || value === 'false')) return value === 'true';
+  if (typeof current === 'number' && typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value)) return Number(value);
+  return value;
+}
 
 function mergeMetadata(current: Params, update: Params | string): Params {
   if (update === '') return {};

@@ -136,3 +136,11 @@ describe('Shopify emulator rate limit', () => {
     }
   });
 });
+
+describe('Shopify emulator updates', () => {
+  it('updates a product and its variants', async () => {
+    const product = await shopify.product.create({ title: 'Desk', variants: [{ sku: 'DESK-1', price: '150.00' }] });
+    const updated = await shopify.product.update(product.id, { title: 'Standing desk', variants: [{ id: product.variants[0]!.id, price: '199.50' }] });
+    expect(updated).toMatchObject({ title: 'Standing desk', variants: [{ sku: 'DESK-1', price: '199.50' }] });
+  });
+});

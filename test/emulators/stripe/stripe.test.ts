@@ -111,6 +111,14 @@ describe('Stripe emulator', () => {
     expect((await stripe.paymentIntents.retrieve(intent.id)).latest_charge).toMatch(/^ch_/);
   });
 
+  it('lets a price change its nickname and active flag, and nothing else', async () => {
+    const product = await stripe.products.create({ name: 'Priced' });
+    const price = await stripe.prices.create({ product: product.id, unit_amount: 500, currency: 'usd' });
+    expect(await stripe.prices.update(price.id, { nickname: 'Launch', active: false })).toMatchObject({ nickname: 'Launch', active: false, unit_amount: 500 });
+    const amount = await stripe.prices.update(price.id, { unit_amount: 600 } as Stripe.PriceUpdateParams).catch((e: unknown) => e);
+    expect(amount).toMatchObject({ statusCode: 400, param: 'unit_amount' });
+  });
+
   it('filters lists by created time', async () => {
     const before = (await stripe.customers.create({ email: 'time@example.com' })).created;
     const list = await stripe.customers.list({ created: { gte: before }, limit: 100 });
