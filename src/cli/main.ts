@@ -8,6 +8,7 @@ import type { ConnectorRegistry } from '../connector/types.js';
 import { FlowBusyError } from '../engine/runner.js';
 import { ConfigError, FerryError, formatDiagnostic } from '../errors.js';
 import { App, DEFAULT_CONFIG, type GlobalOptions } from './app.js';
+import { deadLetterDiscard, deadLetterList, deadLetterShow } from './commands/dead-letter.js';
 import { demoCommand } from './commands/demo.js';
 import { emulateCommand } from './commands/emulate.js';
 import { infoCommand } from './commands/info.js';
@@ -95,6 +96,34 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .addOption(new Option('--json', 'print the report as JSON (schema: config/schemas/sync-info.schema.json)'))
     .action(async (flow: string | undefined, opts: { since?: string; json?: boolean }, command: Command) => {
       exitCode = await infoCommand(appFor(command), io, flow, opts);
+    });
+
+  const deadLetter = program.command('dead-letter').description('records that could not be delivered: list, inspect, discard (resend with ferry resync)');
+  deadLetter
+    .command('list')
+    .description('every dead-lettered record, with its error class, reason and attempts')
+    .argument('[flow]', 'one flow (default: all)')
+    .option('--json', 'print as JSON')
+    .action(async (flow: string | undefined, opts: { json?: boolean }, command: Command) => {
+      exitCode = await deadLetterList(appFor(command), io, flow, opts);
+    });
+  deadLetter
+    .command('show')
+    .description('the source record, the mapped payload and every attempt of one record')
+    .argument('<flow>')
+    .argument('<id>', 'source record id')
+    .option('--json', 'print as JSON')
+    .action(async (flow: string, id: string, opts: { json?: boolean }, command: Command) => {
+      exitCode = await deadLetterShow(appFor(command), io, flow, id, opts);
+    });
+  deadLetter
+    .command('discard')
+    .description('give up on a dead-lettered record on purpose (kept in its history)')
+    .argument('<flow>')
+    .argument('<id>', 'source record id')
+    .requiredOption('--reason <text>', 'why; kept in the record\'s history')
+    .action(async (flow: string, id: string, opts: { reason?: string }, command: Command) => {
+      exitCode = await deadLetterDiscard(appFor(command), io, flow, id, opts);
     });
 
   program

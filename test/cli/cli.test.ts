@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { bufferIo } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 import { PermanentError } from '../../src/errors.js';
+import { createAjv } from '../../src/validation/ajv.js';
+import syncInfoSchema from '../../config/schemas/sync-info.schema.json' with { type: 'json' };
 import { createMemoryStore } from '../support/memory-connector.js';
 import { CUSTOMERS_FLOW, customers, memoryRegistry, tempDir } from '../support/harness.js';
 
@@ -52,6 +54,8 @@ describe('ferry CLI', () => {
     const info = await ferry('info', 'customers', '--json');
     expect(info.code).toBe(0);
     const report = JSON.parse(info.out);
+    const validate = createAjv().compile(syncInfoSchema);
+    expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
     expect(report.flows[0].failures).toEqual([
       expect.objectContaining({ sourceId: '5', status: 'dead', errorClass: 'permanent', httpStatus: 400, reason: 'duplicate name', resyncCommand: 'ferry resync customers --record 5' }),
     ]);
@@ -102,6 +106,33 @@ describe('ferry CLI', () => {
     expect(store.writeCalls).toEqual([]);
     const info = JSON.parse((await ferry('info', '--json')).out);
     expect(info.flows[0].lastRun).toBeUndefined();
+  });
+});
+
+describe('ferry dead-letter', () => {
+  it('lists, shows and discards dead-lettered records, keeping the decision in their history', async () => {
+    const { ferry, store } = project({ 'customers.yaml': CUSTOMERS_FLOW });
+    store.sources.set('customers', customers(3));
+    store.fault = (item) => (item.sourceId === '2' ? { ok: false, error: new PermanentError('Email is not allowed', { status: 400, field: 'Email' }) } : undefined);
+    await ferry('run', 'customers');
+
+    const list = await ferry('dead-letter', 'list');
+    expect(list.code).toBe(0);
+    expect(list.out).toMatch(/customers\s+2\s+permanent\s+Email is not allowed\s+1/);
+    const json = JSON.parse((await ferry('dead-letter', 'list', '--json')).out) as { sourceId: string; error: { field: string } }[];
+    expect(json).toMatchObject([{ sourceId: '2', error: { field: 'Email', status: 400 } }]);
+
+    const show = await ferry('dead-letter', 'show', 'customers', '2');
+    expect(show.out).toContain('reason: Email is not allowed');
+    expect(show.out).toContain('"email": "c2@example.com"');
+    expect(show.out).toContain('"Email": "c2@example.com"');
+    expect(show.out).toMatch(/history:\n\s+\S+\s+dead/);
+
+    expect((await ferry('dead-letter', 'discard', 'customers', '2')).code).toBe(2);
+    const discard = await ferry('dead-letter', 'discard', 'customers', '2', '--reason', 'test customer, not a real one');
+    expect(discard).toMatchObject({ code: 0, out: 'customers / 2 discarded: test customer, not a real one' });
+    expect((await ferry('dead-letter', 'list')).out).toBe('No dead-lettered records.');
+    expect((await ferry('dead-letter', 'show', 'customers', '2')).out).toMatch(/discarded\s+\{"reason":"test customer, not a real one"/);
   });
 });
 
