@@ -99,12 +99,7 @@ export function stripeEntity(spec: Spec): EntityDeclaration<StripeClient> {
           )
       : undefined,
     async find(client, item) {
-      if (item.targetId) return item.targetId;
-      const query = `metadata['ferry_key']:'${item.sourceId.replace(/'/g, "\\'")}'`;
-      const searchable = client.sdk[spec.resource] as unknown as { search?(p: object): Promise<{ data: JsonObject[] }> };
-      if (!searchable.search) return undefined;
-      const found = await client.call(() => searchable.search!({ query, limit: 1 }));
-      return found.data[0] ? String(found.data[0].id) : undefined;
+      return item.targetId ?? findByKey(client, spec.resource, item.sourceId);
     },
   };
 }
@@ -125,10 +120,13 @@ export async function writeCustomer(client: StripeClient, item: WriteItem): Prom
   return { ok: true, targetId: created.id, action: 'created' };
 }
 
-async function findByKey(client: StripeClient, resource: 'customers' | 'invoices', sourceId: string): Promise<string | undefined> {
+/** The object an earlier write made, by the `ferry_key` it carries; undefined where Stripe offers no search. */
+async function findByKey(client: StripeClient, resource: Resource, sourceId: string): Promise<string | undefined> {
+  const searchable = client.sdk[resource] as unknown as { search?(p: object): Promise<{ data: JsonObject[] }> };
+  if (!searchable.search) return undefined;
   const query = `metadata['ferry_key']:'${sourceId.replace(/'/g, "\\'")}'`;
-  const found = await client.call(async (sdk): Promise<{ data: { id?: string }[] }> => (resource === 'customers' ? sdk.customers.search({ query, limit: 1 }) : sdk.invoices.search({ query, limit: 1 })));
-  return found.data[0]?.id;
+  const found = await client.call(() => searchable.search!({ query, limit: 1 }));
+  return found.data[0] ? String(found.data[0].id) : undefined;
 }
 
 interface InvoicePayload {

@@ -18,3 +18,12 @@ export class WebhookSender {
     while (this.inFlight.size) await Promise.all([...this.inFlight]);
   }
 }
+
+/** The `/__admin/webhooks` endpoint every emulator offers: a POSTed subscription joins `subscriptions`. */
+export function subscribeEndpoint<T>(subscriptions: T[]): (request: { rawBody: Buffer }) => { status: number; body: T } {
+  return (request) => {
+    const subscription = JSON.parse(request.rawBody.toString('utf8')) as T;
+    subscriptions.push(subscription);
+    return { status: 201, body: subscription };
+  };
+}

@@ -9,7 +9,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { SlidingWindowLimiter } from '../core/rate-limit.js';
 import { type EmulatorRequest, type EmulatorResponse, type Route, type VendorBehaviour, VendorError } from '../core/server.js';
-import { WebhookSender } from '../core/webhooks.js';
+import { subscribeEndpoint, WebhookSender } from '../core/webhooks.js';
 
 export interface HubSpotEmulatorOptions {
   accessToken: string;
@@ -199,11 +199,7 @@ export class HubSpotEmulator {
       },
       notFound: () => error(404, 'OBJECT_NOT_FOUND', 'resource not found'),
       admin: {
-        webhooks: (request) => {
-          const hook = JSON.parse(request.rawBody.toString('utf8')) as HubSpotWebhook;
-          this.webhooks.push(hook);
-          return { status: 201, body: hook };
-        },
+        webhooks: subscribeEndpoint(this.webhooks),
       },
     };
   }

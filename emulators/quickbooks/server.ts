@@ -10,7 +10,7 @@ import { createHmac } from 'node:crypto';
 import { SlidingWindowLimiter } from '../core/rate-limit.js';
 import { randomToken, seededRandom } from '../core/random.js';
 import type { EmulatorRequest, EmulatorResponse, Route, VendorBehaviour } from '../core/server.js';
-import { WebhookSender } from '../core/webhooks.js';
+import { subscribeEndpoint, WebhookSender } from '../core/webhooks.js';
 import { entityName, type EntityName, typeError, unknownElement } from './contract.js';
 import { type Entity, QboBooks, QboFault } from './books.js';
 import { parseQuery, QuerySyntaxError, runQuery } from './query.js';
@@ -130,11 +130,7 @@ export class QuickBooksEmulator {
         response.headers = { intuit_tid: `1-${randomToken(this.random, 8)}-${randomToken(this.random, 16)}`, ...response.headers };
       },
       admin: {
-        webhooks: (request) => {
-          const hook = JSON.parse(request.rawBody.toString('utf8')) as QuickBooksWebhook;
-          this.webhooks.push(hook);
-          return { status: 201, body: hook };
-        },
+        webhooks: subscribeEndpoint(this.webhooks),
       },
       notFound: (request) => this.fault(404, 'ValidationFault', [{ Message: 'Unsupported Operation', Detail: `Operation ${request.method} ${request.path} is not supported.`, code: '500' }]),
     };

@@ -9,7 +9,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { LeakyBucketLimiter } from '../core/rate-limit.js';
 import { seededRandom } from '../core/random.js';
-import { WebhookSender } from '../core/webhooks.js';
+import { subscribeEndpoint, WebhookSender } from '../core/webhooks.js';
 import { type EmulatorRequest, type EmulatorResponse, type Route, type VendorBehaviour, VendorError } from '../core/server.js';
 import * as build from './objects.js';
 import { money, moneySet, type ShopifyObject, toCents } from './objects.js';
@@ -163,11 +163,7 @@ export class ShopifyEmulator {
       },
       notFound: () => ({ status: 404, body: { errors: 'Not Found' } }),
       admin: {
-        webhooks: (request) => {
-          const hook = JSON.parse(request.rawBody.toString('utf8')) as ShopifyWebhook;
-          this.webhooks.push(hook);
-          return { status: 201, body: hook };
-        },
+        webhooks: subscribeEndpoint(this.webhooks),
       },
     };
   }

@@ -9,7 +9,7 @@ import qs from 'qs';
 import { SlidingWindowLimiter } from '../core/rate-limit.js';
 import { randomToken, seededRandom } from '../core/random.js';
 import { type EmulatorRequest, type EmulatorResponse, type Route, type VendorBehaviour, VendorError } from '../core/server.js';
-import { WebhookSender } from '../core/webhooks.js';
+import { subscribeEndpoint, WebhookSender } from '../core/webhooks.js';
 import * as build from './objects.js';
 import type { StripeObject } from './objects.js';
 import { ID_PREFIX, listPage, searchFilter, StripeStore, type StripeType } from './store.js';
@@ -78,11 +78,7 @@ export class StripeEmulator {
       },
       notFound: (request) => stripeError(404, `Unrecognized request URL (${request.method}: ${request.path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`),
       admin: {
-        webhooks: (request) => {
-          const endpoint = JSON.parse(request.rawBody.toString('utf8')) as WebhookEndpoint;
-          this.webhooks.push(endpoint);
-          return { status: 201, body: endpoint };
-        },
+        webhooks: subscribeEndpoint(this.webhooks),
       },
     };
   }
