@@ -16,12 +16,22 @@ export const SERVICES = ['shopify', 'hubspot', 'stripe', 'quickbooks'] as const;
 export type Service = (typeof SERVICES)[number];
 export const DEFAULT_PORTS: Record<Service, number> = { shopify: 7301, hubspot: 7302, stripe: 7303, quickbooks: 7304 };
 
+/** The emulators' fixed webhook signing secrets (test values, like their credentials). */
+export const WEBHOOK_SECRETS: Record<Service, string> = {
+  shopify: 'ferry-emulator-shopify-webhook-secret',
+  hubspot: 'ferry-emulator-hubspot-client-secret',
+  stripe: 'whsec_ferryEmulatorStripeWebhookSecret',
+  quickbooks: 'ferry-emulator-intuit-verifier-token',
+};
+
 export interface RunningEmulator {
   service: Service;
   url: string;
   /** What a client needs to connect: printed by `ferry emulate`, written into config/emulators.yaml. */
   credentials: Record<string, string>;
   server: EmulatorServer;
+  /** Sends the service's webhooks to `url`, signed with its `credentials.webhook_secret`. */
+  subscribeWebhooks(url: string): void;
   /** Writes the emulator's state to its file in `stateDir` (a no-op without one). */
   save(): void;
   /** Saves (when there is a state directory) and stops serving. */
@@ -50,15 +60,18 @@ type Starter = (port: number, options: StartOptions) => Promise<Started>;
 const STARTERS: Record<Service, Starter> = {
   shopify: async (port, options) => {
     const r = await startShopify({ port, seed: options.seed, faults: options.faults });
-    return { service: 'shopify', url: r.url, credentials: { shop: r.shop, access_token: r.accessToken }, server: r.server, close: r.close, load: (b) => seedShopify(r.server, b), state: r.emulator };
+    return { service: 'shopify', url: r.url, credentials: { shop: r.shop, access_token: r.accessToken, webhook_secret: WEBHOOK_SECRETS.shopify }, server: r.server,
+      subscribeWebhooks: (url) => void r.emulator.webhooks.push({ url, secret: WEBHOOK_SECRETS.shopify }), close: r.close, load: (b) => seedShopify(r.server, b), state: r.emulator };
   },
   hubspot: async (port, options) => {
     const r = await startHubSpot({ port, seed: options.seed, faults: options.faults });
-    return { service: 'hubspot', url: r.url, credentials: { access_token: r.accessToken }, server: r.server, close: r.close, load: (b) => seedHubSpot(r.server, b), state: r.emulator };
+    return { service: 'hubspot', url: r.url, credentials: { access_token: r.accessToken, webhook_secret: WEBHOOK_SECRETS.hubspot }, server: r.server,
+      subscribeWebhooks: (url) => void r.emulator.webhooks.push({ url, clientSecret: WEBHOOK_SECRETS.hubspot }), close: r.close, load: (b) => seedHubSpot(r.server, b), state: r.emulator };
   },
   stripe: async (port, options) => {
     const r = await startStripe({ port, seed: options.seed, faults: options.faults });
-    return { service: 'stripe', url: r.url, credentials: { secret_key: r.secretKey }, server: r.server, close: r.close, load: (b) => seedStripe(r.server, b), state: r.emulator };
+    return { service: 'stripe', url: r.url, credentials: { secret_key: r.secretKey, webhook_secret: WEBHOOK_SECRETS.stripe }, server: r.server,
+      subscribeWebhooks: (url) => void r.emulator.webhooks.push({ url, secret: WEBHOOK_SECRETS.stripe }), close: r.close, load: (b) => seedStripe(r.server, b), state: r.emulator };
   },
   quickbooks: async (port, options) => {
     const r = await startQuickBooks({ port, seed: options.seed, faults: options.faults });
@@ -66,7 +79,8 @@ const STARTERS: Record<Service, Starter> = {
     return {
       service: 'quickbooks',
       url: r.url,
-      credentials: { realm_id: realmId, client_id: clientId, client_secret: clientSecret, refresh_token: refreshToken, token_url: `${r.url}/oauth2/v1/tokens/bearer` },
+      credentials: { realm_id: realmId, client_id: clientId, client_secret: clientSecret, refresh_token: refreshToken, token_url: `${r.url}/oauth2/v1/tokens/bearer`, webhook_secret: WEBHOOK_SECRETS.quickbooks },
+      subscribeWebhooks: (url) => void r.emulator.webhooks.push({ url, verifierToken: WEBHOOK_SECRETS.quickbooks }),
       server: r.server,
       close: r.close,
       load: (b) => seedQuickBooks(r.server, b, realmId),

@@ -14,6 +14,7 @@ import type { Flow } from '../flow/types.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { SqliteLedger } from '../ledger/sqlite-ledger.js';
 import { createLogger, type Logger } from '../log.js';
+import type { AlertDeps } from '../report/alert.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -29,6 +30,8 @@ export class App {
   private connectionsInstance?: Connections;
   private loggerInstance?: Logger;
   readonly config: FerryConfig;
+  /** Console log level when neither --verbose nor --quiet is given; the daemon raises it to show each run. */
+  defaultConsoleLevel = 'warn';
 
   constructor(
     readonly registry: ConnectorRegistry,
@@ -48,7 +51,7 @@ export class App {
 
   get logger(): Logger {
     this.loggerInstance ??= createLogger({
-      consoleLevel: this.options.quiet ? 'error' : this.options.verbose ? 'debug' : 'warn',
+      consoleLevel: this.options.quiet ? 'error' : this.options.verbose ? 'debug' : this.defaultConsoleLevel,
       file: this.config.logFile,
       secrets: this.config.secrets,
     });
@@ -66,6 +69,11 @@ export class App {
     this.config.unresolved.clear();
   }
 
+  /** Alert destinations for a finished run (see src/report/alert.ts). */
+  get alertDeps(): AlertDeps {
+    return { ledger: this.ledger, logger: this.logger, destinations: this.config.alerts };
+  }
+
   get connections(): Connections {
     const secrets = new SecretsFile(this.config.secretsFile);
     const context = { loadSecret: secrets.loadSecret.bind(secrets), saveSecret: secrets.saveSecret.bind(secrets), warn: (message: string) => this.logger.warn(message) };
@@ -75,7 +83,7 @@ export class App {
 
   /** Every flow in the flows directory; throws a ConfigError listing every mistake. */
   flows(): Flow[] {
-    const { flows, diagnostics } = loadFlowFiles(listFlowFiles(this.config.flowsDir), this.registry);
+    const { flows, diagnostics } = loadFlowFiles(listFlowFiles(this.config.flowsDir), this.registry, { alerts: new Set(this.config.alerts.keys()) });
     if (diagnostics.length) throw new ConfigError('flow files have mistakes', diagnostics);
     return flows;
   }

@@ -8,6 +8,7 @@ import type { ConnectorRegistry } from '../connector/types.js';
 import { FlowBusyError } from '../engine/runner.js';
 import { ConfigError, FerryError, formatDiagnostic } from '../errors.js';
 import { App, DEFAULT_CONFIG, type GlobalOptions } from './app.js';
+import { daemonCommand } from './commands/daemon.js';
 import { deadLetterDiscard, deadLetterList, deadLetterShow } from './commands/dead-letter.js';
 import { demoCommand } from './commands/demo.js';
 import { emulateCommand } from './commands/emulate.js';
@@ -24,6 +25,8 @@ export interface MainOptions {
   cwd?: string;
   /** For long-running commands (emulate): resolves when they should stop. Default: SIGINT or SIGTERM. */
   until?: Promise<void>;
+  /** Told the daemon's URL once it listens (tests). */
+  onListening?(url: string): void;
 }
 
 function untilSignal(): Promise<void> {
@@ -94,7 +97,8 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .argument('[flow]', 'one flow (default: all)')
     .option('--since <period>', 'cover runs since a duration ago (24h, 7d) or an ISO date')
     .addOption(new Option('--json', 'print the report as JSON (schema: config/schemas/sync-info.schema.json)'))
-    .action(async (flow: string | undefined, opts: { since?: string; json?: boolean }, command: Command) => {
+    .option('--html <file>', 'write the report as one self-contained HTML page, with a chart of each run')
+    .action(async (flow: string | undefined, opts: { since?: string; json?: boolean; html?: string }, command: Command) => {
       exitCode = await infoCommand(appFor(command), io, flow, opts);
     });
 
@@ -137,6 +141,17 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     });
 
   program
+    .command('daemon')
+    .description('run every flow on its schedule and serve webhooks, /metrics and /healthz on one port, until SIGTERM or Ctrl-C')
+    .option('--port <n>', 'HTTP port for webhooks and metrics (default: daemon.webhook_port in the config, 7400)')
+    .option('--host <address>', 'address to listen on (default: daemon.webhook_host, 127.0.0.1)')
+    .option('--grace <duration>', 'how long a stop waits for runs in flight (default: daemon.grace_period, 30s)')
+    .option('--run-now', 'sweep every flow once at start, in dependency order, before waiting for the schedule')
+    .action(async (opts: { port?: string; host?: string; grace?: string; runNow?: boolean }, command: Command) => {
+      exitCode = await daemonCommand(appFor(command), io, { ...opts, until: options.until ?? untilSignal(), onListening: options.onListening });
+    });
+
+  program
     .command('emulate')
     .description('serve local emulators of the vendor APIs on 127.0.0.1 (ports 7301 Shopify, 7302 HubSpot, 7303 Stripe, 7304 QuickBooks)')
     .argument('[services...]', 'shopify, hubspot, stripe, quickbooks (default: all)')
@@ -145,7 +160,8 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .option('--port <n>', 'port of the first service; the others follow')
     .option('--data-size <size>', 'load a generated business: small, demo or large', 'demo')
     .option('--state <dir>', 'keep the emulators\' state in this directory across restarts')
-    .action(async (services: string[], opts: { seed?: string; faults?: string; port?: string; dataSize?: string; state?: string }) => {
+    .option('--webhooks <url>', 'send signed webhooks to a Ferry daemon at this base URL (e.g. http://127.0.0.1:7400)')
+    .action(async (services: string[], opts: { seed?: string; faults?: string; port?: string; dataSize?: string; state?: string; webhooks?: string }) => {
       exitCode = await emulateCommand(io, services, { ...opts, until: options.until ?? untilSignal() });
     });
 

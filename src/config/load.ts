@@ -25,7 +25,9 @@ export interface FerryConfig {
   unresolved: Map<string, Diagnostic[]>;
   /** Every resolved credential value, for log redaction. */
   secrets: Set<string>;
-  daemon: { webhookPort: number; webhookHost: string; gracePeriod: string; maxBodyBytes: number };
+  /** Alert destinations by name: where a flow's `on_failure.alert` posts. */
+  alerts: Map<string, string>;
+  daemon: { webhookPort: number; webhookHost: string; gracePeriod: string; maxBodyBytes: number; publicUrl?: string };
 }
 
 interface ConfigDocument {
@@ -34,7 +36,8 @@ interface ConfigDocument {
   log?: { file?: string; level?: string };
   secrets_file?: string;
   connections?: Record<string, Record<string, string | number | boolean>>;
-  daemon?: { webhook_port?: number; webhook_host?: string; grace_period?: string; max_body_bytes?: number };
+  alerts?: Record<string, { url: string }>;
+  daemon?: { webhook_port?: number; webhook_host?: string; grace_period?: string; max_body_bytes?: number; public_url?: string };
 }
 
 const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
@@ -67,29 +70,34 @@ function configFromYaml(yaml: YamlFile, env: NodeJS.ProcessEnv, cwd: string): Fe
   const connections = new Map<string, ConnectionSettings>();
   const unresolved = new Map<string, Diagnostic[]>();
   const secrets = new Set<string>();
+  /** Resolves `${ENV}` references; an unset variable becomes a diagnostic at the value's position. */
+  const resolveValue = (path: string[], rawValue: string, secret: boolean, missing: Diagnostic[]): string =>
+    rawValue.replace(ENV_REFERENCE, (_, variable: string, fallback: string | undefined) => {
+      const found = env[variable] ?? fallback;
+      if (found === undefined) {
+        missing.push(yaml.diagnosticAt(path, `environment variable ${variable} is not set`));
+        return '';
+      }
+      if (secret) secrets.add(found);
+      return found;
+    });
+
   for (const [name, raw] of Object.entries(doc.connections ?? {})) {
     const options: Record<string, unknown> = {};
     const missing: Diagnostic[] = [];
     for (const [key, rawValue] of Object.entries(raw)) {
-      if (typeof rawValue !== 'string') {
-        options[key] = rawValue;
-        continue;
-      }
-      const resolved = rawValue.replace(ENV_REFERENCE, (_, variable: string, fallback: string | undefined) => {
-        const found = env[variable] ?? fallback;
-        if (found === undefined) {
-          missing.push(yaml.diagnosticAt(['connections', name, key], `environment variable ${variable} is not set`));
-          return '';
-        }
-        if (!PUBLIC_KEYS.has(key)) secrets.add(found);
-        return found;
-      });
-      options[key] = resolved;
+      options[key] = typeof rawValue === 'string' ? resolveValue(['connections', name, key], rawValue, !PUBLIC_KEYS.has(key), missing) : rawValue;
     }
     const { connector, base_url: baseUrl, ...rest } = options;
     connections.set(name, { name, connector: String(connector), baseUrl: baseUrl ? String(baseUrl) : undefined, options: rest });
     if (missing.length) unresolved.set(name, missing);
   }
+
+  // Alert URLs (a Slack or Teams incoming webhook) carry their own token, so they are secrets too.
+  const alerts = new Map<string, string>();
+  const alertProblems: Diagnostic[] = [];
+  for (const [name, alert] of Object.entries(doc.alerts ?? {})) alerts.set(name, resolveValue(['alerts', name, 'url'], alert.url, true, alertProblems));
+  if (alertProblems.length) throw new ConfigError('config file refers to unset environment variables', alertProblems);
 
   return {
     file: yaml.file,
@@ -101,11 +109,13 @@ function configFromYaml(yaml: YamlFile, env: NodeJS.ProcessEnv, cwd: string): Fe
     connections,
     unresolved,
     secrets,
+    alerts,
     daemon: {
       webhookPort: doc.daemon?.webhook_port ?? 7400,
       webhookHost: doc.daemon?.webhook_host ?? '127.0.0.1',
       gracePeriod: doc.daemon?.grace_period ?? '30s',
       maxBodyBytes: doc.daemon?.max_body_bytes ?? 1_048_576,
+      publicUrl: doc.daemon?.public_url,
     },
   };
 }

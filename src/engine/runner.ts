@@ -6,8 +6,6 @@
  *   → record the run's outcome → unlock.
  * Memory stays flat: one page is in hand at a time.
  */
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { JsonObject, WriteItem } from '../connector/types.js';
 import { PermanentError, toFerryError } from '../errors.js';
 import type { Flow } from '../flow/types.js';
@@ -17,6 +15,7 @@ import { ferryFunctions } from '../mapping/functions.js';
 import type { Connections, OpenEntity } from './connections.js';
 import { type DecideContext, type Decision, decide, recordError, sourceIdOf } from './decide.js';
 import { contentHash } from './hash.js';
+import { isAbandoned, newLockOwner } from './lock-owner.js';
 import type { RetryHooks } from './retry.js';
 import { deliver, type PlannedWrite, type WriterContext } from './writer.js';
 
@@ -32,7 +31,8 @@ export interface RunnerDeps {
 
 export type RunSelection =
   | { kind: 'incremental'; full?: boolean }
-  | { kind: 'records'; ids: string[] }
+  /** `force: false` (webhooks) skips records whose output is unchanged, as an incremental run does. */
+  | { kind: 'records'; ids: string[]; force?: boolean }
   | { kind: 'failed' }
   | { kind: 'since'; since: Date; until?: Date };
 
@@ -70,7 +70,7 @@ export class FlowBusyError extends Error {
 }
 
 const LOCK_LEASE_MS = 60_000;
-const defaultOwner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+const defaultOwner = newLockOwner();
 
 export async function runFlow(flow: Flow, deps: RunnerDeps, options: RunOptions): Promise<RunResult> {
   const run = new FlowRun(flow, deps, options);
@@ -113,7 +113,7 @@ class FlowRun {
 
   async execute(): Promise<RunResult> {
     const lockName = `flow:${this.flow.name}`;
-    if (!this.dryRun && !(await this.ledger.acquireLock(lockName, this.owner, LOCK_LEASE_MS))) throw new FlowBusyError(this.flow.name);
+    if (!this.dryRun && !(await this.ledger.acquireLock(lockName, this.owner, LOCK_LEASE_MS, isAbandoned))) throw new FlowBusyError(this.flow.name);
     const renew = this.dryRun ? undefined : setInterval(() => void this.ledger.acquireLock(lockName, this.owner, LOCK_LEASE_MS), LOCK_LEASE_MS / 3);
     renew?.unref();
     try {
@@ -153,7 +153,7 @@ class FlowRun {
       source: this.source.entity,
       target: this.target.entity,
       bindings: ferryFunctions((parentFlow, sourceId) => ledger.findTarget(parentFlow, sourceId)),
-      force: this.selection.kind !== 'incremental',
+      force: this.selection.kind === 'records' ? this.selection.force !== false : this.selection.kind !== 'incremental',
       now: this.now,
     };
     this.writerContext = {

@@ -35,7 +35,12 @@ export function listFlowFiles(dir: string): string[] {
     .map((f) => join(dir, f));
 }
 
-export function loadFlowFiles(files: string[], registry: ConnectorRegistry): LoadResult {
+export interface LoadOptions {
+  /** Alert names the config file defines; when given, a flow naming another is a mistake. */
+  alerts?: ReadonlySet<string>;
+}
+
+export function loadFlowFiles(files: string[], registry: ConnectorRegistry, options: LoadOptions = {}): LoadResult {
   const diagnostics: Diagnostic[] = [];
   const parsed: { yaml: YamlFile; doc: FlowDocument; flow?: Flow }[] = [];
 
@@ -58,7 +63,7 @@ export function loadFlowFiles(files: string[], registry: ConnectorRegistry): Loa
     const schemaProblems = schemaDiagnostics(yaml, validateFlowSchema, yaml.value);
     diagnostics.push(...schemaProblems);
     const doc = yaml.value as FlowDocument;
-    const fileProblems = checkFlow(yaml, doc, registry);
+    const fileProblems = checkFlow(yaml, doc, registry, options);
     diagnostics.push(...fileProblems.diagnostics);
     parsed.push({ yaml, doc, flow: schemaProblems.length || fileProblems.diagnostics.length ? undefined : fileProblems.flow });
   }
@@ -68,9 +73,14 @@ export function loadFlowFiles(files: string[], registry: ConnectorRegistry): Loa
   return { flows: parsed.flatMap((p) => (p.flow ? [p.flow] : [])), diagnostics: sortDiagnostics(diagnostics) };
 }
 
-function checkFlow(yaml: YamlFile, doc: FlowDocument, registry: ConnectorRegistry): { flow?: Flow; diagnostics: Diagnostic[] } {
+function checkFlow(yaml: YamlFile, doc: FlowDocument, registry: ConnectorRegistry, options: LoadOptions): { flow?: Flow; diagnostics: Diagnostic[] } {
   const problems: Diagnostic[] = [];
   const at = (path: PathSegment[], message: string) => problems.push(yaml.diagnosticAt(path, message));
+
+  const alert = doc.on_failure?.alert;
+  if (alert && options.alerts && !options.alerts.has(alert)) {
+    at(['on_failure', 'alert'], `no alert named '${alert}' in the config file's alerts section (it has: ${[...options.alerts].join(', ') || 'none'})`);
+  }
 
   checkEndpoint(doc.source, 'source', registry, at);
   checkEndpoint(doc.target, 'target', registry, at);

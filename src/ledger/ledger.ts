@@ -161,13 +161,20 @@ export interface Ledger {
   getFlowVersion(flow: string): Promise<string | undefined>;
   saveFlowVersion(flow: string, version: string): Promise<void>;
 
+  /** Called with the flow's lock held: a run still marked `running` was interrupted, and is closed as failed. */
   startRun(flow: string, trigger: RunTrigger): Promise<number>;
   finishRun(runId: number, status: RunStatus, counts: RunCounts, message?: string): Promise<void>;
   listRuns(query?: { flow?: string; since?: Date; limit?: number }): Promise<RunRecord[]>;
 
-  /** Take or renew a lease; false when another owner holds an unexpired one. */
-  acquireLock(name: string, owner: string, leaseMs: number): Promise<boolean>;
+  /** Take or renew a lease; false when another owner holds an unexpired one that `isAbandoned` does not disown. */
+  acquireLock(name: string, owner: string, leaseMs: number, isAbandoned?: (holder: string) => boolean): Promise<boolean>;
   releaseLock(name: string, owner: string): Promise<void>;
+
+  /**
+   * Remember a webhook delivery id; false when it was already seen (vendors deliver more than once).
+   * Ids older than `forgetBefore` are dropped, which bounds the table by the vendors' retry windows.
+   */
+  rememberDelivery(connection: string, deliveryId: string, forgetBefore?: Date): Promise<boolean>;
 
   events(flow: string, sourceId: string): Promise<LedgerEvent[]>;
   /** Keys linked to `key` (`system/entity/id`) in either direction, with the flow that linked them. */

@@ -102,4 +102,17 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: 'webhook deliveries already accepted, for de-duplication',
+    sql: `
+      CREATE TABLE webhook_deliveries (
+        connection  TEXT NOT NULL,
+        delivery_id TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        PRIMARY KEY (connection, delivery_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX webhook_deliveries_age ON webhook_deliveries (received_at);
+    `,
+  },
 ];

@@ -147,6 +147,7 @@ export class SqliteLedger implements Ledger {
                               ON CONFLICT (flow) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`),
       saveVersion: db.prepare(`INSERT INTO flow_state (flow, flow_version, updated_at) VALUES (?, ?, ?)
                                ON CONFLICT (flow) DO UPDATE SET flow_version = excluded.flow_version, updated_at = excluded.updated_at`),
+      closeInterrupted: db.prepare("UPDATE runs SET status = 'failed', ended_at = ?, message = 'interrupted: the process running it stopped before the run ended' WHERE flow = ? AND status = 'running'"),
       startRun: db.prepare("INSERT INTO runs (flow, trigger, status, started_at) VALUES (?, ?, 'running', ?)"),
       finishRun: db.prepare(`UPDATE runs SET status = @status, ended_at = @now, message = @message, read = @read, created = @created,
                                updated = @updated, unchanged = @unchanged, waiting = @waiting, held = @held, skipped = @skipped,
@@ -155,6 +156,8 @@ export class SqliteLedger implements Ledger {
       takeLock: db.prepare(`INSERT INTO locks (name, owner, expires_at) VALUES (?, ?, ?)
                             ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at`),
       releaseLock: db.prepare('DELETE FROM locks WHERE name = ? AND owner = ?'),
+      rememberDelivery: db.prepare('INSERT OR IGNORE INTO webhook_deliveries (connection, delivery_id, received_at) VALUES (?, ?, ?)'),
+      forgetDeliveries: db.prepare('DELETE FROM webhook_deliveries WHERE received_at < ?'),
       events: db.prepare('SELECT * FROM events WHERE flow = ? AND source_id = ? ORDER BY id'),
       crossFrom: db.prepare('SELECT to_key AS key, flow, created_at FROM cross_references WHERE from_key = ?'),
       crossTo: db.prepare('SELECT from_key AS key, flow, created_at FROM cross_references WHERE to_key = ?'),
@@ -315,7 +318,11 @@ export class SqliteLedger implements Ledger {
   }
 
   async startRun(flow: string, trigger: RunTrigger): Promise<number> {
-    return Number(this.statements.startRun.run(flow, trigger, this.now().toISOString()).lastInsertRowid);
+    const now = this.now().toISOString();
+    return this.db.transaction(() => {
+      this.statements.closeInterrupted.run(now, flow);
+      return Number(this.statements.startRun.run(flow, trigger, now).lastInsertRowid);
+    })();
   }
 
   async finishRun(runId: number, status: RunStatus, counts: RunCounts, message?: string): Promise<void> {
@@ -337,12 +344,12 @@ export class SqliteLedger implements Ledger {
     return (this.db.prepare(sql).all(...params) as Row[]).map(toRun);
   }
 
-  async acquireLock(name: string, owner: string, leaseMs: number): Promise<boolean> {
+  async acquireLock(name: string, owner: string, leaseMs: number, isAbandoned?: (holder: string) => boolean): Promise<boolean> {
     const now = this.now().getTime();
     return this.db
       .transaction(() => {
         const held = this.statements.lock.get(name) as { owner: string; expires_at: number } | undefined;
-        if (held && held.owner !== owner && held.expires_at > now) return false;
+        if (held && held.owner !== owner && held.expires_at > now && !isAbandoned?.(held.owner)) return false;
         this.statements.takeLock.run(name, owner, now + leaseMs);
         return true;
       })
@@ -351,6 +358,11 @@ export class SqliteLedger implements Ledger {
 
   async releaseLock(name: string, owner: string): Promise<void> {
     this.statements.releaseLock.run(name, owner);
+  }
+
+  async rememberDelivery(connection: string, deliveryId: string, forgetBefore?: Date): Promise<boolean> {
+    if (forgetBefore) this.statements.forgetDeliveries.run(forgetBefore.toISOString());
+    return this.statements.rememberDelivery.run(connection, deliveryId, this.now().toISOString()).changes === 1;
   }
 
   async events(flow: string, sourceId: string): Promise<LedgerEvent[]> {

@@ -55,9 +55,6 @@ export async function buildSyncInfo(ledger: Ledger, flows: Flow[], options: { si
     const runs = await ledger.listRuns({ flow: flow.name, since: options.since, limit: options.since ? undefined : 50 });
     const finished = runs.filter((r) => r.status !== 'running');
     const counts = finished.reduce((sum, r) => addCounts(sum, r.counts), emptyCounts());
-    const good = counts.created + counts.updated + counts.unchanged;
-    const bad = counts.failed + counts.dead;
-    const processed = good + bad + counts.waiting + counts.held + counts.skipped;
     const durations = finished.filter((r) => r.endedAt).map((r) => (Date.parse(r.endedAt!) - Date.parse(r.startedAt)) / 1000);
     const troubled = await ledger.listRecords(flow.name, { statuses: ['dead', 'failed', 'held', 'waiting'] });
     const reasons = new Map<string, number>();
@@ -87,8 +84,7 @@ export async function buildSyncInfo(ledger: Ledger, flows: Flow[], options: { si
       period: {
         runs: finished.length,
         counts,
-        successRate: processed ? round(good / processed) : null,
-        errorRate: processed ? round(bad / processed) : null,
+        ...rates(counts),
         medianRunSeconds: percentile(durations, 0.5),
         p95RunSeconds: percentile(durations, 0.95),
       },
@@ -99,6 +95,14 @@ export async function buildSyncInfo(ledger: Ledger, flows: Flow[], options: { si
     });
   }
   return { generatedAt: (options.now ?? new Date()).toISOString(), since: options.since?.toISOString() ?? null, flows: out };
+}
+
+/** Success and error shares of the records a run (or period) processed; null when it processed none. */
+export function rates(counts: RunCounts): { successRate: number | null; errorRate: number | null } {
+  const good = counts.created + counts.updated + counts.unchanged;
+  const bad = counts.failed + counts.dead;
+  const processed = good + bad + counts.waiting + counts.held + counts.skipped;
+  return processed ? { successRate: round(good / processed), errorRate: round(bad / processed) } : { successRate: null, errorRate: null };
 }
 
 function addCounts(a: RunCounts, b: RunCounts): RunCounts {
@@ -117,6 +121,6 @@ export function percentile(values: number[], p: number): number | null {
 const round = (n: number) => Math.round(n * 1000) / 1000;
 
 /** Quotes an id for a shell command line only when it needs it. */
-function shellWord(value: string): string {
+export function shellWord(value: string): string {
   return /^[A-Za-z0-9._:\/@-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }

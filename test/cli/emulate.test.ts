@@ -9,7 +9,8 @@ describe('ferry emulate', () => {
     const until = new Promise<void>((resolve) => (stop = resolve));
     const running = main(['node', 'ferry', 'emulate', 'stripe', '--port', '0', '--seed', '5'], { io, until });
     await expect.poll(() => io.stdout.length).toBeGreaterThan(0);
-    const [, url, credentials] = /^stripe\s+(http:\/\/127\.0\.0\.1:\d+)\s+secret_key=(\S+)$/.exec(io.stdout[0]!)!;
+    const [, url, credentials, webhookSecret] = /^stripe\s+(http:\/\/127\.0\.0\.1:\d+)\s+secret_key=(\S+) webhook_secret=(\S+)$/.exec(io.stdout[0]!)!;
+    expect(webhookSecret).toMatch(/^whsec_/);
     const response = await fetch(`${url}/v1/customers`, { headers: { authorization: `Bearer ${credentials}` } });
     expect(response.status).toBe(200);
     stop();

@@ -53,6 +53,8 @@ describe('webhook verification', () => {
     const signature = createHmac('sha256', 'verifier').update(body).digest('base64');
     expect(quickbooksWebhook.verify(request(body, { 'intuit-signature': signature }), 'verifier', now)).toEqual({ ok: true });
     expect(quickbooksWebhook.verify(request(body, { 'intuit-signature': 'AAAA' }), 'verifier', now)).toMatchObject({ ok: false, status: 401 });
+    const dayLater = new Date(now.getTime() + 25 * 3_600_000);
+    expect(quickbooksWebhook.verify(request(body, { 'intuit-signature': signature }), 'verifier', dayLater)).toMatchObject({ ok: false, status: 400 });
     expect(quickbooksWebhook.parse(request(body, {})).map((e) => [e.entity, e.ids[0], e.topic])).toEqual([
       ['invoices', '145', 'Invoice.Update'],
       ['payments', '88', 'Payment.Create'],

@@ -1,9 +1,13 @@
+import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { isAbandoned, newLockOwner } from '../../src/engine/lock-owner.js';
 import { describe, expect, it } from 'vitest';
 import type { Settlement } from '../../src/ledger/ledger.js';
 import { emptyCounts } from '../../src/ledger/ledger.js';
+import { MIGRATIONS } from '../../src/ledger/migrations.js';
 import { SqliteLedger } from '../../src/ledger/sqlite-ledger.js';
 import { tempDir } from '../support/harness.js';
 
@@ -26,7 +30,7 @@ describe('SQLite ledger', () => {
     expect(statSync(path).mode & 0o777).toBe(0o600);
     const db = new Database(path);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get()).toEqual({ v: 1 });
+    expect(db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get()).toEqual({ v: MIGRATIONS.at(-1)!.version });
     db.close();
     // Re-opening applies nothing twice.
     await new SqliteLedger(path).close();
@@ -81,5 +85,23 @@ describe('SQLite ledger', () => {
     expect(await b.acquireLock('flow:x', 'B', 1_000)).toBe(true);
     await b.releaseLock('flow:x', 'B');
     expect(await a.acquireLock('flow:x', 'A', 1_000)).toBe(true);
+  });
+
+  it('a lock held by a process that is gone is taken at once; its unfinished run is closed as interrupted', async () => {
+    const path = join(tempDir(), 'ledger.db');
+    const ledger = new SqliteLedger(path);
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+    const goneOwner = `${hostname()}:${dead.stdout.toString()}:abcd1234`;
+    expect(await ledger.acquireLock('flow:x', goneOwner, 60_000)).toBe(true);
+    const orphan = await ledger.startRun('x', 'schedule');
+    const liveOwner = `${hostname()}:${process.ppid}:abcd1234`;
+    expect(await ledger.acquireLock('flow:y', liveOwner, 60_000)).toBe(true);
+
+    expect(await ledger.acquireLock('flow:x', newLockOwner(), 60_000, isAbandoned)).toBe(true);
+    expect(await ledger.acquireLock('flow:y', newLockOwner(), 60_000, isAbandoned)).toBe(false);
+    await ledger.startRun('x', 'manual');
+    const runs = await ledger.listRuns({ flow: 'x' });
+    expect(runs.find((r) => r.id === orphan)).toMatchObject({ status: 'failed', message: expect.stringMatching(/^interrupted/) });
+    await ledger.close();
   });
 });

@@ -1,10 +1,11 @@
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SERVICES, startEmulators } from '../../../emulators/index.js';
 import type { DataSize } from '../../../emulators/seed.js';
 import type { ConnectionSettings } from '../../connector/types.js';
 import { dependencyOrder } from '../../flow/load.js';
 import { buildSyncInfo } from '../../report/sync-info.js';
+import { renderHtml } from '../../report/render-html.js';
 import { renderTerminal } from '../../report/render-terminal.js';
 import type { App } from '../app.js';
 import type { ExitCode } from '../exit-codes.js';
@@ -37,8 +38,12 @@ export async function demoCommand(app: App, io: CliIo, options: { reset?: boolea
     })));
     const code = await executeRuns(app, io, flows, { trigger: 'demo', selection: { kind: 'incremental' } });
     io.out('');
-    io.out(renderTerminal(await buildSyncInfo(app.ledger, flows), io.color));
-    io.out(`\nThe ledger is ${app.config.ledgerPath}; the emulators' state is in ${stateDir}.`);
+    const info = await buildSyncInfo(app.ledger, flows);
+    io.out(renderTerminal(info, io.color));
+    const report = join(app.cwd, '.ferry', 'report.html');
+    writeFileSync(report, renderHtml(info));
+    io.out(`\nThe HTML report (open it in a browser): ${report}`);
+    io.out(`The ledger is ${app.config.ledgerPath}; the emulators' state is in ${stateDir}.`);
     io.out('Run `bin/ferry demo` again to continue the same business, or `bin/ferry demo --reset` to start over.');
     return code;
   } finally {

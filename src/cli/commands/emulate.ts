@@ -10,6 +10,8 @@ export interface EmulateOptions {
   port?: string;
   dataSize?: string;
   state?: string;
+  /** Base URL of a Ferry daemon: each emulator sends its webhooks to `<url>/webhooks/<service>`. */
+  webhooks?: string;
   /** Resolves when the emulators should stop; the CLI passes a promise settled by SIGINT/SIGTERM. */
   until: Promise<void>;
 }
@@ -38,9 +40,11 @@ export async function emulateCommand(io: CliIo, names: string[], options: Emulat
   const ports = Object.fromEntries(SERVICES.map((s, i) => [s, first === undefined ? DEFAULT_PORTS[s] : first === 0 ? 0 : first + i])) as Record<Service, number>;
   const running = await startEmulators(services, { seed: options.seed ? Number(options.seed) : 1, faults, ports, dataSize: options.dataSize as DataSize | undefined, stateDir: options.state });
   for (const emulator of running) {
+    if (options.webhooks) emulator.subscribeWebhooks(`${options.webhooks.replace(/\/$/, '')}/webhooks/${emulator.service}`);
     const credentials = Object.entries(emulator.credentials).map(([k, v]) => `${k}=${v}`).join(' ');
     io.out(`${emulator.service.padEnd(10)} ${emulator.url}  ${credentials}`);
   }
+  if (options.webhooks) io.out(`Webhooks go to ${options.webhooks}/webhooks/<service>.`);
   io.out('Serving until interrupted (Ctrl-C).');
   await options.until;
   await Promise.all(running.map((e) => e.close()));

@@ -2,6 +2,7 @@ import { dependencyOrder } from '../../flow/load.js';
 import type { Flow } from '../../flow/types.js';
 import { runFlow, type DryRunLine, type RunOptions, type RunResult, type RunSelection } from '../../engine/runner.js';
 import type { RunTrigger } from '../../ledger/ledger.js';
+import { sendRunAlert } from '../../report/alert.js';
 import type { App } from '../app.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
@@ -45,7 +46,9 @@ export async function executeRuns(
       onDryRun: (line) => (json ? dryRunLines.push(line) : io.out(dryRunText(line))),
     };
     try {
-      results.push({ ...(await runFlow(flow, { ledger: app.ledger, connections: app.connections, logger: app.logger }, options)), seconds: (performance.now() - started) / 1000 });
+      const result = await runFlow(flow, { ledger: app.ledger, connections: app.connections, logger: app.logger }, options);
+      results.push({ ...result, seconds: (performance.now() - started) / 1000 });
+      if (!base.dryRun) await sendRunAlert(flow, result, app.alertDeps);
     } finally {
       progress.stop();
     }

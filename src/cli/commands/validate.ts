@@ -14,7 +14,7 @@ export function validateCommand(app: App, io: CliIo, paths: string[], options: {
   const requested = paths.length ? paths.flatMap((p) => expand(resolve(app.cwd, p))) : listFlowFiles(app.config.flowsDir);
   // Other flows give context (depends_on, $lookup); only the requested files are reported on.
   const context = existsSync(app.config.flowsDir) ? listFlowFiles(app.config.flowsDir).filter((f) => !requested.includes(f)) : [];
-  const { flows, diagnostics } = loadFlowFiles([...requested, ...context], app.registry);
+  const { flows, diagnostics } = loadFlowFiles([...requested, ...context], app.registry, { alerts: new Set(app.config.alerts.keys()) });
   const reported = diagnostics.filter((d) => requested.includes(d.file) || !context.includes(d.file));
   const relative = (file: string) => (file.startsWith(`${app.cwd}/`) ? file.slice(app.cwd.length + 1) : file);
 

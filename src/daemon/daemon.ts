@@ -1,0 +1,185 @@
+/**
+ * `ferry daemon`: every flow on its cron schedule (node-cron), webhooks in, `/metrics` and `/healthz`
+ * out, all on one HTTP port. Stopping takes no new work, lets each run finish the batch in flight and
+ * record it, and gives up after the grace period: anything a hard stop leaves `pending` is settled by
+ * the flow's next run, which asks the target what happened before writing again.
+ */
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import cron, { type ScheduledTask } from 'node-cron';
+import type { ConnectionSettings, ConnectorRegistry, WebhookEvent } from '../connector/types.js';
+import type { Connections } from '../engine/connections.js';
+import { newLockOwner } from '../engine/lock-owner.js';
+import { FlowBusyError, runFlow, type RunResult } from '../engine/runner.js';
+import type { Flow } from '../flow/types.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { Logger } from '../log.js';
+import { sendRunAlert } from '../report/alert.js';
+import { FlowWorker, type Job } from './flow-worker.js';
+import { DaemonMetrics } from './metrics.js';
+import { WEBHOOK_PATH, WebhookReceiver } from './webhook-receiver.js';
+
+export interface DaemonOptions {
+  flows: Flow[];
+  ledger: Ledger;
+  connections: Connections;
+  connectionSettings: ReadonlyMap<string, ConnectionSettings>;
+  registry: ConnectorRegistry;
+  logger: Logger;
+  alerts: ReadonlyMap<string, string>;
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  maxBodyBytes: number;
+  publicUrl?: string;
+  /** Run lock owner; distinct per daemon. */
+  owner?: string;
+  now?: () => Date;
+  /** Fires when a run ends (tests, the CLI's summary line). */
+  onRunEnded?(flow: string, trigger: Job['trigger'], result: RunResult): void;
+}
+
+export class Daemon {
+  readonly metrics: DaemonMetrics;
+  private readonly workers = new Map<string, FlowWorker>();
+  private readonly tasks: ScheduledTask[] = [];
+  private readonly controller = new AbortController();
+  private readonly owner: string;
+  private server?: Server;
+  private stopping?: Promise<boolean>;
+
+  constructor(private readonly options: DaemonOptions) {
+    this.metrics = new DaemonMetrics(options.ledger, options.flows);
+    this.owner = options.owner ?? newLockOwner();
+    for (const flow of options.flows) {
+      this.workers.set(flow.name, new FlowWorker(flow, (f, job, signal) => this.runJob(f, job, signal), this.controller.signal, options.logger));
+    }
+  }
+
+  /** Starts the schedules and the HTTP server; resolves to the server's base URL. */
+  async start(): Promise<string> {
+    const { options } = this;
+    for (const worker of this.workers.values()) {
+      const schedule = worker.flow.run.schedule;
+      if (!schedule) continue;
+      this.tasks.push(cron.schedule(schedule, () => worker.tick(), { name: worker.flow.name, timezone: worker.flow.run.timezone }));
+      options.logger.info(`scheduled`, { flow: worker.flow.name, schedule, timezone: worker.flow.run.timezone ?? 'local' });
+    }
+    const receiver = new WebhookReceiver({
+      registry: options.registry,
+      connections: options.connectionSettings,
+      ledger: options.ledger,
+      logger: options.logger,
+      maxBodyBytes: options.maxBodyBytes,
+      publicUrl: options.publicUrl,
+      now: options.now,
+      onEvents: (connection, events) => this.dispatch(connection, events),
+      onResult: (connection, result) => this.metrics.webhook(connection, result),
+    });
+    this.server = createServer((request, response) => {
+      const path = (request.url ?? '/').split('?')[0]!;
+      const webhook = WEBHOOK_PATH.exec(path);
+      const answer = webhook
+        ? receiver.handle(request, response, webhook[1]!)
+        : path === '/metrics'
+          ? this.metrics.text().then((text) => {
+              response.writeHead(200, { 'content-type': this.metrics.registry.contentType });
+              response.end(text);
+            })
+          : path === '/healthz'
+            ? Promise.resolve(this.health(response))
+            : Promise.resolve(void response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}'));
+      answer.catch((error: unknown) => {
+        options.logger.error(`http request failed`, { path, error: (error as Error).message });
+        if (!response.headersSent) response.writeHead(500).end();
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(options.port, options.host, () => resolve());
+    });
+    const { port } = this.server.address() as AddressInfo;
+    return `http://${options.host}:${port}`;
+  }
+
+  /** Sweeps these flows now, one after another (dependency order is the caller's): `--run-now`. */
+  async runNow(flows: Flow[]): Promise<void> {
+    for (const flow of flows) await this.workers.get(flow.name)?.tick();
+  }
+
+  /** Resolves to true when every run finished within the grace period. */
+  stop(graceMs: number): Promise<boolean> {
+    this.stopping ??= this.shutdown(graceMs);
+    return this.stopping;
+  }
+
+  private async shutdown(graceMs: number): Promise<boolean> {
+    const { logger } = this.options;
+    const running = [...this.workers.values()].filter((w) => w.busy).map((w) => w.flow.name);
+    logger.info(`stopping: no new runs; finishing the batch in flight`, { running, graceMs });
+    for (const task of this.tasks) await task.destroy();
+    this.server?.close();
+    this.server?.closeIdleConnections();
+    this.controller.abort();
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      Promise.all([...this.workers.values()].map((w) => w.stop())).then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
+    ]);
+    clearTimeout(timer);
+    if (finished) logger.info(`stopped cleanly`);
+    else logger.error(`grace period passed with runs still in flight; their pending writes are settled by the next run`, { graceMs });
+    return finished;
+  }
+
+  private health(response: ServerResponse): void {
+    const flows = [...this.workers.values()].map((w) => ({ flow: w.flow.name, running: w.busy, queuedRecords: w.queued }));
+    response.writeHead(this.stopping ? 503 : 200, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ status: this.stopping ? 'stopping' : 'ok', flows }));
+  }
+
+  private dispatch(connection: string, events: WebhookEvent[]): void {
+    for (const worker of this.workers.values()) {
+      const { flow } = worker;
+      if (flow.source.connection !== connection) continue;
+      const relevant = events.filter((e) => flow.run.webhook.includes(e.topic));
+      if (!relevant.length) continue;
+      const ids = relevant.filter((e) => e.entity === flow.source.entity).flatMap((e) => e.ids);
+      if (ids.length) worker.records(ids);
+      // An event about a related entity (a transaction, a refund) cannot name the flow's records: sweep instead.
+      if (relevant.some((e) => e.entity !== flow.source.entity)) worker.sweep();
+    }
+  }
+
+  private async runJob(flow: Flow, job: Job, signal: AbortSignal): Promise<'done' | 'busy'> {
+    const { options } = this;
+    const started = performance.now();
+    this.metrics.runStarted(flow.name);
+    let result: RunResult | undefined;
+    try {
+      result = await runFlow(
+        flow,
+        {
+          ledger: options.ledger,
+          connections: options.connections,
+          logger: options.logger,
+          owner: this.owner,
+          now: options.now,
+          retryHooks: { onRetry: (error) => this.metrics.retried(flow.name, error.status) },
+        },
+        { trigger: job.trigger, selection: job.selection, signal },
+      );
+    } catch (error) {
+      if (error instanceof FlowBusyError) {
+        this.metrics.runRefused(flow.name);
+        return 'busy';
+      }
+      this.metrics.runEnded(flow.name, job.trigger, undefined, (performance.now() - started) / 1000);
+      throw error;
+    }
+    this.metrics.runEnded(flow.name, job.trigger, result, (performance.now() - started) / 1000);
+    options.onRunEnded?.(flow.name, job.trigger, result);
+    await sendRunAlert(flow, result, { ledger: options.ledger, logger: options.logger, destinations: options.alerts, now: options.now });
+    return 'done';
+  }
+}

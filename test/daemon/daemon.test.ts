@@ -1,0 +1,122 @@
+/**
+ * The daemon end to end, in process: the Shopify and QuickBooks emulators over HTTP, `ferry daemon`
+ * through the CLI, webhooks signed by the emulator, the shipped customers flow.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningEmulator, startEmulators } from '../../emulators/index.js';
+import { bufferIo } from '../../src/cli/io.js';
+import { main } from '../../src/cli/main.js';
+import { SqliteLedger } from '../../src/ledger/sqlite-ledger.js';
+import { startReceiver } from '../support/webhook-receiver.js';
+
+const FLOW = 'shopify-customers-to-quickbooks';
+let running: RunningEmulator[];
+let cwd: string;
+let shop: RunningEmulator;
+let qbo: RunningEmulator;
+
+beforeAll(async () => {
+  running = await startEmulators(['shopify', 'quickbooks'], { seed: 5, dataSize: 'small', ports: { shopify: 0, quickbooks: 0 } });
+  shop = running.find((e) => e.service === 'shopify')!;
+  qbo = running.find((e) => e.service === 'quickbooks')!;
+  cwd = mkdtempSync(join(tmpdir(), 'ferry-daemon-'));
+  const config = {
+    flows: resolve(import.meta.dirname, '../../flows'),
+    ledger: 'ledger.db',
+    connections: {
+      shopify: { connector: 'shopify', base_url: shop.url, ...shop.credentials },
+      quickbooks: { connector: 'quickbooks', base_url: qbo.url, ...qbo.credentials },
+    },
+  };
+  writeFileSync(join(cwd, 'ferry.yaml'), JSON.stringify(config));
+});
+afterAll(() => Promise.all(running.map((e) => e.close())));
+
+/** Starts `ferry daemon` in process; `stop()` plays the part of SIGTERM. */
+async function startDaemon(...extra: string[]) {
+  const io = bufferIo();
+  let stop!: () => void;
+  const until = new Promise<void>((r) => (stop = r));
+  let listening!: (url: string) => void;
+  const url = new Promise<string>((r) => (listening = r));
+  const exit = main(['node', 'ferry', '--config', 'ferry.yaml', '--quiet', 'daemon', '--port', '0', '--grace', '5s', ...extra], { io, cwd, until, onListening: listening });
+  return { io, url: await Promise.race([url, exit.then((code) => Promise.reject(new Error(`daemon exited ${code}: ${io.stderr.join('\n')}`)))]), stop: () => (stop(), exit) };
+}
+
+async function qboCustomersByEmail(email: string): Promise<unknown[]> {
+  const query = encodeURIComponent(`select * from Customer where PrimaryEmailAddr = '${email}'`);
+  const answer = (await qbo.server.inject('GET', `/v3/company/${qbo.credentials.realm_id}/query?query=${query}`)).body as { QueryResponse: { Customer?: unknown[] } };
+  return answer.QueryResponse.Customer ?? [];
+}
+
+async function eventually(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('ferry daemon', () => {
+  it('syncs a record a webhook names, ignores the redelivery, and serves metrics and health', async () => {
+    const daemon = await startDaemon('--run-now');
+    try {
+      const ledger = new SqliteLedger(join(cwd, 'ledger.db'));
+      // --run-now sweeps the flows in dependency order first.
+      await eventually(async () => (await ledger.listRuns({ flow: FLOW })).some((r) => r.status !== 'running'));
+
+      shop.subscribeWebhooks(`${daemon.url}/webhooks/shopify`);
+      await shop.server.inject('POST', '/admin/api/2026-07/customers.json', { customer: { email: 'webhook.buyer@shop.test', first_name: 'Web', last_name: 'Hook' } });
+      // The webhook run records its outcome just after the write lands.
+      await eventually(async () => (await ledger.listRuns({ flow: FLOW })).some((r) => r.trigger === 'webhook' && r.counts.created === 1));
+      expect(await qboCustomersByEmail('webhook.buyer@shop.test')).toHaveLength(1);
+
+      // Shopify delivers the same event twice (same X-Shopify-Webhook-Id): the second is acknowledged and ignored.
+      const capture = await startReceiver();
+      shop.subscribeWebhooks(capture.url);
+      await shop.server.inject('POST', '/admin/api/2026-07/customers.json', { customer: { email: 'twice@shop.test', first_name: 'Twice', last_name: 'Sent' } });
+      await eventually(async () => capture.received.length > 0);
+      await eventually(async () => (await qboCustomersByEmail('twice@shop.test')).length > 0);
+      const delivery = capture.received[0]!;
+      const headers = Object.fromEntries(Object.entries(delivery.headers).filter(([k]) => k.startsWith('x-shopify-')).map(([k, v]) => [k, String(v)]));
+      const redeliver = () => fetch(`${daemon.url}/webhooks/shopify`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: delivery.body });
+      expect(await (await redeliver()).json()).toEqual({ accepted: 1, duplicates: 0 });
+      expect(await (await redeliver()).json()).toEqual({ accepted: 0, duplicates: 1 });
+      await capture.close();
+      expect(await qboCustomersByEmail('webhook.buyer@shop.test')).toHaveLength(1);
+      expect(await qboCustomersByEmail('twice@shop.test')).toHaveLength(1);
+
+      const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
+      expect(metrics).toMatch(new RegExp(`ferry_records_total\\{flow="${FLOW}",outcome="created"\\} [1-9]`));
+      expect(metrics).toMatch(/ferry_webhook_deliveries_total\{connection="shopify",result="duplicate"\} 1/);
+      expect(metrics).toMatch(new RegExp(`ferry_dead_letter_records\\{flow="${FLOW}"\\} 0`));
+      expect(metrics).toMatch(/ferry_run_duration_seconds_count/);
+      const health = (await (await fetch(`${daemon.url}/healthz`)).json()) as { status: string; flows: { flow: string }[] };
+      expect(health.status).toBe('ok');
+      expect(health.flows.map((f) => f.flow)).toContain(FLOW);
+      await ledger.close();
+    } finally {
+      expect(await daemon.stop()).toBe(0);
+    }
+    expect(daemon.io.stdout.join('\n')).toContain('stopped cleanly');
+  });
+
+  it('answers unsigned, mis-signed and oversized webhooks with 401 and 413, and unknown connections with 404', async () => {
+    const daemon = await startDaemon();
+    try {
+      const body = JSON.stringify({ id: 1, email: 'x@shop.test' });
+      const post = (path: string, headers: Record<string, string>, payload = body) => fetch(`${daemon.url}${path}`, { method: 'POST', headers, body: payload });
+      expect((await post('/webhooks/shopify', { 'x-shopify-topic': 'customers/create' })).status).toBe(401);
+      expect((await post('/webhooks/shopify', { 'x-shopify-topic': 'customers/create', 'x-shopify-hmac-sha256': 'bm90IGl0' })).status).toBe(401);
+      expect((await post('/webhooks/shopify', {}, 'x'.repeat(1_048_577))).status).toBe(413);
+      // The QuickBooks connection in this config has a secret too; a connection that does not exist has no endpoint.
+      expect((await post('/webhooks/nowhere', {})).status).toBe(404);
+    } finally {
+      await daemon.stop();
+    }
+  });
+
+});
