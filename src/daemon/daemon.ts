@@ -145,9 +145,11 @@ export class Daemon {
       const relevant = events.filter((e) => flow.run.webhook.includes(e.topic));
       if (!relevant.length) continue;
       const ids = relevant.filter((e) => e.entity === flow.source.entity).flatMap((e) => e.ids);
-      if (ids.length) worker.records(ids);
       // An event about a related entity (a transaction, a refund) cannot name the flow's records: sweep instead.
-      if (relevant.some((e) => e.entity !== flow.source.entity)) worker.sweep();
+      const sweep = relevant.some((e) => e.entity !== flow.source.entity);
+      this.options.logger.info(`webhook queued`, { flow: flow.name, connection, topics: [...new Set(relevant.map((e) => e.topic))], records: ids.length, sweep });
+      if (ids.length) worker.records(ids);
+      if (sweep) worker.sweep();
     }
   }
 

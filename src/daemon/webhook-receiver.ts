@@ -81,7 +81,8 @@ export class WebhookReceiver {
     }
     const duplicate = events.length > 0 && fresh.length === 0;
     options.onResult?.(connectionName, duplicate ? 'duplicate' : 'accepted');
-    options.logger.info(duplicate ? `webhook duplicate ignored` : `webhook accepted`, {
+    // Debug level: a busy shop sends thousands; the daemon logs at info what a flow takes up.
+    options.logger.debug(duplicate ? `webhook duplicate ignored` : `webhook accepted`, {
       connection: connectionName,
       topics: [...new Set(events.map((e) => e.topic))],
       records: fresh.reduce((n, e) => n + e.ids.length, 0),

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The HTML sync-info report, opened as a reviewer opens it: in a real browser (Debian's Chromium,
  * driven by playwright-core). The chart must have drawn, every failed record must have its row, and
