@@ -15,6 +15,7 @@ import { emulateCommand } from './commands/emulate.js';
 import { infoCommand } from './commands/info.js';
 import { resyncCommand } from './commands/resync.js';
 import { runCommand } from './commands/run.js';
+import { traceCommand } from './commands/trace.js';
 import { validateCommand } from './commands/validate.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { type CliIo, processIo } from './io.js';
@@ -100,6 +101,15 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .option('--html <file>', 'write the report as one self-contained HTML page, with a chart of each run')
     .action(async (flow: string | undefined, opts: { since?: string; json?: boolean; html?: string }, command: Command) => {
       exitCode = await infoCommand(appFor(command), io, flow, opts);
+    });
+
+  program
+    .command('trace')
+    .description('a record\'s lineage across systems, both ways: what it became, what it refers to, what refers to it')
+    .argument('<record>', 'SYSTEM/ENTITY/ID, e.g. shopify/orders/1001, quickbooks/payment/88')
+    .option('--json', 'print the trace as JSON')
+    .action(async (record: string, opts: { json?: boolean }, command: Command) => {
+      exitCode = await traceCommand(appFor(command), io, record, opts);
     });
 
   const deadLetter = program.command('dead-letter').description('records that could not be delivered: list, inspect, discard (resend with ferry resync)');

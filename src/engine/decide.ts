@@ -22,6 +22,8 @@ export type Decision =
 
 export interface DecideContext {
   flow: Flow;
+  /** `$lookup`s made while deciding the current record (`flow:parentFlow:sourceId`); kept as lineage for `ferry trace`. */
+  lookups?: Set<string>;
   source: EntityDeclaration<unknown>;
   target: EntityDeclaration<unknown>;
   bindings: Bindings;
@@ -38,6 +40,7 @@ export function sourceIdOf(record: JsonObject, source: EntityDeclaration<unknown
 
 export async function decide(record: JsonObject, sourceId: string, sourceHash: string, state: RecordDigest | undefined, ctx: DecideContext): Promise<Decision> {
   const { flow } = ctx;
+  ctx.lookups?.clear();
   const sameSource = state?.sourceHash === sourceHash && state.flowVersion === flow.version;
   if (!ctx.force && sameSource && state) {
     if (state.status === 'synced') return { kind: 'unchanged', touch: false };
@@ -83,7 +86,7 @@ export async function decide(record: JsonObject, sourceId: string, sourceHash: s
     return {
       kind: 'write',
       item,
-      pending: { ...base, idempotencyKey, outputHash, targetId: state?.targetId, matchValue, payload },
+      pending: { ...base, idempotencyKey, outputHash, targetId: state?.targetId, matchValue, payload, references: ctx.lookups?.size ? [...ctx.lookups] : undefined },
     };
   } catch (error) {
     if (error instanceof MissingParentError) {

@@ -148,11 +148,16 @@ class FlowRun {
     this.target = await deps.connections.entity(flow.target.connector, flow.target.connection, flow.target.entity);
     if (!this.target.entity.write) throw new PermanentError(`${flow.target.connector}/${flow.target.entity} cannot be written`);
     const ledger = this.ledger;
+    const lookups = new Set<string>();
     this.decideContext = {
       flow,
+      lookups,
       source: this.source.entity,
       target: this.target.entity,
-      bindings: ferryFunctions((parentFlow, sourceId) => ledger.findTarget(parentFlow, sourceId)),
+      bindings: ferryFunctions((parentFlow, sourceId) => {
+        lookups.add(`flow:${parentFlow}:${sourceId}`);
+        return ledger.findTarget(parentFlow, sourceId);
+      }),
       force: this.selection.kind === 'records' ? this.selection.force !== false : this.selection.kind !== 'incremental',
       now: this.now,
     };

@@ -149,6 +149,7 @@ function settlementFor(write: PlannedWrite, attempted: Attempted, ctx: WriterCon
       targetId: result.targetId,
       outputHash: pending.outputHash,
       crossReference: { from: `${ctx.sourceKeyPrefix}/${pending.sourceId}`, to: `${ctx.targetKeyPrefix}/${result.targetId}` },
+      references: pending.references,
     };
   }
   const error = recordError(result.error);

@@ -68,6 +68,8 @@ export interface PendingWrite {
   /** Kept in memory for the settlement; the ledger stores only the payload while a write is pending. */
   source: JsonObject;
   payload: JsonObject;
+  /** Parent records the mapping looked up (`flow:parentFlow:sourceId`). */
+  references?: string[];
 }
 
 /** The fate of one record in a run, written with its event and cross-reference in one transaction. */
@@ -90,6 +92,8 @@ export interface Settlement {
   matchValue?: unknown;
   /** `system/entity/id` of the source and of what it became. */
   crossReference?: { from: string; to: string };
+  /** Parents the record's mapping looked up, `flow:parentFlow:sourceId`: linked from the source key, for tracing. */
+  references?: string[];
 }
 
 export type RunTrigger = 'manual' | 'schedule' | 'webhook' | 'resync' | 'demo';
@@ -177,7 +181,10 @@ export interface Ledger {
   rememberDelivery(connection: string, deliveryId: string, forgetBefore?: Date): Promise<boolean>;
 
   events(flow: string, sourceId: string): Promise<LedgerEvent[]>;
-  /** Keys linked to `key` (`system/entity/id`) in either direction, with the flow that linked them. */
+  /**
+   * Keys linked to `key` (`system/entity/id`) in either direction, with the flow that linked them. A
+   * `flow:NAME:ID` key is a parent the record looked up: source `ID` of flow `NAME`.
+   */
   crossReferences(key: string): Promise<{ key: string; flow: string; direction: 'from' | 'to'; at: string }[]>;
 
   close(): Promise<void>;

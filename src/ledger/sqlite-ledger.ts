@@ -280,7 +280,10 @@ export class SqliteLedger implements Ledger {
             matchValue: keepsSource && s.matchValue !== undefined ? JSON.stringify(s.matchValue) : null,
           });
           this.statements.event.run(flow, s.sourceId, runId, now, s.action ?? s.status, JSON.stringify(eventDetail(s)));
-          if (s.crossReference) this.statements.crossReference.run(s.crossReference.from, s.crossReference.to, flow, now);
+          if (s.crossReference) {
+            this.statements.crossReference.run(s.crossReference.from, s.crossReference.to, flow, now);
+            for (const parent of s.references ?? []) this.statements.crossReference.run(s.crossReference.from, parent, flow, now);
+          }
         }
       })
       .immediate();

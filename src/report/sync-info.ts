@@ -30,7 +30,10 @@ export interface FlowInfo {
   period: {
     runs: number;
     counts: RunCounts;
-    /** Share of processed records that ended created, updated or unchanged (0-1); null when nothing was processed. */
+    /**
+     * Share of the records a flow is responsible for that ended created, updated or unchanged (0-1).
+     * Records skipped on purpose (a filter, a skip rule) are not in the denominator; null when there are none.
+     */
     successRate: number | null;
     errorRate: number | null;
     medianRunSeconds: number | null;
@@ -97,11 +100,11 @@ export async function buildSyncInfo(ledger: Ledger, flows: Flow[], options: { si
   return { generatedAt: (options.now ?? new Date()).toISOString(), since: options.since?.toISOString() ?? null, flows: out };
 }
 
-/** Success and error shares of the records a run (or period) processed; null when it processed none. */
+/** Success and error shares of the records a run (or period) had to deliver; skipped records are not counted. */
 export function rates(counts: RunCounts): { successRate: number | null; errorRate: number | null } {
   const good = counts.created + counts.updated + counts.unchanged;
   const bad = counts.failed + counts.dead;
-  const processed = good + bad + counts.waiting + counts.held + counts.skipped;
+  const processed = good + bad + counts.waiting + counts.held;
   return processed ? { successRate: round(good / processed), errorRate: round(bad / processed) } : { successRate: null, errorRate: null };
 }
 
