@@ -104,13 +104,17 @@ export async function seedShopify(server: EmulatorServer, business: Business): P
   }
 }
 
+/** The credit limit of the customers seeded in QuickBooks. */
+export const CREDIT_LIMIT = 200;
+
 export async function seedQuickBooks(server: EmulatorServer, business: Business, realmId: string): Promise<void> {
   const base = `/v3/company/${realmId}`;
   for (const item of business.catalog) {
     await ok(server, 'POST', `${base}/item?minorversion=75`, { Name: item.name, Sku: item.sku, Type: 'Inventory', UnitPrice: item.priceCents / 100, QtyOnHand: item.stock, InvStartDate: '2026-01-01', TrackQtyOnHand: true });
   }
   for (const c of business.customers.filter((x) => x.inQuickBooks)) {
-    await ok(server, 'POST', `${base}/customer?minorversion=75`, { DisplayName: `${c.first} ${c.last} (${c.email})`, GivenName: c.first, FamilyName: c.last, PrimaryEmailAddr: { Address: c.email } });
+    // Customers finance already knew have a credit limit, set in QuickBooks (the credit check reads it).
+    await ok(server, 'POST', `${base}/customer?minorversion=75`, { DisplayName: `${c.first} ${c.last} (${c.email})`, GivenName: c.first, FamilyName: c.last, PrimaryEmailAddr: { Address: c.email }, CreditLimit: CREDIT_LIMIT });
   }
 }
 

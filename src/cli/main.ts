@@ -8,6 +8,7 @@ import type { ConnectorRegistry } from '../connector/types.js';
 import { FlowBusyError } from '../engine/runner.js';
 import { ConfigError, FerryError, formatDiagnostic } from '../errors.js';
 import { App, DEFAULT_CONFIG, type GlobalOptions } from './app.js';
+import { approveCommand, rejectCommand } from './commands/approve.js';
 import { daemonCommand } from './commands/daemon.js';
 import { deadLetterDiscard, deadLetterList, deadLetterShow } from './commands/dead-letter.js';
 import { demoCommand } from './commands/demo.js';
@@ -101,6 +102,26 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .option('--html <file>', 'write the report as one self-contained HTML page, with a chart of each run')
     .action(async (flow: string | undefined, opts: { since?: string; json?: boolean; html?: string }, command: Command) => {
       exitCode = await infoCommand(appFor(command), io, flow, opts);
+    });
+
+  program
+    .command('approve')
+    .description('release records a rule held (a credit check); the flow\'s next run books them')
+    .argument('<flow>')
+    .argument('<ids...>', 'source record ids')
+    .option('--now', 'run the flow for these records at once instead of waiting for its next run')
+    .action(async (flow: string, ids: string[], opts: { now?: boolean }, command: Command) => {
+      exitCode = await approveCommand(appFor(command), io, flow, ids, opts);
+    });
+
+  program
+    .command('reject')
+    .description('refuse a held record on purpose: it is dead-lettered with the reason')
+    .argument('<flow>')
+    .argument('<id>', 'source record id')
+    .requiredOption('--reason <text>', "why; kept in the record's history")
+    .action(async (flow: string, id: string, opts: { reason?: string }, command: Command) => {
+      exitCode = await rejectCommand(appFor(command), io, flow, id, opts);
     });
 
   program

@@ -64,7 +64,9 @@ export async function decide(record: JsonObject, sourceId: string, sourceHash: s
       }
     }
 
-    const verdict = await applyRules(flow.rules, record, payload, ctx.bindings);
+    // `$isNew()`: nothing has been written to the target for this record yet (a credit check counts new documents only).
+    const ruleBindings = { ...ctx.bindings, isNew: () => state?.targetId === undefined };
+    const verdict = await applyRules(flow.rules, record, payload, ruleBindings, state?.approvedHash === sourceHash);
     if (verdict.kind === 'reject') return settle({ status: 'dead', payload, error: { class: 'permanent', code: 'rule', message: verdict.reasons.join('; ') } });
     if (verdict.kind === 'hold' || verdict.kind === 'skip') {
       const status = verdict.kind === 'hold' ? 'held' : 'skipped';

@@ -11,6 +11,7 @@ import { PermanentError, toFerryError } from '../errors.js';
 import type { Flow } from '../flow/types.js';
 import { emptyCounts, type Ledger, type RecordDigest, type RecordState, type RunCounts, type RunStatus, type RunTrigger, type Settlement } from '../ledger/ledger.js';
 import type { Logger } from '../log.js';
+import { creditCheck } from '../mapping/credit.js';
 import { ferryFunctions } from '../mapping/functions.js';
 import type { Connections, OpenEntity } from './connections.js';
 import { type DecideContext, type Decision, decide, recordError, sourceIdOf } from './decide.js';
@@ -154,10 +155,17 @@ class FlowRun {
       lookups,
       source: this.source.entity,
       target: this.target.entity,
-      bindings: ferryFunctions((parentFlow, sourceId) => {
-        lookups.add(`flow:${parentFlow}:${sourceId}`);
-        return ledger.findTarget(parentFlow, sourceId);
-      }),
+      bindings: {
+        ...ferryFunctions((parentFlow, sourceId) => {
+          lookups.add(`flow:${parentFlow}:${sourceId}`);
+          return ledger.findTarget(parentFlow, sourceId);
+        }),
+        creditExceeded: creditCheck(async (id) => {
+          const customers = this.target.connector.entities.customers;
+          if (!customers?.get) throw new PermanentError(`$creditExceeded needs a customers entity in ${flow.target.connector}`);
+          return (await customers.get(this.target.client, [id]))[0];
+        }),
+      },
       force: this.selection.kind === 'records' ? this.selection.force !== false : this.selection.kind !== 'incremental',
       now: this.now,
     };
@@ -342,7 +350,8 @@ class FlowRun {
           if (decision.touch) touches.push({ sourceId: id, sourceHash: hash, flowVersion: this.flow.version });
           break;
         case 'still':
-          this.counts[decision.status]++;
+          // Already held, dead or skipped, and unchanged: nothing happens to it in this run, so it is
+          // read but not counted again (a reviewer sees each dead record once, not once per run).
           break;
         case 'settle':
           settlements.push(decision.settlement);
@@ -385,15 +394,15 @@ class FlowRun {
   }
 
   private async reportDryRun(sourceId: string, decision: Decision, state: RecordDigest | undefined): Promise<void> {
-    const line = (action: DryRunLine['action'], extra: Partial<DryRunLine> = {}) => {
-      this.counts[countKey(action)]++;
+    const line = (action: DryRunLine['action'], extra: Partial<DryRunLine> = {}, counted = true) => {
+      if (counted) this.counts[countKey(action)]++;
       this.options.onDryRun?.({ flow: this.flow.name, sourceId, action, ...extra });
     };
     switch (decision.kind) {
       case 'unchanged':
         return line('unchanged', { targetId: state?.targetId });
       case 'still':
-        return line(decision.status === 'held' ? 'hold' : decision.status === 'skipped' ? 'skip' : 'reject', { reason: state?.errorMessage ?? state?.reason });
+        return line(decision.status === 'held' ? 'hold' : decision.status === 'skipped' ? 'skip' : 'reject', { reason: state?.errorMessage ?? state?.reason }, false);
       case 'settle': {
         const s = decision.settlement;
         const action = s.status === 'waiting' ? 'waiting' : s.status === 'held' ? 'hold' : s.status === 'skipped' ? 'skip' : 'reject';

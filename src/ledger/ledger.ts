@@ -49,10 +49,12 @@ export interface RecordState {
   /** The mapped payload, kept while the record is not synced (dead-letter show, settling pending). */
   payload?: JsonObject;
   matchValue?: unknown;
+  /** The source hash a person approved (`ferry approve`): that version of the record skips the hold rules. */
+  approvedHash?: string;
 }
 
 /** The part of a record's state that decides what happens to it on a run: kept small, it is read for every record. */
-export type RecordDigest = Pick<RecordState, 'sourceId' | 'status' | 'targetId' | 'sourceHash' | 'outputHash' | 'flowVersion' | 'failedRuns' | 'statusSince' | 'reason'> & {
+export type RecordDigest = Pick<RecordState, 'sourceId' | 'status' | 'targetId' | 'sourceHash' | 'outputHash' | 'flowVersion' | 'failedRuns' | 'statusSince' | 'reason' | 'approvedHash'> & {
   errorMessage?: string;
 };
 
@@ -157,7 +159,12 @@ export interface Ledger {
   settle(runId: number, flow: string, settlements: Settlement[]): Promise<void>;
   /** A record already synced whose output is unchanged under a new flow version. */
   touchUnchanged(flow: string, rows: { sourceId: string; sourceHash: string; flowVersion: string }[]): Promise<void>;
-  /** Record a human decision (approve, reject, discard) in the record's history. */
+  /**
+   * A person approves a held record: it becomes `waiting`, so the flow's next run books it without the
+   * hold rules, as long as the source has not changed since. False when the record is not held.
+   */
+  approveHeld(flow: string, sourceId: string, detail: JsonObject): Promise<boolean>;
+  /** Record a human decision (reject, discard) in the record's history. */
   recordDecision(flow: string, sourceId: string, kind: string, detail: JsonObject, status?: RecordStatus, reason?: string): Promise<void>;
 
   getCursor(flow: string): Promise<string | undefined>;

@@ -115,4 +115,9 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX webhook_deliveries_age ON webhook_deliveries (received_at);
     `,
   },
+  {
+    version: 3,
+    description: 'approvals: the source version of a held record a person approved',
+    sql: `ALTER TABLE records ADD COLUMN approved_hash TEXT;`,
+  },
 ];

@@ -58,7 +58,7 @@ function positional(db: Database.Database, sql: string): PositionalStatement {
   };
 }
 
-const DIGEST_COLUMNS = 'source_id, status, target_id, source_hash, output_hash, flow_version, failed_runs, status_since, reason, error_message';
+const DIGEST_COLUMNS = 'source_id, status, target_id, source_hash, output_hash, flow_version, failed_runs, status_since, reason, error_message, approved_hash';
 
 export interface SqliteLedgerOptions {
   /** Clock, replaceable in tests. */
@@ -139,6 +139,8 @@ export class SqliteLedger implements Ledger {
           payload_json = excluded.payload_json,
           match_value = excluded.match_value`),
       touch: db.prepare('UPDATE records SET source_hash = @sourceHash, flow_version = @flowVersion WHERE flow = @flow AND source_id = @sourceId'),
+      approve: db.prepare(`UPDATE records SET status = 'waiting', approved_hash = source_hash, reason = @reason, status_since = @now
+                            WHERE flow = @flow AND source_id = @sourceId AND status = 'held'`),
       decide: db.prepare('UPDATE records SET status = COALESCE(@status, status), reason = COALESCE(@reason, reason), status_since = CASE WHEN @status IS NULL OR @status = status THEN status_since ELSE @now END WHERE flow = @flow AND source_id = @sourceId'),
       event: db.prepare('INSERT INTO events (flow, source_id, run_id, at, kind, detail) VALUES (?, ?, ?, ?, ?, ?)'),
       crossReference: db.prepare('INSERT OR IGNORE INTO cross_references (from_key, to_key, flow, created_at) VALUES (?, ?, ?, ?)'),
@@ -294,6 +296,17 @@ export class SqliteLedger implements Ledger {
     this.db.transaction(() => rows.forEach((r) => this.statements.touch.run({ flow, ...r }))).immediate();
   }
 
+  async approveHeld(flow: string, sourceId: string, detail: JsonObject): Promise<boolean> {
+    const now = this.now().toISOString();
+    return this.db
+      .transaction(() => {
+        const changed = this.statements.approve.run({ flow, sourceId, now, reason: 'approved: booked by the next run' }).changes === 1;
+        if (changed) this.statements.event.run(flow, sourceId, null, now, 'approved', JSON.stringify(detail));
+        return changed;
+      })
+      .immediate();
+  }
+
   async recordDecision(flow: string, sourceId: string, kind: string, detail: JsonObject, status?: RecordStatus, reason?: string): Promise<void> {
     const now = this.now().toISOString();
     this.db
@@ -433,6 +446,7 @@ function toDigest(row: Row): RecordDigest {
     statusSince: String(row.status_since),
     reason: optional(row.reason),
     errorMessage: optional(row.error_message),
+    approvedHash: optional(row.approved_hash),
   };
 }
 

@@ -9,6 +9,10 @@
  *   $cents(x) $fromCents(n)      decimal amount ↔ integer minor units
  *   $date(timestamp[, zone])     ISO timestamp → YYYY-MM-DD in the zone (default UTC)
  *   $addDays(date, n)            YYYY-MM-DD plus n days
+ *
+ * In rules only (they need the run and the record's state):
+ *   $creditExceeded(customerId, amount)  the target customer's open balance + this run's new documents + amount > credit limit
+ *   $isNew()                             nothing has been written to the target for this record yet
  */
 import { MissingParentError } from '../errors.js';
 import type { Bindings } from './expression.js';

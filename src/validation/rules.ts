@@ -14,8 +14,10 @@ export interface CompiledRule {
   reason?: string;
 }
 
-export async function applyRules(rules: CompiledRule[], source: JsonObject, target: JsonObject, bindings: Bindings): Promise<Verdict> {
+/** `waiveHolds`: a person approved this record, so hold rules no longer apply to it (reject and skip rules still do). */
+export async function applyRules(rules: CompiledRule[], source: JsonObject, target: JsonObject, bindings: Bindings, waiveHolds = false): Promise<Verdict> {
   for (const rule of rules) {
+    if (waiveHolds && rule.action === 'hold') continue;
     let matched: unknown;
     try {
       matched = await rule.when.evaluate(source, { ...bindings, target });

@@ -137,6 +137,36 @@ describe('ferry dead-letter', () => {
 });
 
 describe('ferry demo', () => {
+  it('approve books a held record on the next run; reject dead-letters one with the reason; both stay in its history', async () => {
+    const { store, ferry } = project({ 'customers.yaml': CUSTOMERS_FLOW });
+    store.sources.set('customers', [...customers(2), ...customers(2, 3, { vip: true })]);
+    expect((await ferry('run', 'customers')).code).toBe(1);
+    expect(store.targets.get('accounts')?.size).toBe(2);
+
+    const approved = await ferry('approve', 'customers', '3');
+    expect(approved).toMatchObject({ code: 0, out: expect.stringContaining('approved 1 record(s) of customers: 3') });
+    const rejected = await ferry('reject', 'customers', '4', '--reason', 'not a real VIP');
+    expect(rejected).toMatchObject({ code: 0, out: 'customers / 4 rejected and dead-lettered: not a real VIP' });
+
+    expect((await ferry('run', 'customers')).code).toBe(0);
+    expect([...store.targets.get('accounts')!.values()].map((a) => a.Email).sort()).toEqual(['c1@example.com', 'c2@example.com', 'c3@example.com']);
+    const dead = JSON.parse((await ferry('dead-letter', 'list', '--json')).out) as { sourceId: string; reason: string }[];
+    expect(dead).toEqual([expect.objectContaining({ sourceId: '4', reason: 'rejected: not a real VIP' })]);
+    const shown = JSON.parse((await ferry('dead-letter', 'show', 'customers', '4', '--json')).out) as { history: { kind: string; detail: { reason?: string } }[] };
+    expect(shown.history.map((e) => e.kind)).toEqual(['held', 'rejected']);
+    expect(shown.history[1]!.detail.reason).toBe('not a real VIP');
+
+    // Neither works on a record that is not held.
+    expect(await ferry('approve', 'customers', '1')).toMatchObject({ code: 2, err: 'ferry: customers / 1 is not held (it is synced)' });
+    expect((await ferry('reject', 'customers', '3', '--reason', 'x')).err).toBe('ferry: customers / 3 is not held (it is synced)');
+    // A changed record is checked again: the approval was for the version a person saw.
+    store.sources.set('customers', [...customers(2), { ...customers(1, 3, { vip: true })[0]!, name: 'Renamed', updated_at: '2026-10-09T00:00:00Z' }]);
+    await ferry('run', 'customers');
+    expect(store.targets.get('accounts')!.get('3')?.Name).toBe('Customer 3');
+    const info = JSON.parse((await ferry('info', 'customers', '--json')).out) as { flows: { failures: { sourceId: string; status: string }[] }[] };
+    expect(info.flows[0]!.failures.map((f) => [f.sourceId, f.status]).sort()).toEqual([['3', 'held'], ['4', 'dead']]);
+  });
+
   it('runs the shipped flows against in-process emulators, continues the same business, and starts over on --reset', { timeout: 120_000 }, async () => {
     const { resolve } = await import('node:path');
     const { registry } = await import('../../connectors/registry.js');

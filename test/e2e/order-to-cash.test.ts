@@ -30,10 +30,11 @@ beforeAll(async () => {
 afterAll(() => Promise.all(running.map((e) => e.close())));
 
 describe('Shopify → QuickBooks order-to-cash', () => {
-  it('books every order once, to the cent, applies payments, and is idempotent', { timeout: 120_000 }, async () => {
+  it('books every order once, to the cent, applies payments, holds what breaks a credit limit, and is idempotent', { timeout: 120_000 }, async () => {
+    const INVOICES = 'shopify-orders-to-quickbooks-invoices';
     const first = await ferry('run', '--all', '--json');
     const runs = JSON.parse(first.out).runs as { flow: string; status: string; counts: Record<string, number> }[];
-    expect(runs.map((r) => [r.flow, r.status])).toEqual(runs.map((r) => [r.flow, 'succeeded']));
+    for (const run of runs) expect(run.counts, run.flow).toMatchObject({ failed: 0, dead: 0 });
 
     const shop = running.find((e) => e.service === 'shopify')!;
     const qbo = running.find((e) => e.service === 'quickbooks')!;
@@ -41,7 +42,34 @@ describe('Shopify → QuickBooks order-to-cash', () => {
       const body = (await qbo.server.inject('GET', `/v3/company/${qbo.credentials.realm_id}/query?query=${encodeURIComponent(`select * from ${entity} MAXRESULTS 1000`)}`)).body as { QueryResponse: Record<string, Record<string, unknown>[]> };
       return body.QueryResponse[entity] ?? [];
     };
-    const { orders } = (await shop.server.inject('GET', '/admin/api/2026-07/orders.json?status=any&limit=250')).body as { orders: { name: string; total_price: string; gateway: string; financial_status: string; total_outstanding: string }[] };
+    const { orders } = (await shop.server.inject('GET', '/admin/api/2026-07/orders.json?status=any&limit=250')).body as {
+      orders: { id: number; name: string; total_price: string; gateway: string; financial_status: string; total_outstanding: string; customer: { id: number } }[];
+    };
+
+    // The credit check: each held order is on terms, for a customer with a limit in QuickBooks, and would
+    // take their open balance past it.
+    const info = JSON.parse((await ferry('info', INVOICES, '--json')).out) as { flows: { failures: { sourceId: string; status: string; reason: string }[] }[] };
+    const held = info.flows[0]!.failures.filter((f) => f.status === 'held');
+    expect(held.length).toBeGreaterThan(0);
+    const qboCustomers = await query('Customer');
+    const invoicesBefore = await query('Invoice');
+    for (const h of held) {
+      expect(h.reason).toMatch(/^credit-limit: /);
+      const order = orders.find((o) => String(o.id) === h.sourceId)!;
+      expect(order.gateway).toBe('manual');
+      const trace = JSON.parse((await ferry('trace', `shopify/customers/${order.customer.id}`, '--json')).out) as { children: { key: string; link: { kind: string } }[] };
+      const qboId = trace.children.find((c) => c.link.kind === 'became')!.key.split('/').pop();
+      const customer = qboCustomers.find((c) => c.Id === qboId)!;
+      const open = invoicesBefore.filter((i) => (i.CustomerRef as { value: string }).value === qboId).reduce((sum, i) => sum + cents(i.Balance), 0);
+      expect(cents(customer.CreditLimit)).toBeGreaterThan(0);
+      expect(open + cents(order.total_price), order.name).toBeGreaterThan(cents(customer.CreditLimit));
+    }
+
+    // A person approves them; the next run books them without asking again.
+    const approval = await ferry('approve', INVOICES, ...held.map((h) => h.sourceId));
+    expect(approval.code).toBe(0);
+    await ferry('run', '--all');
+
     const receipts = await query('SalesReceipt');
     const invoices = await query('Invoice');
     const booked = [...receipts, ...invoices];
@@ -58,7 +86,11 @@ describe('Shopify → QuickBooks order-to-cash', () => {
     }
     expect((await query('Payment')).length).toBeGreaterThan(0);
 
-    const second = await ferry('run', '--all', '--json');
-    for (const run of JSON.parse(second.out).runs as { counts: Record<string, number> }[]) expect(run.counts).toMatchObject({ created: 0, updated: 0, dead: 0 });
+    const again = await ferry('run', '--all', '--json');
+    for (const run of JSON.parse(again.out).runs as { flow: string; status: string; counts: Record<string, number> }[]) {
+      expect(run.counts, run.flow).toMatchObject({ created: 0, updated: 0, dead: 0, held: 0, waiting: 0 });
+      expect(run.status, run.flow).toBe('succeeded');
+    }
   });
+
 });

@@ -38,7 +38,7 @@ describe('HTML sync-info report', () => {
     expect(points.map((p) => [p.run, p.successes, p.failures])).toEqual([
       [1, 30, 0],
       [2, 30, 4],
-      [3, 5, 4], // the dead records are still in the overlap window, and are counted again as dead
+      [3, 5, 0], // the dead records, re-read unchanged in the overlap window, are not counted again
     ]);
   });
 

@@ -8,7 +8,7 @@ import { buildSyncInfo } from '../../report/sync-info.js';
 import { renderHtml } from '../../report/render-html.js';
 import { renderTerminal } from '../../report/render-terminal.js';
 import type { App } from '../app.js';
-import type { ExitCode } from '../exit-codes.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import { executeRuns } from './run.js';
 
@@ -36,7 +36,7 @@ export async function demoCommand(app: App, io: CliIo, options: { reset?: boolea
       const { ...credentials } = e.credentials;
       return [e.service, { name: e.service, connector: e.service, baseUrl: e.url, options: credentials }];
     })));
-    const code = await executeRuns(app, io, flows, { trigger: 'demo', selection: { kind: 'incremental' } });
+    await executeRuns(app, io, flows, { trigger: 'demo', selection: { kind: 'incremental' } });
     io.out('');
     const info = await buildSyncInfo(app.ledger, flows);
     io.out(renderTerminal(info, io.color));
@@ -44,8 +44,12 @@ export async function demoCommand(app: App, io: CliIo, options: { reset?: boolea
     writeFileSync(report, renderHtml(info));
     io.out(`\nThe HTML report (open it in a browser): ${report}`);
     io.out(`The ledger is ${app.config.ledgerPath}; the emulators' state is in ${stateDir}.`);
+    const held = info.flows.flatMap((f) => f.failures.filter((r) => r.status === 'held').map((r) => r.resyncCommand));
+    if (held.length) io.out(`\n${held.length} record(s) are held for approval by a rule (the credit check). Release one with, e.g.:\n  bin/${held[0]}\nand run \`bin/ferry demo\` again to book it.`);
     io.out('Run `bin/ferry demo` again to continue the same business, or `bin/ferry demo --reset` to start over.');
-    return code;
+    // The seeded business has orders held by the credit check on purpose: only failures fail the demo.
+    const broken = info.flows.some((f) => f.lastRun && (f.lastRun.status === 'failed' || f.lastRun.counts.failed + f.lastRun.counts.dead > 0));
+    return broken ? EXIT.recordsFailed : EXIT.ok;
   } finally {
     await Promise.all(running.map((e) => e.close()));
   }

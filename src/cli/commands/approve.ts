@@ -1,0 +1,57 @@
+import { userInfo } from 'node:os';
+import type { App } from '../app.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import type { CliIo } from '../io.js';
+import { executeRuns } from './run.js';
+
+/** Who made a decision, for the record's history. */
+function person(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * `ferry approve FLOW ID... [--now]`: releases records a rule held (a credit check). The approval is for
+ * the record as it is now: it is booked by the flow's next run (or at once with --now) without the hold
+ * rules; if the source changes before that, the rules look at it again.
+ */
+export async function approveCommand(app: App, io: CliIo, flowName: string, ids: string[], options: { now?: boolean }): Promise<ExitCode> {
+  const flow = app.flow(flowName);
+  const approved: string[] = [];
+  let refused = false;
+  for (const id of ids) {
+    if (await app.ledger.approveHeld(flow.name, id, { by: person() })) {
+      approved.push(id);
+      continue;
+    }
+    const [record] = await app.ledger.getRecords(flow.name, [id]);
+    io.err(`ferry: ${flow.name} / ${id} is not held${record ? ` (it is ${record.status})` : ' (the ledger has no such record)'}`);
+    refused = true;
+  }
+  if (approved.length) {
+    io.out(`approved ${approved.length} record(s) of ${flow.name}: ${approved.join(', ')}`);
+    if (options.now) return executeRuns(app, io, [flow], { trigger: 'manual', selection: { kind: 'records', ids: approved, force: false } });
+    io.out(`They are booked by the flow's next run (the daemon's schedule, \`ferry run ${flow.name}\`, or \`ferry demo\`).`);
+  }
+  return refused ? EXIT.usage : EXIT.ok;
+}
+
+/** `ferry reject FLOW ID --reason TEXT`: a held record is refused on purpose: dead-lettered with the reason. */
+export async function rejectCommand(app: App, io: CliIo, flowName: string, id: string, options: { reason?: string }): Promise<ExitCode> {
+  if (!options.reason?.trim()) {
+    io.err("ferry: say why with --reason TEXT; it is kept in the record's history");
+    return EXIT.usage;
+  }
+  const flow = app.flow(flowName);
+  const [record] = await app.ledger.getRecords(flow.name, [id]);
+  if (record?.status !== 'held') {
+    io.err(`ferry: ${flow.name} / ${id} is not held${record ? ` (it is ${record.status})` : ' (the ledger has no such record)'}`);
+    return EXIT.usage;
+  }
+  await app.ledger.recordDecision(flow.name, id, 'rejected', { by: person(), reason: options.reason, held: record.reason ?? null }, 'dead', `rejected: ${options.reason}`);
+  io.out(`${flow.name} / ${id} rejected and dead-lettered: ${options.reason}`);
+  return EXIT.ok;
+}
