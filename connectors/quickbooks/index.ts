@@ -20,5 +20,6 @@ export const quickbooks: ConnectorDeclaration<QuickBooksClient> = {
     payments: quickBooksEntity({ entity: 'Payment', plural: 'Payments', description: 'customer payments applied to invoices', naturalKey: 'PaymentRefNum', matchFields: ['PaymentRefNum'] }),
     sales_receipts: quickBooksEntity({ entity: 'SalesReceipt', plural: 'SalesReceipts', description: 'sales paid at the time of sale', naturalKey: 'DocNumber', matchFields: ['DocNumber'] }),
     credit_memos: quickBooksEntity({ entity: 'CreditMemo', plural: 'CreditMemos', description: 'credits for refunds and returns', naturalKey: 'DocNumber', matchFields: ['DocNumber'] }),
+    refund_receipts: quickBooksEntity({ entity: 'RefundReceipt', plural: 'RefundReceipts', description: 'money paid back for a sale paid at the time of sale', naturalKey: 'DocNumber', matchFields: ['DocNumber'] }),
   },
 };

@@ -29,6 +29,7 @@ const transaction = (required: string[]): JsonObject => ({
     Line: { type: 'array', minItems: 1, items: line },
     TxnTaxDetail: { type: 'object', properties: { TotalTax: money } },
     PrivateNote: { type: 'string', maxLength: 4000 },
+    DepositToAccountRef: ref,
   },
 });
 
@@ -54,6 +55,7 @@ export const SCHEMAS: Record<string, JsonObject> = {
   Invoice: transaction(['CustomerRef', 'Line']),
   SalesReceipt: transaction(['Line']),
   CreditMemo: transaction(['CustomerRef', 'Line']),
+  RefundReceipt: transaction(['Line', 'DepositToAccountRef']),
   Payment: {
     type: 'object',
     required: ['CustomerRef', 'TotalAmt'],

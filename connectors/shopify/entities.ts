@@ -44,7 +44,7 @@ export function listedEntity(name: 'customer' | 'order' | 'product', description
 /** The order fields a record that belongs to an order carries with it, for mappings and lookups. */
 function orderSummary(order: JsonObject): JsonObject {
   const customer = order.customer as JsonObject | undefined;
-  return { id: order.id, name: order.name, financial_status: order.financial_status, currency: order.currency, total_price: order.total_price, customer_id: customer?.id ?? null, email: order.email, updated_at: order.updated_at };
+  return { id: order.id, name: order.name, gateway: order.gateway, financial_status: order.financial_status, currency: order.currency, total_price: order.total_price, customer_id: customer?.id ?? null, email: order.email, updated_at: order.updated_at };
 }
 
 /**

@@ -221,7 +221,7 @@ export class QboBooks {
     entity.Line = [...lines, { Amount: fromCents(subtotal), DetailType: 'SubTotalLineDetail', SubTotalLineDetail: {} }];
     entity.TotalAmt = fromCents(total);
 
-    if (!entity.DocNumber && (name === 'Invoice' || name === 'SalesReceipt' || name === 'CreditMemo')) entity.DocNumber = String(this.nextDocNumber++);
+    if (!entity.DocNumber) entity.DocNumber = String(this.nextDocNumber++);
     if (entity.DocNumber) {
       const clash = this.all(name).find((e) => e.Id !== entity.Id && e.DocNumber === entity.DocNumber);
       if (clash) throw new QboFault(400, 'ValidationFault', 'Duplicate Document Number Error', 'Duplicate Document Number Error : You must specify a different number. This number has already been used.', '6140', 'DocNumber');
@@ -243,6 +243,10 @@ export class QboBooks {
     } else if (name === 'CreditMemo') {
       entity.Balance = fromCents(total);
       entity.RemainingCredit = fromCents(total);
+    } else if (name === 'RefundReceipt') {
+      // Money paid back out of an account: QuickBooks requires the account (RefundReceipt.DepositToAccountRef).
+      if (!(entity.DepositToAccountRef as Ref | undefined)?.value) throw required('DepositToAccountRef');
+      entity.Balance = 0;
     }
   }
 

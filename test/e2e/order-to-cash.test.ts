@@ -86,6 +86,31 @@ describe('Shopify → QuickBooks order-to-cash', () => {
     }
     expect((await query('Payment')).length).toBeGreaterThan(0);
 
+    // Refunds of orders paid at checkout are refund receipts, one per refund, for what Shopify paid back.
+    const refunds = orders.flatMap((o) => (o as unknown as { refunds: { id: number; transactions: { amount: string }[] }[] }).refunds.map((r) => ({ order: o, refund: r })));
+    const refundReceipts = await query('RefundReceipt');
+    expect(refunds.length).toBeGreaterThan(0);
+    expect(refundReceipts).toHaveLength(refunds.length);
+    for (const { order, refund } of refunds) {
+      const receipt = refundReceipts.find((r) => r.DocNumber === `${order.name}-R${refund.id}`);
+      expect(receipt, `${order.name} refund ${refund.id}`).toBeDefined();
+      expect(cents(receipt!.TotalAmt)).toBe(refund.transactions.reduce((sum, t) => sum + cents(t.amount), 0));
+      expect(String(receipt!.PrivateNote)).toMatch(new RegExp(`^Refund of Shopify order ${order.name} \\(sales receipt \\d+\\)$`));
+    }
+
+    // A refund on an order sold on terms (and paid) becomes a credit memo for that customer.
+    const paidOnTerms = orders.find((o) => o.gateway === 'manual' && o.financial_status === 'paid')!;
+    const line = (paidOnTerms as unknown as { line_items: { id: number }[] }).line_items[0]!;
+    const created = (await shop.server.inject('POST', `/admin/api/2026-07/orders/${paidOnTerms.id}/refunds.json`, { refund: { note: 'returned', shipping: { full_refund: true }, refund_line_items: [{ line_item_id: line.id, quantity: 1, restock_type: 'return' }] } })).body as {
+      refund: { id: number; transactions: { amount: string }[] };
+    };
+    expect((await ferry('run', '--all')).err).toBe('');
+    const memos = await query('CreditMemo');
+    expect(memos).toHaveLength(1);
+    const invoice = invoices.find((i) => i.DocNumber === paidOnTerms.name)!;
+    expect(memos[0]).toMatchObject({ DocNumber: `${paidOnTerms.name}-C${created.refund.id}`, CustomerRef: { value: (invoice.CustomerRef as { value: string }).value }, PrivateNote: `Refund of Shopify order ${paidOnTerms.name} (invoice ${String(invoice.Id)})` });
+    expect(cents(memos[0]!.TotalAmt)).toBe(created.refund.transactions.reduce((sum, t) => sum + cents(t.amount), 0));
+
     const again = await ferry('run', '--all', '--json');
     for (const run of JSON.parse(again.out).runs as { flow: string; status: string; counts: Record<string, number> }[]) {
       expect(run.counts, run.flow).toMatchObject({ created: 0, updated: 0, dead: 0, held: 0, waiting: 0 });
