@@ -11,7 +11,7 @@ import { faultError, type QboFault } from './errors.js';
 import { SCHEMAS } from './schemas.js';
 
 interface EntitySpec {
-  entity: 'Customer' | 'Item' | 'Invoice' | 'Payment' | 'SalesReceipt' | 'CreditMemo';
+  entity: 'Customer' | 'Item' | 'Invoice' | 'Payment' | 'SalesReceipt' | 'CreditMemo' | 'RefundReceipt';
   /** node-quickbooks' plural for find* methods. */
   plural: string;
   description: string;
