@@ -47,6 +47,11 @@ export interface StartOptions {
   dataSize?: DataSize;
   /** Directory of `<service>.json` state files: restored on start, written on save and close. */
   stateDir?: string;
+  /**
+   * Multiplies every vendor rate limit (1: the vendors' own). Tests of sync correctness over thousands of
+   * records use more; the printed credentials carry matching client pacing options for the connectors.
+   */
+  rateScale?: number;
 }
 
 interface Stateful {
@@ -59,27 +64,33 @@ type Starter = (port: number, options: StartOptions) => Promise<Started>;
 
 const STARTERS: Record<Service, Starter> = {
   shopify: async (port, options) => {
-    const r = await startShopify({ port, seed: options.seed, faults: options.faults });
-    return { service: 'shopify', url: r.url, credentials: { shop: r.shop, access_token: r.accessToken, webhook_secret: WEBHOOK_SECRETS.shopify }, server: r.server,
+    const scale = options.rateScale ?? 1;
+    const r = await startShopify({ port, seed: options.seed, faults: options.faults, bucketSize: 40 * scale, leakPerSecond: 2 * scale });
+    return { service: 'shopify', url: r.url, credentials: { shop: r.shop, access_token: r.accessToken, webhook_secret: WEBHOOK_SECRETS.shopify, ...paced(scale, { bucket_size: 40 * scale }) }, server: r.server,
       subscribeWebhooks: (url) => void r.emulator.webhooks.push({ url, secret: WEBHOOK_SECRETS.shopify }), close: r.close, load: (b) => seedShopify(r.server, b), state: r.emulator };
   },
   hubspot: async (port, options) => {
-    const r = await startHubSpot({ port, seed: options.seed, faults: options.faults });
-    return { service: 'hubspot', url: r.url, credentials: { access_token: r.accessToken, webhook_secret: WEBHOOK_SECRETS.hubspot }, server: r.server,
+    const scale = options.rateScale ?? 1;
+    const r = await startHubSpot({ port, seed: options.seed, faults: options.faults, requestsPerTenSeconds: 190 * scale, searchPerSecond: 5 * scale });
+    return { service: 'hubspot', url: r.url, credentials: { access_token: r.accessToken, webhook_secret: WEBHOOK_SECRETS.hubspot, ...paced(scale, { requests_per_ten_seconds: 190 * scale, searches_per_second: 5 * scale }) }, server: r.server,
       subscribeWebhooks: (url) => void r.emulator.webhooks.push({ url, clientSecret: WEBHOOK_SECRETS.hubspot }), close: r.close, load: (b) => seedHubSpot(r.server, b), state: r.emulator };
   },
   stripe: async (port, options) => {
-    const r = await startStripe({ port, seed: options.seed, faults: options.faults });
-    return { service: 'stripe', url: r.url, credentials: { secret_key: r.secretKey, webhook_secret: WEBHOOK_SECRETS.stripe }, server: r.server,
+    const scale = options.rateScale ?? 1;
+    const r = await startStripe({ port, seed: options.seed, faults: options.faults, ratePerSecond: 25 * scale });
+    return { service: 'stripe', url: r.url, credentials: { secret_key: r.secretKey, webhook_secret: WEBHOOK_SECRETS.stripe, ...paced(scale, { requests_per_second: 25 * scale }) }, server: r.server,
       subscribeWebhooks: (url) => void r.emulator.webhooks.push({ url, secret: WEBHOOK_SECRETS.stripe }), close: r.close, load: (b) => seedStripe(r.server, b), state: r.emulator };
   },
   quickbooks: async (port, options) => {
-    const r = await startQuickBooks({ port, seed: options.seed, faults: options.faults });
+    const scale = options.rateScale ?? 1;
+    const r = await startQuickBooks({ port, seed: options.seed, faults: options.faults, requestsPerMinute: 500 * scale, batchesPerMinute: 40 * scale });
     const { realmId, clientId, clientSecret, refreshToken } = r.options;
     return {
       service: 'quickbooks',
       url: r.url,
-      credentials: { realm_id: realmId, client_id: clientId, client_secret: clientSecret, refresh_token: refreshToken, token_url: `${r.url}/oauth2/v1/tokens/bearer`, webhook_secret: WEBHOOK_SECRETS.quickbooks },
+      credentials: { realm_id: realmId, client_id: clientId, client_secret: clientSecret, refresh_token: refreshToken, token_url: `${r.url}/oauth2/v1/tokens/bearer`, webhook_secret: WEBHOOK_SECRETS.quickbooks,
+        ...paced(scale, { requests_per_minute: 500 * scale, batches_per_minute: 40 * scale }),
+      },
       subscribeWebhooks: (url) => void r.emulator.webhooks.push({ url, verifierToken: WEBHOOK_SECRETS.quickbooks }),
       server: r.server,
       close: r.close,
@@ -88,6 +99,11 @@ const STARTERS: Record<Service, Starter> = {
     };
   },
 };
+
+/** Client pacing options, only when the limits differ from the vendors' (the connectors default to those). */
+function paced(scale: number, options: Record<string, number>): Record<string, string> {
+  return scale === 1 ? {} : Object.fromEntries(Object.entries(options).map(([k, v]) => [k, String(v)]));
+}
 
 export async function startEmulators(services: Service[], options: StartOptions = {}): Promise<RunningEmulator[]> {
   const started: Started[] = [];

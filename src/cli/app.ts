@@ -21,6 +21,7 @@ export interface GlobalOptions {
   ledger?: string;
   verbose?: boolean;
   quiet?: boolean;
+  demo?: boolean;
 }
 
 export const DEFAULT_CONFIG = 'config/ferry.yaml';

@@ -11,9 +11,10 @@ import { App, DEFAULT_CONFIG, type GlobalOptions } from './app.js';
 import { approveCommand, rejectCommand } from './commands/approve.js';
 import { daemonCommand } from './commands/daemon.js';
 import { deadLetterDiscard, deadLetterList, deadLetterShow } from './commands/dead-letter.js';
-import { demoCommand } from './commands/demo.js';
+import { demoCommand, withDemoEmulators } from './commands/demo.js';
 import { emulateCommand } from './commands/emulate.js';
 import { infoCommand } from './commands/info.js';
+import { reconcileCommand } from './commands/reconcile.js';
 import { resyncCommand } from './commands/resync.js';
 import { runCommand } from './commands/run.js';
 import { traceCommand } from './commands/trace.js';
@@ -47,6 +48,11 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     app ??= new App(registry, command.optsWithGlobals<GlobalOptions>(), options.cwd);
     return app;
   };
+  /** Commands that talk to the services run inside the demo's emulators when --demo is given. */
+  const connected = (command: Command, work: (app: App) => Promise<ExitCode>): Promise<ExitCode> => {
+    const current = appFor(command);
+    return current.options.demo ? withDemoEmulators(current, io, {}, () => work(current)) : work(current);
+  };
 
   const program = new Command('ferry')
     .description('Order-to-cash integration runtime: moves records between Shopify, HubSpot, Stripe and QuickBooks Online.')
@@ -54,6 +60,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .option('--ledger <path>', 'SQLite ledger file (default: .ferry/ledger.db, or the config file’s)')
     .option('-v, --verbose', 'log debug lines on the console')
     .option('-q, --quiet', 'log only errors on the console')
+    .option('--demo', "use the demo's emulators (their state in .ferry/emulators) as the connections, e.g. ferry --demo reconcile")
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
@@ -76,7 +83,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .option('--full', 'read the whole source instead of from the saved cursor (unchanged records still cost no writes)')
     .option('--json', 'print the results as JSON')
     .action(async (flows: string[], opts: { all?: boolean; dryRun?: boolean; full?: boolean; json?: boolean }, command: Command) => {
-      exitCode = await runCommand(appFor(command), io, flows, opts);
+      exitCode = await connected(command, (a) => runCommand(a, io, flows, opts));
     });
 
   program
@@ -90,7 +97,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .option('--dry-run', 'show what would happen; write nothing')
     .option('--json', 'print the results as JSON')
     .action(async (flow: string, opts: Parameters<typeof resyncCommand>[3], command: Command) => {
-      exitCode = await resyncCommand(appFor(command), io, flow, opts);
+      exitCode = await connected(command, (a) => resyncCommand(a, io, flow, opts));
     });
 
   program
@@ -111,7 +118,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .argument('<ids...>', 'source record ids')
     .option('--now', 'run the flow for these records at once instead of waiting for its next run')
     .action(async (flow: string, ids: string[], opts: { now?: boolean }, command: Command) => {
-      exitCode = await approveCommand(appFor(command), io, flow, ids, opts);
+      exitCode = await connected(command, (a) => approveCommand(a, io, flow, ids, opts));
     });
 
   program
@@ -122,6 +129,17 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .requiredOption('--reason <text>', "why; kept in the record's history")
     .action(async (flow: string, id: string, opts: { reason?: string }, command: Command) => {
       exitCode = await rejectCommand(appFor(command), io, flow, id, opts);
+    });
+
+  program
+    .command('reconcile')
+    .description('compare counts and money totals between each flow\'s source and target, read through the connectors; exit 1 on a mismatch')
+    .argument('[flows...]', 'flows with a reconcile section (default: all of them)')
+    .option('--from <day>', 'first UTC day of the period, YYYY-MM-DD')
+    .option('--to <day>', 'UTC day the period ends before, YYYY-MM-DD')
+    .option('--json', 'print the result as JSON')
+    .action(async (flows: string[], opts: { from?: string; to?: string; json?: boolean }, command: Command) => {
+      exitCode = await connected(command, (a) => reconcileCommand(a, io, flows, opts));
     });
 
   program

@@ -95,6 +95,8 @@ function checkFlow(yaml: YamlFile, doc: FlowDocument, registry: ConnectorRegistr
   };
 
   const filter = expression(['source', 'filter'], doc.source?.filter);
+  const reconcileAmount = expression(['reconcile', 'source_amount'], doc.reconcile?.source_amount);
+  if (doc.reconcile && !doc.target?.match) at(['reconcile'], 'reconcile pairs records by target.match: give the flow a target.match');
   const matchValue = expression(['target', 'match', 'value'], doc.target?.match?.value);
   const rules: CompiledRule[] = [];
   (Array.isArray(doc.rules) ? doc.rules : []).forEach((rule, i) => {
@@ -159,6 +161,10 @@ function checkFlow(yaml: YamlFile, doc: FlowDocument, registry: ConnectorRegistr
       onFailure: { retryRuns: doc.on_failure?.retry_runs ?? 3, alert: doc.on_failure?.alert, alertErrorRate: doc.on_failure?.alert_error_rate ?? 0.05 },
       waiting: { maxAgeMs: durationOr(doc.waiting?.max_age, 7 * 86_400_000) },
       dependsOn,
+      reconcile:
+        doc.reconcile && reconcileAmount
+          ? { sourceAmount: reconcileAmount, targetAmount: doc.reconcile.target_amount, sourceDate: doc.reconcile.source_date ?? 'created_at', targetDate: doc.reconcile.target_date ?? 'TxnDate' }
+          : undefined,
       version: flowVersion(doc),
     },
   };

@@ -24,6 +24,8 @@ export interface Flow {
   onFailure: { retryRuns: number; alert?: string; alertErrorRate: number };
   waiting: { maxAgeMs: number };
   dependsOn: string[];
+  /** How `ferry reconcile` pairs and compares source and target records; absent: the flow is not reconciled. */
+  reconcile?: { sourceAmount: Expression; targetAmount: string; sourceDate: string; targetDate: string };
   /** Hash of everything that shapes what is written; a change re-evaluates records already synced. */
   version: string;
 }
@@ -41,4 +43,5 @@ export interface FlowDocument {
   on_failure?: { action?: 'dead-letter'; retry_runs?: number; alert?: string; alert_error_rate?: number };
   waiting?: { max_age?: string };
   depends_on?: string[];
+  reconcile?: { source_amount: string; target_amount: string; source_date?: string; target_date?: string };
 }

@@ -18,24 +18,15 @@ import { executeRuns } from './run.js';
  * second demo continues the same business (and, with nothing new, writes nothing); `--reset` starts over.
  */
 export async function demoCommand(app: App, io: CliIo, options: { reset?: boolean; seed?: string; dataSize?: string }): Promise<ExitCode> {
-  const stateDir = join(app.cwd, '.ferry', 'emulators');
+  const stateDir = demoStateDir(app);
   if (options.reset) {
     rmSync(stateDir, { recursive: true, force: true });
     rmSync(app.config.ledgerPath, { force: true });
     rmSync(`${app.config.ledgerPath}-wal`, { force: true });
     rmSync(`${app.config.ledgerPath}-shm`, { force: true });
   }
-  // The demo's rotated tokens belong to its emulators: kept with their state, and reset with it.
-  app.config.secretsFile = join(stateDir, 'secrets.json');
   const flows = dependencyOrder(app.flows());
-  const ports = Object.fromEntries(SERVICES.map((s) => [s, 0]));
-  io.err('Starting the Shopify, HubSpot, Stripe and QuickBooks emulators…');
-  const running = await startEmulators([...SERVICES], { seed: Number(options.seed ?? 1), dataSize: (options.dataSize ?? 'demo') as DataSize, stateDir, ports });
-  try {
-    app.useConnections(new Map(running.map((e): [string, ConnectionSettings] => {
-      const { ...credentials } = e.credentials;
-      return [e.service, { name: e.service, connector: e.service, baseUrl: e.url, options: credentials }];
-    })));
+  return withDemoEmulators(app, io, { seed: options.seed, dataSize: options.dataSize }, async () => {
     await executeRuns(app, io, flows, { trigger: 'demo', selection: { kind: 'incremental' } });
     io.out('');
     const info = await buildSyncInfo(app.ledger, flows);
@@ -50,7 +41,29 @@ export async function demoCommand(app: App, io: CliIo, options: { reset?: boolea
     // The seeded business has orders held by the credit check on purpose: only failures fail the demo.
     const broken = info.flows.some((f) => f.lastRun && (f.lastRun.status === 'failed' || f.lastRun.counts.failed + f.lastRun.counts.dead > 0));
     return broken ? EXIT.recordsFailed : EXIT.ok;
+  });
+}
+
+/**
+ * Runs `work` with the app's connections pointed at the demo's emulators, started in-process from the
+ * state under .ferry/emulators (seeded the first time). Used by `ferry demo` and by other commands'
+ * `--demo` option, so `ferry reconcile --demo` reads the demo's business after the demo has ended.
+ */
+export async function withDemoEmulators<T>(app: App, io: CliIo, options: { seed?: string; dataSize?: string }, work: () => Promise<T>): Promise<T> {
+  const stateDir = demoStateDir(app);
+  // The demo's rotated tokens belong to its emulators: kept with their state, and reset with it.
+  app.config.secretsFile = join(stateDir, 'secrets.json');
+  const ports = Object.fromEntries(SERVICES.map((s) => [s, 0]));
+  io.err('Starting the Shopify, HubSpot, Stripe and QuickBooks emulators…');
+  const running = await startEmulators([...SERVICES], { seed: Number(options.seed ?? 1), dataSize: (options.dataSize ?? 'demo') as DataSize, stateDir, ports });
+  try {
+    app.useConnections(new Map(running.map((e): [string, ConnectionSettings] => [e.service, { name: e.service, connector: e.service, baseUrl: e.url, options: { ...e.credentials } }])));
+    return await work();
   } finally {
     await Promise.all(running.map((e) => e.close()));
   }
+}
+
+function demoStateDir(app: App): string {
+  return join(app.cwd, '.ferry', 'emulators');
 }
