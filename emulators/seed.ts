@@ -62,46 +62,75 @@ async function ok(server: EmulatorServer, method: string, path: string, body?: u
   return response.body as Record<string, unknown>;
 }
 
+const SHOPIFY_API = '/admin/api/2026-07';
+
 export async function seedShopify(server: EmulatorServer, business: Business): Promise<void> {
-  const api = '/admin/api/2026-07';
   const { random } = business;
   const variants: { id: number; priceCents: number }[] = [];
   for (const item of business.catalog) {
-    const { product } = (await ok(server, 'POST', `${api}/products.json`, { product: { title: item.name, variants: [{ sku: item.sku, price: money(item.priceCents), inventory_quantity: item.stock }] } })) as { product: { variants: { id: number }[] } };
+    const { product } = (await ok(server, 'POST', `${SHOPIFY_API}/products.json`, { product: { title: item.name, variants: [{ sku: item.sku, price: money(item.priceCents), inventory_quantity: item.stock }] } })) as { product: { variants: { id: number }[] } };
     variants.push({ id: product.variants[0]!.id, priceCents: item.priceCents });
   }
   const customerIds: number[] = [];
   for (const c of business.customers) {
-    const { customer } = (await ok(server, 'POST', `${api}/customers.json`, { customer: { email: c.email, first_name: c.first, last_name: c.last } })) as { customer: { id: number } };
+    const { customer } = (await ok(server, 'POST', `${SHOPIFY_API}/customers.json`, { customer: { email: c.email, first_name: c.first, last_name: c.last } })) as { customer: { id: number } };
     customerIds.push(customer.id);
   }
   const dayMs = 86_400_000;
   const start = Date.now() - 60 * dayMs;
   for (let i = 0; i < business.size.orders; i++) {
-    const lines = Array.from({ length: 1 + Math.floor(random() * 3) }, () => ({ v: pick(random, variants), quantity: 1 + Math.floor(random() * 3) }));
-    const lineTotal = lines.reduce((s, l) => s + l.v.priceCents * l.quantity, 0);
-    const discount = random() < 0.2 ? Math.round(lineTotal * 0.1) : 0;
-    const tax = Math.round((lineTotal - discount) * 0.08);
-    const b2b = random() < 0.15;
     const created = new Date(start + Math.floor((i / business.size.orders) * 59 * dayMs)).toISOString();
-    const { order } = (await ok(server, 'POST', `${api}/orders.json`, {
-      order: {
-        customer: { id: pick(random, customerIds) },
-        line_items: lines.map((l) => ({ variant_id: l.v.id, quantity: l.quantity })),
-        discount_codes: discount ? [{ code: 'WELCOME10', amount: money(discount), type: 'percentage' }] : [],
-        shipping_lines: random() < 0.7 ? [{ title: 'Standard', price: '5.00' }] : [],
-        tax_lines: [{ title: 'Sales tax', price: money(tax), rate: 0.08 }],
-        financial_status: b2b ? 'pending' : 'paid',
-        tags: b2b ? 'b2b, net30' : '',
-        payment_terms: b2b ? { payment_terms_name: 'Net 30', payment_terms_type: 'NET', due_in_days: 30 } : undefined,
-        created_at: created,
-        processed_at: created,
-      },
-    })) as { order: { id: number; total_price: string; line_items: { id: number }[] } };
+    const { order, b2b } = await createOrder(server, random, { customerIds, variants, created });
     // Half of the B2B orders have been paid since; some paid orders are partly refunded.
-    if (b2b && random() < 0.5) await ok(server, 'POST', `${api}/orders/${order.id}/transactions.json`, { transaction: { kind: 'capture', amount: order.total_price } });
-    if (!b2b && random() < 0.1) await ok(server, 'POST', `${api}/orders/${order.id}/refunds.json`, { refund: { note: 'damaged in transit', refund_line_items: [{ line_item_id: order.line_items[0]!.id, quantity: 1, restock_type: 'no_restock' }] } });
+    if (b2b && random() < 0.5) await capture(server, order);
+    if (!b2b && random() < 0.1) await refundOneUnit(server, order);
   }
+}
+
+export interface ShopifyOrder {
+  id: number;
+  total_price: string;
+  financial_status?: string;
+  gateway?: string;
+  line_items: { id: number; quantity: number }[];
+}
+
+/** A new order: one to three lines, sometimes a discount, usually shipping, 8% tax, 15% on Net 30 terms. */
+export async function createOrder(
+  server: EmulatorServer,
+  random: () => number,
+  choices: { customerIds: number[]; variants: { id: number; priceCents: number }[]; created?: string },
+): Promise<{ order: ShopifyOrder; b2b: boolean }> {
+  const lines = Array.from({ length: 1 + Math.floor(random() * 3) }, () => ({ v: pick(random, choices.variants), quantity: 1 + Math.floor(random() * 3) }));
+  const lineTotal = lines.reduce((s, l) => s + l.v.priceCents * l.quantity, 0);
+  const discount = random() < 0.2 ? Math.round(lineTotal * 0.1) : 0;
+  const tax = Math.round((lineTotal - discount) * 0.08);
+  const b2b = random() < 0.15;
+  const { order } = (await ok(server, 'POST', `${SHOPIFY_API}/orders.json`, {
+    order: {
+      customer: { id: pick(random, choices.customerIds) },
+      line_items: lines.map((l) => ({ variant_id: l.v.id, quantity: l.quantity })),
+      discount_codes: discount ? [{ code: 'WELCOME10', amount: money(discount), type: 'percentage' }] : [],
+      shipping_lines: random() < 0.7 ? [{ title: 'Standard', price: '5.00' }] : [],
+      tax_lines: [{ title: 'Sales tax', price: money(tax), rate: 0.08 }],
+      financial_status: b2b ? 'pending' : 'paid',
+      tags: b2b ? 'b2b, net30' : '',
+      payment_terms: b2b ? { payment_terms_name: 'Net 30', payment_terms_type: 'NET', due_in_days: 30 } : undefined,
+      created_at: choices.created,
+      processed_at: choices.created,
+    },
+  })) as { order: ShopifyOrder };
+  return { order, b2b };
+}
+
+/** The customer pays an order on terms in full. */
+export async function capture(server: EmulatorServer, order: ShopifyOrder): Promise<void> {
+  await ok(server, 'POST', `${SHOPIFY_API}/orders/${order.id}/transactions.json`, { transaction: { kind: 'capture', amount: order.total_price } });
+}
+
+/** One unit of the first line comes back, damaged. */
+export async function refundOneUnit(server: EmulatorServer, order: ShopifyOrder): Promise<void> {
+  await ok(server, 'POST', `${SHOPIFY_API}/orders/${order.id}/refunds.json`, { refund: { note: 'damaged in transit', refund_line_items: [{ line_item_id: order.line_items[0]!.id, quantity: 1, restock_type: 'no_restock' }] } });
 }
 
 /** The credit limit of the customers seeded in QuickBooks. */

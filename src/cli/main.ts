@@ -185,7 +185,8 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .option('--reset', 'forget the demo business and ledger, and start over')
     .option('--seed <n>', 'seed of the generated business', '1')
     .addOption(new Option('--data-size <size>', 'size of the generated business').choices(['small', 'demo', 'large']).default('demo'))
-    .action(async (opts: { reset?: boolean; seed?: string; dataSize?: string }, command: Command) => {
+    .option('--activity <n>', 'first add N new events in Shopify (orders, payments of orders on terms, refunds); only those are synced')
+    .action(async (opts: { reset?: boolean; seed?: string; dataSize?: string; activity?: string }, command: Command) => {
       exitCode = await demoCommand(appFor(command), io, opts);
     });
 

@@ -167,8 +167,9 @@ describe('ferry demo', () => {
     expect(info.flows[0]!.failures.map((f) => [f.sourceId, f.status]).sort()).toEqual([['3', 'held'], ['4', 'dead']]);
   });
 
-  it('runs the shipped flows against in-process emulators, continues the same business, and starts over on --reset', { timeout: 120_000 }, async () => {
+  it('runs the shipped flows against in-process emulators, continues the same business, syncs only new activity, and starts over on --reset', { timeout: 180_000 }, async () => {
     const { resolve } = await import('node:path');
+    const { existsSync } = await import('node:fs');
     const { registry } = await import('../../connectors/registry.js');
     const cwd = tempDir('ferry-demo-');
     mkdirSync(join(cwd, 'config'));
@@ -178,20 +179,41 @@ describe('ferry demo', () => {
       const code = await main(['node', 'ferry', ...args], { io, cwd, registry });
       return { code, out: io.stdout.join('\n') };
     };
+    type Counts = Record<string, number>;
+    const lastRuns = async () => {
+      const info = JSON.parse((await ferry('info', '--json')).out) as { flows: { name: string; lastRun: { status: string; counts: Counts } }[] };
+      return new Map(info.flows.map((f) => [f.name, f.lastRun]));
+    };
+    const sum = (runs: Map<string, { counts: Counts }>, flows: string[], key: string) => flows.reduce((n, f) => n + runs.get(f)!.counts[key]!, 0);
+    const ORDER_FLOWS = ['shopify-orders-to-quickbooks-sales-receipts', 'shopify-orders-to-quickbooks-invoices'];
+    const REFUND_FLOWS = ['shopify-refunds-to-quickbooks-refund-receipts', 'shopify-refunds-to-quickbooks-credit-memos'];
+
     const first = await ferry('demo', '--data-size', 'small');
     expect(first.code).toBe(0);
-    expect(first.out).toMatch(/shopify-customers-to-quickbooks\s+succeeded\s+12\s+\d+\s+\d+\s+0/);
-    expect(first.out).toMatch(/shopify-orders-to-quickbooks-sales-receipts\s+succeeded\s+40\s+\d+/);
-    const second = await ferry('demo', '--data-size', 'small');
+    expect(existsSync(join(cwd, '.ferry', 'report.html'))).toBe(true);
+    const firstRuns = await lastRuns();
+    expect(firstRuns.size).toBe(8);
+    for (const [flow, run] of firstRuns) expect(run.counts.failed + run.counts.dead, flow).toBe(0);
+    expect(firstRuns.get('shopify-customers-to-quickbooks')!.counts.read).toBe(12);
+    expect(sum(firstRuns, ORDER_FLOWS, 'created') + sum(firstRuns, ORDER_FLOWS, 'held')).toBe(40);
+
     // Nothing new in the business: nothing created or updated anywhere.
-    for (const line of second.out.split('\n').filter((l) => /^(shopify|quickbooks)-\S+\s+succeeded/.test(l)).slice(0, 6)) {
-      expect(line).toMatch(/succeeded\s+\d+\s+0\s+0\s+/);
-    }
-    const reset = await ferry('demo', '--reset', '--data-size', 'small');
+    expect((await ferry('demo', '--data-size', 'small')).code).toBe(0);
+    for (const [flow, run] of await lastRuns()) expect(run.counts, flow).toMatchObject({ created: 0, updated: 0 });
+
+    // New activity: exactly that is synced.
+    const busy = await ferry('demo', '--data-size', 'small', '--activity', '12');
+    const [, orders, payments, refunds] = /New in Shopify since the last run: (\d+) order\(s\), (\d+) payment\(s\) of orders on terms, (\d+) refund\(s\)/.exec(busy.out)!.map(Number);
+    expect(orders! + payments! + refunds!).toBe(12);
+    const busyRuns = await lastRuns();
+    expect(sum(busyRuns, ORDER_FLOWS, 'created') + sum(busyRuns, ORDER_FLOWS, 'held')).toBe(orders);
+    expect(sum(busyRuns, ['shopify-payments-to-quickbooks'], 'created') + sum(busyRuns, ['shopify-payments-to-quickbooks'], 'waiting')).toBe(payments);
+    expect(sum(busyRuns, REFUND_FLOWS, 'created')).toBe(refunds);
+    expect(sum(busyRuns, [...busyRuns.keys()], 'updated')).toBe(0);
+
     // Starting over re-creates exactly what the first demo created.
-    const created = (out: string) => out.split('\n').filter((l) => /^\S+-\S+\s+succeeded/.test(l)).slice(0, 6).map((l) => l.split(/\s+/).slice(0, 4).join(' '));
-    expect(created(first.out)).toHaveLength(6);
-    expect(created(reset.out)).toEqual(created(first.out));
-    expect(reset.out).toMatch(/shopify-customers-to-quickbooks\s+succeeded\s+12\s+\d+\s+\d+\s+0/);
+    expect((await ferry('demo', '--reset', '--data-size', 'small')).code).toBe(0);
+    const created = (runs: Map<string, { counts: Counts }>) => [...runs].map(([flow, run]) => [flow, run.counts.created, run.counts.held]);
+    expect(created(await lastRuns())).toEqual(created(firstRuns));
   });
 });

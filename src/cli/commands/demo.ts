@@ -1,6 +1,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SERVICES, startEmulators } from '../../../emulators/index.js';
+import { addShopifyActivity } from '../../../emulators/activity.js';
+import { type RunningEmulator, SERVICES, startEmulators } from '../../../emulators/index.js';
 import type { DataSize } from '../../../emulators/seed.js';
 import type { ConnectionSettings } from '../../connector/types.js';
 import { dependencyOrder } from '../../flow/load.js';
@@ -17,7 +18,12 @@ import { executeRuns } from './run.js';
  * order, then the sync-info summary. The emulators keep their state under .ferry/ beside the ledger, so a
  * second demo continues the same business (and, with nothing new, writes nothing); `--reset` starts over.
  */
-export async function demoCommand(app: App, io: CliIo, options: { reset?: boolean; seed?: string; dataSize?: string }): Promise<ExitCode> {
+export async function demoCommand(app: App, io: CliIo, options: { reset?: boolean; seed?: string; dataSize?: string; activity?: string }): Promise<ExitCode> {
+  const activity = options.activity === undefined ? 0 : Number(options.activity);
+  if (!Number.isInteger(activity) || activity < 0) {
+    io.err(`--activity wants a whole number of new events (got '${options.activity}')`);
+    return EXIT.usage;
+  }
   const stateDir = demoStateDir(app);
   if (options.reset) {
     rmSync(stateDir, { recursive: true, force: true });
@@ -26,7 +32,12 @@ export async function demoCommand(app: App, io: CliIo, options: { reset?: boolea
     rmSync(`${app.config.ledgerPath}-shm`, { force: true });
   }
   const flows = dependencyOrder(app.flows());
-  return withDemoEmulators(app, io, { seed: options.seed, dataSize: options.dataSize }, async () => {
+  return withDemoEmulators(app, io, { seed: options.seed, dataSize: options.dataSize }, async (running) => {
+    if (activity) {
+      // A different seed each time, so a second --activity adds different business.
+      const added = await addShopifyActivity(running.find((e) => e.service === 'shopify')!.server, activity, Date.now() % 2_147_483_647);
+      io.out(`New in Shopify since the last run: ${added.orders} order(s), ${added.payments} payment(s) of orders on terms, ${added.refunds} refund(s).\n`);
+    }
     await executeRuns(app, io, flows, { trigger: 'demo', selection: { kind: 'incremental' } });
     io.out('');
     const info = await buildSyncInfo(app.ledger, flows);
@@ -49,7 +60,7 @@ export async function demoCommand(app: App, io: CliIo, options: { reset?: boolea
  * state under .ferry/emulators (seeded the first time). Used by `ferry demo` and by other commands'
  * `--demo` option, so `ferry reconcile --demo` reads the demo's business after the demo has ended.
  */
-export async function withDemoEmulators<T>(app: App, io: CliIo, options: { seed?: string; dataSize?: string }, work: () => Promise<T>): Promise<T> {
+export async function withDemoEmulators<T>(app: App, io: CliIo, options: { seed?: string; dataSize?: string }, work: (running: RunningEmulator[]) => Promise<T>): Promise<T> {
   const stateDir = demoStateDir(app);
   // The demo's rotated tokens belong to its emulators: kept with their state, and reset with it.
   app.config.secretsFile = join(stateDir, 'secrets.json');
@@ -58,7 +69,7 @@ export async function withDemoEmulators<T>(app: App, io: CliIo, options: { seed?
   const running = await startEmulators([...SERVICES], { seed: Number(options.seed ?? 1), dataSize: (options.dataSize ?? 'demo') as DataSize, stateDir, ports });
   try {
     app.useConnections(new Map(running.map((e): [string, ConnectionSettings] => [e.service, { name: e.service, connector: e.service, baseUrl: e.url, options: { ...e.credentials } }])));
-    return await work();
+    return await work(running);
   } finally {
     await Promise.all(running.map((e) => e.close()));
   }
