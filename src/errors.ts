@@ -59,9 +59,15 @@ export interface Diagnostic {
   message: string;
 }
 
+/** `file:line:column path: message`. */
 export function formatDiagnostic(d: Diagnostic): string {
   const where = `${d.file}:${d.line}:${d.column}`;
   return d.path ? `${where} ${d.path}: ${d.message}` : `${where} ${d.message}`;
+}
+
+/** The file relative to `cwd` when it lies inside it, as a person typed it. */
+export function displayPath(file: string, cwd?: string): string {
+  return cwd && file.startsWith(`${cwd}/`) ? file.slice(cwd.length + 1) : file;
 }
 
 export function sortDiagnostics(list: Diagnostic[]): Diagnostic[] {

@@ -6,7 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { registry as defaultRegistry } from '../../connectors/registry.js';
 import type { ConnectorRegistry } from '../connector/types.js';
 import { FlowBusyError } from '../engine/runner.js';
-import { ConfigError, FerryError, formatDiagnostic } from '../errors.js';
+import { ConfigError, displayPath, FerryError, formatDiagnostic } from '../errors.js';
 import { App, DEFAULT_CONFIG, type GlobalOptions } from './app.js';
 import { approveCommand, rejectCommand } from './commands/approve.js';
 import { daemonCommand } from './commands/daemon.js';
@@ -218,20 +218,20 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
   try {
     await program.parseAsync(argv);
   } catch (error) {
-    exitCode = reportError(error, io);
+    exitCode = reportError(error, io, app?.cwd ?? options.cwd ?? process.cwd());
   } finally {
     await app?.close();
   }
   return exitCode;
 }
 
-function reportError(error: unknown, io: CliIo): ExitCode {
+function reportError(error: unknown, io: CliIo, cwd: string): ExitCode {
   if (error instanceof CommanderError) {
     // Help and version are "errors" to commander; they have already been printed.
     return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
   }
   if (error instanceof ConfigError) {
-    if (error.diagnostics.length) for (const d of error.diagnostics) io.err(formatDiagnostic(d));
+    if (error.diagnostics.length) for (const d of error.diagnostics) io.err(formatDiagnostic({ ...d, file: displayPath(d.file, cwd) }));
     else io.err(`ferry: ${error.message}`);
     return EXIT.usage;
   }

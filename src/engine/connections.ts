@@ -30,18 +30,20 @@ export class Connections {
     return { connector, entity, client: await this.client(connector, connectionName) };
   }
 
+  /** Throws the ConfigError that using this connection would raise: checked before any run starts, so a mistake in the config is exit 2, not a failed run. */
+  assertUsable(connectorName: string, connectionName: string): void {
+    const missing = this.unresolved.get(connectionName);
+    if (missing) throw new ConfigError(`connection '${connectionName}' needs environment variables that are not set`, missing);
+    const settings = this.settings.get(connectionName);
+    if (!settings) throw new ConfigError(`no connection '${connectionName}' in the config file (it has: ${[...this.settings.keys()].join(', ') || 'none'})`);
+    if (settings.connector !== connectorName) throw new ConfigError(`connection '${connectionName}' is a ${settings.connector} connection, not ${connectorName}`);
+  }
+
   private client(connector: ConnectorDeclaration, connectionName: string): Promise<unknown> {
     let client = this.clients.get(connectionName);
     if (!client) {
-      const missing = this.unresolved.get(connectionName);
-      if (missing) throw new ConfigError(`connection '${connectionName}' needs environment variables that are not set`, missing);
-      const settings = this.settings.get(connectionName);
-      if (!settings) {
-        throw new ConfigError(`no connection '${connectionName}' in the config file (it has: ${[...this.settings.keys()].join(', ') || 'none'})`);
-      }
-      if (settings.connector !== connector.name) {
-        throw new ConfigError(`connection '${connectionName}' is a ${settings.connector} connection, not ${connector.name}`);
-      }
+      this.assertUsable(connector.name, connectionName);
+      const settings = this.settings.get(connectionName)!;
       client = Promise.resolve(connector.open(settings, this.context));
       this.clients.set(connectionName, client);
     }

@@ -63,9 +63,9 @@ export function loadFlowFiles(files: string[], registry: ConnectorRegistry, opti
     const schemaProblems = schemaDiagnostics(yaml, validateFlowSchema, yaml.value);
     diagnostics.push(...schemaProblems);
     const doc = yaml.value as FlowDocument;
-    const fileProblems = checkFlow(yaml, doc, registry, options);
+    const fileProblems = checkFlow(yaml, doc, registry, options, schemaProblems.length === 0);
     diagnostics.push(...fileProblems.diagnostics);
-    parsed.push({ yaml, doc, flow: schemaProblems.length || fileProblems.diagnostics.length ? undefined : fileProblems.flow });
+    parsed.push({ yaml, doc, flow: fileProblems.flow });
   }
 
   diagnostics.push(...checkAcrossFlows(parsed));
@@ -73,7 +73,8 @@ export function loadFlowFiles(files: string[], registry: ConnectorRegistry, opti
   return { flows: parsed.flatMap((p) => (p.flow ? [p.flow] : [])), diagnostics: sortDiagnostics(diagnostics) };
 }
 
-function checkFlow(yaml: YamlFile, doc: FlowDocument, registry: ConnectorRegistry, options: LoadOptions): { flow?: Flow; diagnostics: Diagnostic[] } {
+/** Checks that need the connectors; compiles the flow only when the file also passed its JSON Schema (`schemaValid`). */
+function checkFlow(yaml: YamlFile, doc: FlowDocument, registry: ConnectorRegistry, options: LoadOptions, schemaValid: boolean): { flow?: Flow; diagnostics: Diagnostic[] } {
   const problems: Diagnostic[] = [];
   const at = (path: PathSegment[], message: string) => problems.push(yaml.diagnosticAt(path, message));
 
@@ -130,7 +131,7 @@ function checkFlow(yaml: YamlFile, doc: FlowDocument, registry: ConnectorRegistr
   const retryMax = durationOr(doc.retry?.max_delay, 60_000);
   if (retryInitial > retryMax) at(['retry', 'initial_delay'], 'must not be longer than retry.max_delay');
 
-  if (problems.length || !mapping) return { diagnostics: problems };
+  if (problems.length || !mapping || !schemaValid) return { diagnostics: problems };
   const source = doc.source;
   const target = doc.target;
   return {

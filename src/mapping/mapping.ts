@@ -43,6 +43,8 @@ function compileNode(spec: MappingSpec[string], path: (string | number)[], probl
     problems.push({ path, message: `expression does not parse: ${parsed.message}${at}` });
     return { kind: 'constant', value: undefined };
   }
+  // Anything else (null, a list) is the flow schema's to report; compiling goes on to find the other mistakes.
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) return { kind: 'constant', value: undefined };
   return { kind: 'object', fields: Object.entries(spec).map(([k, v]) => [k, compileNode(v, [...path, k], problems)]) };
 }
 

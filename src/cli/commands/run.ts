@@ -35,6 +35,10 @@ export async function executeRuns(
   base: { trigger: RunTrigger; selection: RunSelection; dryRun?: boolean },
   json?: boolean,
 ): Promise<ExitCode> {
+  for (const flow of flows) {
+    app.connections.assertUsable(flow.source.connector, flow.source.connection);
+    app.connections.assertUsable(flow.target.connector, flow.target.connection);
+  }
   const results: (RunResult & { seconds: number })[] = [];
   const dryRunLines: DryRunLine[] = [];
   for (const flow of flows) {

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { formatDiagnostic } from '../../errors.js';
+import { displayPath, formatDiagnostic } from '../../errors.js';
 import { listFlowFiles, loadFlowFiles } from '../../flow/load.js';
 import type { App } from '../app.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
@@ -16,7 +16,7 @@ export function validateCommand(app: App, io: CliIo, paths: string[], options: {
   const context = existsSync(app.config.flowsDir) ? listFlowFiles(app.config.flowsDir).filter((f) => !requested.includes(f)) : [];
   const { flows, diagnostics } = loadFlowFiles([...requested, ...context], app.registry, { alerts: new Set(app.config.alerts.keys()) });
   const reported = diagnostics.filter((d) => requested.includes(d.file) || !context.includes(d.file));
-  const relative = (file: string) => (file.startsWith(`${app.cwd}/`) ? file.slice(app.cwd.length + 1) : file);
+  const relative = (file: string) => displayPath(file, app.cwd);
 
   if (options.json) {
     io.out(JSON.stringify({ files: requested.map(relative), valid: reported.length === 0, problems: reported.map((d) => ({ ...d, file: relative(d.file) })) }, null, 2));
