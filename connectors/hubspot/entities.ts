@@ -5,7 +5,7 @@
  * update when it is.
  */
 import type { Client } from '@hubspot/api-client';
-import type { EntityDeclaration, JsonObject, ReadPage, WriteItem, WriteResult } from '../../src/connector/types.js';
+import { type EntityDeclaration, type JsonObject, type ReadPage, type ReadRequest, retried, type WriteItem, type WriteResult } from '../../src/connector/types.js';
 import { PermanentError, TransientError } from '../../src/errors.js';
 import type { HubSpotClient } from './client.js';
 
@@ -52,18 +52,19 @@ function batchCall(client: HubSpotClient, call: (sdk: Client) => Promise<BatchAn
 export function hubSpotEntity(spec: Spec): EntityDeclaration<HubSpotClient> {
   const search = (client: HubSpotClient, request: object) => client.call((sdk) => api(sdk, spec.type).searchApi.doSearch(request), 'search');
 
-  async function* read(client: HubSpotClient, request: { since?: Date }): AsyncIterable<ReadPage> {
+  async function* read(client: HubSpotClient, request: ReadRequest): AsyncIterable<ReadPage> {
     let since = request.since?.getTime() ?? 0;
     let after = 0;
     for (;;) {
-      const page = await search(client, {
+      const query = {
         filterGroups: [{ filters: [{ propertyName: spec.modified, operator: 'GTE', value: String(since) }] }],
         sorts: [spec.modified],
         properties: [...spec.properties, spec.modified],
         limit: PAGE,
         after: String(after),
-      });
-      yield { records: await attachAssociations(client, spec, page.results.map(flatten)) };
+      };
+      const page = await retried(request, () => search(client, query));
+      yield { records: await retried(request, () => attachAssociations(client, spec, page.results.map(flatten))) };
       if (!page.paging?.next) return;
       after += PAGE;
       if (after + PAGE > SEARCH_CAP) {

@@ -4,7 +4,7 @@
  * (DisplayName, Name, DocNumber, PaymentRefNum) so a retried create finds the record an earlier attempt
  * made instead of making a second one.
  */
-import type { EntityDeclaration, JsonObject, WriteItem, WriteResult } from '../../src/connector/types.js';
+import { type EntityDeclaration, type JsonObject, retried, type WriteItem, type WriteResult } from '../../src/connector/types.js';
 import { TransientError } from '../../src/errors.js';
 import type { QuickBooksClient } from './client.js';
 import { faultError, type QboFault } from './errors.js';
@@ -132,7 +132,7 @@ export function quickBooksEntity(spec: EntitySpec): EntityDeclaration<QuickBooks
     async *read(client, request) {
       const where = request.since ? `where Metadata.LastUpdatedTime >= '${qboTimestamp(request.since)}' ` : '';
       for (let start = 1; ; start += 1000) {
-        const rows = await query(client, `${where}orderby Metadata.LastUpdatedTime asc startposition ${start} maxresults 1000`);
+        const rows = await retried(request, () => query(client, `${where}orderby Metadata.LastUpdatedTime asc startposition ${start} maxresults 1000`));
         yield { records: rows };
         if (rows.length < 1000) return;
       }

@@ -3,7 +3,7 @@
  * header's `page_info` cursor (the SDK's `nextPageParameters`).
  */
 import type Shopify from 'shopify-api-node';
-import type { EntityDeclaration, JsonObject, ReadPage, WriteResult } from '../../src/connector/types.js';
+import { type EntityDeclaration, type JsonObject, type ReadPage, type ReadRequest, retried, type WriteResult } from '../../src/connector/types.js';
 import { PermanentError, toFerryError } from '../../src/errors.js';
 import type { ShopifyClient } from './client.js';
 
@@ -25,7 +25,7 @@ export function listedEntity(name: 'customer' | 'order' | 'product', description
       let params: Record<string, unknown> | undefined = { ...filters, ...apiFilters, limit: 250, order: 'updated_at asc', ...(request.since ? { updated_at_min: request.since.toISOString() } : {}) };
       while (params) {
         const query: Record<string, unknown> = params;
-        const page = await client.call((sdk) => resource(sdk, name).list(query));
+        const page = await retried(request, () => client.call((sdk) => resource(sdk, name).list(query)));
         yield { records: [...page] };
         params = page.nextPageParameters;
       }
@@ -53,10 +53,10 @@ function orderSummary(order: JsonObject): JsonObject {
  */
 export function orderChildEntity(kind: 'refunds' | 'fulfillments' | 'transactions', description: string): EntityDeclaration<ShopifyClient> {
   const orders = listedEntity('order', 'orders', { status: 'any' });
-  const children = async (client: ShopifyClient, order: JsonObject): Promise<JsonObject[]> => {
+  const children = async (client: ShopifyClient, order: JsonObject, request: ReadRequest): Promise<JsonObject[]> => {
     if (kind !== 'transactions') return ((order[kind] as JsonObject[] | undefined) ?? []).map((child) => ({ ...child, order: orderSummary(order) }));
     if (order.financial_status === 'pending') return [];
-    const transactions = await client.call((sdk) => sdk.transaction.list(Number(order.id)) as unknown as Promise<JsonObject[]>);
+    const transactions = await retried(request, () => client.call((sdk) => sdk.transaction.list(Number(order.id)) as unknown as Promise<JsonObject[]>));
     // Money that arrived: captures and sales that succeeded. Refund transactions travel with their refunds.
     return transactions.filter((t) => (t.kind === 'capture' || t.kind === 'sale') && t.status === 'success').map((t) => ({ ...t, order: orderSummary(order) }));
   };
@@ -70,7 +70,7 @@ export function orderChildEntity(kind: 'refunds' | 'fulfillments' | 'transaction
       for await (const page of orders.read!(client, request)) {
         const records: JsonObject[] = [];
         // `params.gateway` skips orders of other gateways without asking Shopify for their transactions.
-        for (const order of page.records) if (gateway === undefined || order.gateway === gateway) records.push(...(await children(client, order)));
+        for (const order of page.records) if (gateway === undefined || order.gateway === gateway) records.push(...(await children(client, order, request)));
         yield { records };
       }
     },

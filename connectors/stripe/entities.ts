@@ -6,7 +6,7 @@
  * retry long after Stripe has forgotten the key still finds the first write.
  */
 import type Stripe from 'stripe';
-import type { EntityDeclaration, JsonObject, ReadPage, WriteItem, WriteResult } from '../../src/connector/types.js';
+import { type EntityDeclaration, type JsonObject, type ReadPage, type ReadRequest, retried, type WriteItem, type WriteResult } from '../../src/connector/types.js';
 import { toFerryError } from '../../src/errors.js';
 import type { StripeClient } from './client.js';
 
@@ -16,10 +16,10 @@ type Page = { data: JsonObject[]; has_more: boolean };
 type Listable = { list(params: object): Promise<Page> };
 
 /** Every page of a list, one request each, through the client's budget (the SDK's auto-paging would bypass it). */
-async function* pages(client: StripeClient, fetch: (sdk: Stripe, startingAfter?: string) => Promise<Page>): AsyncIterable<JsonObject[]> {
+async function* pages(client: StripeClient, fetch: (sdk: Stripe, startingAfter?: string) => Promise<Page>, request?: ReadRequest): AsyncIterable<JsonObject[]> {
   let startingAfter: string | undefined;
   for (;;) {
-    const page = await client.call((sdk) => fetch(sdk, startingAfter));
+    const page = await retried(request, () => client.call((sdk) => fetch(sdk, startingAfter)));
     yield page.data;
     if (!page.has_more || !page.data.length) return;
     startingAfter = String(page.data.at(-1)!.id);
@@ -46,17 +46,17 @@ interface Spec {
 export function stripeEntity(spec: Spec): EntityDeclaration<StripeClient> {
   const list = (sdk: Stripe) => sdk[spec.resource] as unknown as Listable;
 
-  async function* read(client: StripeClient, request: { since?: Date }): AsyncIterable<ReadPage> {
+  async function* read(client: StripeClient, request: ReadRequest): AsyncIterable<ReadPage> {
     const since = request.since;
     if (!since || Date.now() - since.getTime() > EVENT_RETENTION_MS) {
       const reason = since ? 'full read: the cursor is older than the 30 days Stripe keeps events' : undefined;
-      for await (const records of pages(client, (sdk, startingAfter) => list(sdk).list({ limit: 100, starting_after: startingAfter }))) yield { records, fullReadReason: reason };
+      for await (const records of pages(client, (sdk, startingAfter) => list(sdk).list({ limit: 100, starting_after: startingAfter }), request)) yield { records, fullReadReason: reason };
       return;
     }
     // The newest event per object wins; events come newest first.
     const latest = new Map<string, JsonObject>();
     const gte = Math.floor(since.getTime() / 1000);
-    for await (const events of pages(client, (sdk, startingAfter) => sdk.events.list({ type: `${spec.object}.*`, created: { gte }, limit: 100, starting_after: startingAfter }) as unknown as Promise<Page>)) {
+    for await (const events of pages(client, (sdk, startingAfter) => sdk.events.list({ type: `${spec.object}.*`, created: { gte }, limit: 100, starting_after: startingAfter }) as unknown as Promise<Page>, request)) {
       for (const event of events) {
         const object = structuredClone((event.data as { object: JsonObject }).object);
         if (!latest.has(String(object.id))) {

@@ -178,12 +178,14 @@ export class EmulatorServer {
 
   /**
    * Serves a request in-process, past authentication, limits, faults and the log: how seed data is
-   * loaded through the same handlers a client uses, without spending the client's rate budget.
+   * loaded through the same handlers a client uses, without spending the client's rate budget. The
+   * `/__admin/` endpoints answer here too, so a test can change faults without a socket.
    */
   async inject(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<EmulatorResponse> {
     const url = new URL(path, 'http://emulator');
     const rawBody = Buffer.from(body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body));
-    return this.dispatch({ method, path: url.pathname, query: url.searchParams, headers: { host: 'emulator', ...headers }, rawBody, params: {} });
+    const request: EmulatorRequest = { method, path: url.pathname, query: url.searchParams, headers: { host: 'emulator', ...headers }, rawBody, params: {} };
+    return url.pathname.startsWith('/__admin/') ? this.admin(request) : this.dispatch(request);
   }
 
   private async admin(request: EmulatorRequest): Promise<EmulatorResponse> {

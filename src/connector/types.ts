@@ -22,6 +22,16 @@ export interface ReadRequest {
   /** The flow's `source.params`: connector-specific read options (each connector's README lists its own). */
   params?: Record<string, string | number | boolean>;
   signal?: AbortSignal;
+  /**
+   * The flow's retry policy (backoff, Retry-After) for one request. A read makes each of its requests
+   * through it (`retried(request, task)`), so one busy answer costs one request again, not the page or the read.
+   */
+  retry?<T>(task: () => Promise<T>): Promise<T>;
+}
+
+/** Runs one request of a read under the flow's retry policy, when the runner gave one. */
+export function retried<T>(request: ReadRequest | undefined, task: () => Promise<T>): Promise<T> {
+  return request?.retry ? request.retry(task) : task();
 }
 
 export interface ReadPage {

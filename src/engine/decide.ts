@@ -99,7 +99,10 @@ export async function decide(record: JsonObject, sourceId: string, sourceHash: s
       }
       return settle({ status: 'waiting', waitingOn, reason: error.message });
     }
-    return settle({ status: 'dead', error: recordError(error) });
+    const failure = recordError(error);
+    // Transient trouble while deciding (a lookup in the target timed out) is retried by later runs, up to the flow's limit.
+    if (failure.class !== 'permanent' && (state?.failedRuns ?? 0) + 1 <= flow.onFailure.retryRuns) return settle({ status: 'failed', error: failure });
+    return settle({ status: 'dead', error: failure });
   }
 }
 

@@ -6,7 +6,7 @@
  *   → record the run's outcome → unlock.
  * Memory stays flat: one page is in hand at a time.
  */
-import type { JsonObject, WriteItem } from '../connector/types.js';
+import type { JsonObject, ReadRequest, WriteItem } from '../connector/types.js';
 import { PermanentError, toFerryError } from '../errors.js';
 import type { Flow } from '../flow/types.js';
 import { emptyCounts, type Ledger, type RecordDigest, type RecordState, type RunCounts, type RunStatus, type RunTrigger, type Settlement } from '../ledger/ledger.js';
@@ -17,7 +17,7 @@ import type { Connections, OpenEntity } from './connections.js';
 import { type DecideContext, type Decision, decide, recordError, sourceIdOf } from './decide.js';
 import { contentHash } from './hash.js';
 import { isAbandoned, newLockOwner } from './lock-owner.js';
-import type { RetryHooks } from './retry.js';
+import { type RetryHooks, withRetry } from './retry.js';
 import { deliver, type PlannedWrite, type WriterContext } from './writer.js';
 
 export interface RunnerDeps {
@@ -163,7 +163,7 @@ class FlowRun {
         creditExceeded: creditCheck(async (id) => {
           const customers = this.target.connector.entities.customers;
           if (!customers?.get) throw new PermanentError(`$creditExceeded needs a customers entity in ${flow.target.connector}`);
-          return (await customers.get(this.target.client, [id]))[0];
+          return (await withRetry(() => customers.get!(this.target.client, [id]), flow.retry, this.retryHooks()))[0];
         }),
       },
       force: this.selection.kind === 'records' ? this.selection.force !== false : this.selection.kind !== 'incremental',
@@ -174,16 +174,26 @@ class FlowRun {
       target: this.target,
       ledger,
       runId: this.runId,
-      retryHooks: {
-        ...deps.retryHooks,
-        signal: this.options.signal,
-        onRetry: (error, attempt, delayMs) => {
-          deps.logger.warn(`retrying after transient error`, { flow: flow.name, attempt, delayMs, status: error.status, error: error.message });
-          deps.retryHooks?.onRetry?.(error, attempt, delayMs);
-        },
-      },
+      retryHooks: this.retryHooks(),
       sourceKeyPrefix: `${flow.source.connector}/${flow.source.entity}`,
       targetKeyPrefix: `${flow.target.connector}/${flow.target.entity}`,
+    };
+  }
+
+  private readRequest(since: Date | undefined): ReadRequest {
+    return { since, params: this.flow.source.params, signal: this.options.signal, retry: (task) => withRetry(task, this.flow.retry, this.retryHooks()) };
+  }
+
+  /** The flow's retry loop, logged, honouring the run's stop signal. */
+  private retryHooks(): RetryHooks {
+    const { deps, flow } = this;
+    return {
+      ...deps.retryHooks,
+      signal: this.options.signal,
+      onRetry: (error, attempt, delayMs) => {
+        deps.logger.warn(`retrying after transient error`, { flow: flow.name, attempt, delayMs, status: error.status, error: error.message });
+        deps.retryHooks?.onRetry?.(error, attempt, delayMs);
+      },
     };
   }
 
@@ -263,14 +273,20 @@ class FlowRun {
     const since = cursor ? new Date(Date.parse(cursor) - flow.source.overlapMs) : undefined;
 
     let highWater = cursor;
-    for await (const page of read(this.source.client, { since, params: flow.source.params, signal: this.options.signal })) {
-      if (page.fullReadReason && !this.notes.includes(page.fullReadReason)) this.notes.push(page.fullReadReason);
-      await this.processRecords(page.records);
-      highWater = laterOf(highWater, page.records.map((r) => this.source.entity.updatedAt?.(r)));
-      if (this.source.entity.orderedByUpdatedAt && highWater && !this.dryRun) await this.ledger.saveCursor(flow.name, highWater);
-      if (this.options.signal?.aborted) return;
-    }
-    if (this.dryRun) return;
+    const ordered = this.source.entity.orderedByUpdatedAt === true;
+    // A page that cannot be fetched (429, 5xx, timeout) is retried with the flow's policy by reading again
+    // from where the run got to: the last saved high-water mark when pages come in time order, else the start.
+    await withRetry(async () => {
+      const from = ordered && highWater && highWater !== cursor ? new Date(Date.parse(highWater) - flow.source.overlapMs) : since;
+      for await (const page of read(this.source.client, this.readRequest(from))) {
+        if (page.fullReadReason && !this.notes.includes(page.fullReadReason)) this.notes.push(page.fullReadReason);
+        await this.processRecords(page.records);
+        highWater = laterOf(highWater, page.records.map((r) => this.source.entity.updatedAt?.(r)));
+        if (ordered && highWater && !this.dryRun) await this.ledger.saveCursor(flow.name, highWater);
+        if (this.options.signal?.aborted) return;
+      }
+    }, flow.retry, this.retryHooks());
+    if (this.dryRun || this.options.signal?.aborted) return;
     if (highWater) await this.ledger.saveCursor(flow.name, highWater);
     if (storedVersion !== flow.version) await this.ledger.saveFlowVersion(flow.name, flow.version);
   }
@@ -278,16 +294,17 @@ class FlowRun {
   private async readRange(since: Date, until?: Date): Promise<void> {
     const read = this.source.entity.read;
     if (!read) throw new PermanentError(`${this.flow.source.connector}/${this.flow.source.entity} cannot be read`);
-    for await (const page of read(this.source.client, { since, params: this.flow.source.params, signal: this.options.signal })) {
-      const inRange = until
-        ? page.records.filter((r) => {
-            const at = this.source.entity.updatedAt?.(r);
-            return !at || Date.parse(at) < until.getTime();
-          })
-        : page.records;
-      await this.processRecords(inRange);
-      if (this.options.signal?.aborted) return;
-    }
+    const inRange = (record: JsonObject) => {
+      const at = this.source.entity.updatedAt?.(record);
+      return !until || !at || Date.parse(at) < until.getTime();
+    };
+    // Retried from the start: a resync range is read again whole, and unchanged records cost nothing.
+    await withRetry(async () => {
+      for await (const page of read(this.source.client, this.readRequest(since))) {
+        await this.processRecords(page.records.filter(inRange));
+        if (this.options.signal?.aborted) return;
+      }
+    }, this.flow.retry, this.retryHooks());
   }
 
   private async resyncRecords(ids: string[], known?: RecordState[]): Promise<void> {
@@ -296,7 +313,7 @@ class FlowRun {
     const get = this.source.entity.get;
     for (let i = 0; i < ids.length; i += 100) {
       const chunk = ids.slice(i, i + 100);
-      const fetched = get ? await get(this.source.client, chunk) : [];
+      const fetched = get ? await withRetry(() => get(this.source.client, chunk), this.flow.retry, this.retryHooks()) : [];
       const byId = new Map(fetched.map((r) => [sourceIdOf(r, this.source.entity), r]));
       const records: JsonObject[] = [];
       const missing: Settlement[] = [];

@@ -3,7 +3,7 @@
  * whether the record is rejected, held for approval or skipped on purpose.
  */
 import type { JsonObject } from '../connector/types.js';
-import { PermanentError } from '../errors.js';
+import { FerryError, PermanentError } from '../errors.js';
 import type { Bindings, Expression } from '../mapping/expression.js';
 import { type Verdict, OK } from './verdict.js';
 
@@ -22,6 +22,8 @@ export async function applyRules(rules: CompiledRule[], source: JsonObject, targ
     try {
       matched = await rule.when.evaluate(source, { ...bindings, target });
     } catch (error) {
+      // A service the rule asked (a credit check) being busy or down is not the record's fault: keep its class.
+      if (error instanceof FerryError && error.kind !== 'permanent') throw error;
       throw new PermanentError(`rule '${rule.name}': ${(error as Error).message}`, { code: 'rule' });
     }
     if (matched !== true) continue;
