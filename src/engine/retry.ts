@@ -51,8 +51,8 @@ export async function withRetry<T>(task: (attempt: number) => Promise<T>, policy
         minTimeout: 0,
         maxTimeout: 0,
         factor: 1,
-        signal: hooks.signal,
-        shouldRetry: ({ error }) => error instanceof TransientError,
+        // A stop (SIGTERM) ends the waiting, not the attempt: work already started is finished and recorded.
+        shouldRetry: ({ error }) => error instanceof TransientError && !hooks.signal?.aborted,
         onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
           if (!(error instanceof TransientError) || retriesLeft <= 0 || hooks.signal?.aborted) return;
           const delay = backoffDelay(policy, attemptNumber, error, random);

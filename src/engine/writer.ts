@@ -9,6 +9,7 @@ import type { Flow } from '../flow/types.js';
 import type { Ledger, PendingWrite, RecordDigest, Settlement } from '../ledger/ledger.js';
 import type { OpenEntity } from './connections.js';
 import { recordError } from './decide.js';
+import { failpoint } from './failpoint.js';
 import { withRetry, type RetryHooks } from './retry.js';
 
 export interface PlannedWrite {
@@ -62,6 +63,8 @@ export async function deliver(writes: PlannedWrite[], ctx: WriterContext, onSett
     while (next < batches.length && !authFailure) {
       const batch = batches[next++]!;
       const results = await writeWithRetry(batch.map((w) => w.item), ctx);
+      // The target has accepted these writes and the ledger does not know yet: the moment a crash hurts most.
+      failpoint('after-target-write');
       buffer.push(...batch.map((w, i) => settlementFor(w, results[i]!, ctx)));
       const auth = results.find((r) => !r.result.ok && r.result.error instanceof AuthError);
       if (auth && !auth.result.ok) authFailure = auth.result.error as AuthError;

@@ -51,7 +51,9 @@ function countRows(cwd: string, sql: string): number {
   }
 }
 
-const SETTLED = "SELECT COUNT(*) AS n FROM records WHERE status <> 'pending'";
+/** Non-zero once the sales-receipts run is under way and has booked some records: the moment to stop it. */
+const MID_RUN = `SELECT (SELECT COUNT(*) FROM records WHERE flow = 'shopify-orders-to-quickbooks-sales-receipts' AND status = 'synced')
+                      * (SELECT COUNT(*) FROM runs WHERE flow = 'shopify-orders-to-quickbooks-sales-receipts' AND status = 'running') AS n`;
 const PENDING = "SELECT COUNT(*) AS n FROM records WHERE status = 'pending'";
 
 /** Starts the daemon, waits until `sql` counts at least `atLeast` rows, sends the signal, and returns how it ended. */
@@ -96,7 +98,7 @@ async function bookedDocNumbers(qbo: RunningEmulator): Promise<string[]> {
 describe('stopping the daemon mid-run', () => {
   it('SIGTERM: finishes the batch in flight, records it, exits 0; nothing is left pending', async () => {
     const { cwd, qbo } = await setUp();
-    const { code, output } = await interrupt(cwd, 'SIGTERM', SETTLED, 90);
+    const { code, output } = await interrupt(cwd, 'SIGTERM', MID_RUN, 30);
     expect(output).toContain('stopped cleanly');
     expect(code).toBe(0);
     expect(countRows(cwd, PENDING)).toBe(0);
