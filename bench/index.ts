@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { table } from '../src/cli/table.js';
 import { hubspotUpserts, quickbooksInvoices } from './connectors.js';
+import { naiveHubspotCreates } from './naive.js';
 
 interface EngineFigures {
   records: number;
@@ -50,6 +51,15 @@ results.engine = { simple, orders, large, memoryGrowth: growth };
 console.error('connectors: HubSpot upserts against the emulator at 190 requests / 10 s…');
 const hub = await hubspotUpserts(scale(5_000));
 rows.push(['HubSpot contact upserts (batch 100)', `${hub.records} records`, `${hub.requestsPerRecord.toFixed(3)} requests/record (aim < 0.04)`, `${hub.seconds.toFixed(1)} s vs ${hub.minimumSeconds} s minimum${hub.ratio ? ` = ${hub.ratio.toFixed(2)}×` : ''}, ${hub.throttled} × 429`]);
+console.error('baseline: the same contacts, one SDK call per record, as a script without Ferry would…');
+const naive = await naiveHubspotCreates(hub.records);
+rows.push([
+  'naive script, same contacts (1 call each)',
+  `${naive.records} records`,
+  `${naive.requestsPerRecord.toFixed(3)} requests/record = ${(naive.requestsPerRecord / hub.requestsPerRecord).toFixed(0)}× Ferry's`,
+  `${naive.seconds.toFixed(1)} s (${(naive.seconds / hub.seconds).toFixed(1)}× Ferry's); ${naive.lost} records lost to errors, Ferry lost 0`,
+]);
+results.baseline = { naiveHubspotCreates: naive };
 console.error('connectors: QuickBooks invoice creations against the emulator at 40 batches / minute…');
 const qbo = await quickbooksInvoices(scale(3_000));
 rows.push(['QuickBooks invoice creations (batch 30)', `${qbo.records} records`, `${qbo.requestsPerRecord.toFixed(3)} requests/record (aim < 0.04)`, `${qbo.seconds.toFixed(1)} s vs ${qbo.minimumSeconds} s minimum${qbo.ratio ? ` = ${qbo.ratio.toFixed(2)}× (aim ≤ 1.2×)` : ''}, ${qbo.throttled} × 429`]);
