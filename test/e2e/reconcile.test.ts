@@ -5,32 +5,18 @@
  * discrepancy must then be found and named. The emulators' rate limits are scaled up (with matching
  * client pacing): this test is about amounts, not pacing.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningEmulator, startEmulators } from '../../emulators/index.js';
-import { bufferIo } from '../../src/cli/io.js';
-import { main } from '../../src/cli/main.js';
 import type { Reconciliation } from '../../src/report/reconcile.js';
+import { type EmulatedProject, emulatedProject } from '../support/emulated-project.js';
 
 const SEED = Number(process.env.FERRY_SEED ?? Math.floor(Math.random() * 1_000_000));
-let running: RunningEmulator[];
-let cwd: string;
-
-async function ferry(...args: string[]) {
-  const io = bufferIo();
-  const code = await main(['node', 'ferry', '--config', 'ferry.yaml', '--quiet', ...args], { io, cwd });
-  return { code, out: io.stdout.join('\n'), err: io.stderr.join('\n') };
-}
+let project: EmulatedProject;
+const ferry = (...args: string[]) => project.ferry(...args);
 
 beforeAll(async () => {
-  running = await startEmulators(['shopify', 'quickbooks'], { seed: SEED, dataSize: 'large', rateScale: 50, ports: { shopify: 0, quickbooks: 0 } });
-  cwd = mkdtempSync(join(tmpdir(), 'ferry-reconcile-'));
-  const connections = Object.fromEntries(running.map((e) => [e.service, { connector: e.service, base_url: e.url, ...e.credentials }]));
-  writeFileSync(join(cwd, 'ferry.yaml'), JSON.stringify({ flows: resolve(import.meta.dirname, '../../flows'), connections }));
+  project = await emulatedProject(['shopify', 'quickbooks'], { seed: SEED, dataSize: 'large', rateScale: 50 });
 }, 120_000);
-afterAll(() => Promise.all(running.map((e) => e.close())));
+afterAll(() => project.close());
 
 describe(`reconcile after syncing a generated business (seed ${SEED}; rerun with FERRY_SEED=${SEED})`, () => {
   it('finds every order, payment and refund booked once and to the cent, then names a tampered document', { timeout: 300_000 }, async () => {
@@ -57,7 +43,7 @@ describe(`reconcile after syncing a generated business (seed ${SEED}; rerun with
     expect(byFlow.get('shopify-payments-to-quickbooks')!.matched).toBeGreaterThan(0);
 
     // Someone voids a sales receipt in QuickBooks by hand: reconcile names it and says how to fix it.
-    const qbo = running.find((e) => e.service === 'quickbooks')!;
+    const qbo = project.emulator('quickbooks');
     const base = `/v3/company/${qbo.credentials.realm_id}`;
     const answer = (await qbo.server.inject('GET', `${base}/query?query=${encodeURIComponent('select * from SalesReceipt MAXRESULTS 1')}`)).body as { QueryResponse: { SalesReceipt: { Id: string; SyncToken: string; DocNumber: string; TotalAmt: number }[] } };
     // A copy: the in-process emulator hands out its own objects, which the void then changes.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PermanentError, TransientError } from '../../src/errors.js';
 import { SqliteLedger } from '../../src/ledger/sqlite-ledger.js';
-import { Harness, CUSTOMERS_FLOW, customers, flowFrom, flowsFrom } from '../support/harness.js';
+import { Harness, CUSTOMERS_FLOW, customers, flowFrom, flowsFrom, ORDERS_FLOW } from '../support/harness.js';
 
 describe('runner', () => {
   it('creates every record once, and a second run with nothing changed writes nothing', async () => {
@@ -149,18 +149,6 @@ describe('runner', () => {
 });
 
 describe('runner: parents, flow changes, checkpoints', () => {
-  const ORDERS_FLOW = `
-name: orders
-source: { connector: memory, entity: orders }
-target: { connector: memory, entity: invoices }
-mapping:
-  Name: name
-  ParentRef: $lookup('customers', customer_id)
-depends_on: [customers]
-retry: { attempts: 2, initial_delay: 1ms, max_delay: 2ms }
-waiting: { max_age: 1h }
-`;
-
   it('an order whose customer has not synced waits, then syncs once the customer does', async () => {
     const h = new Harness();
     const flows = flowsFrom(CUSTOMERS_FLOW, ORDERS_FLOW);

@@ -5,38 +5,27 @@
  * Shopify's `Retry-After` was honoured (measured from the emulator's request log), and the counts in
  * `ferry info` match what QuickBooks holds. FERRY_HEAVY=1 runs it over 300 orders instead of 40.
  */
-import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFaults } from '../../emulators/core/faults.js';
-import { type RunningEmulator, startEmulators } from '../../emulators/index.js';
-import { bufferIo } from '../../src/cli/io.js';
-import { main } from '../../src/cli/main.js';
+import type { RunningEmulator } from '../../emulators/index.js';
 import type { Reconciliation } from '../../src/report/reconcile.js';
 import type { SyncInfo } from '../../src/report/sync-info.js';
-import { tempDir } from '../support/harness.js';
+import { type EmulatedProject, emulatedProject } from '../support/emulated-project.js';
 
 const HEAVY = Boolean(process.env.FERRY_HEAVY);
 const FAULTS = '429=0.2,500=0.05,drop=0.02,timeout=0.02';
+let project: EmulatedProject;
 let running: RunningEmulator[];
-let cwd: string;
-
-async function ferry(...args: string[]) {
-  const io = bufferIo();
-  const code = await main(['node', 'ferry', '--config', 'ferry.yaml', '--quiet', ...args], { io, cwd });
-  return { code, out: io.stdout.join('\n'), err: io.stderr.join('\n') };
-}
+const ferry = (...args: string[]) => project.ferry(...args);
 
 beforeAll(async () => {
-  running = await startEmulators(['shopify', 'quickbooks'], { seed: 77, dataSize: HEAVY ? 'demo' : 'small', rateScale: 10, ports: { shopify: 0, quickbooks: 0 } });
-  cwd = tempDir('ferry-faults-');
   // Requests the emulator never answers are given up on after two seconds, then retried.
-  const connections = Object.fromEntries(running.map((e) => [e.service, { connector: e.service, base_url: e.url, timeout_ms: '2000', ...e.credentials }]));
-  writeFileSync(join(cwd, 'ferry.yaml'), JSON.stringify({ flows: resolve(import.meta.dirname, '../../flows'), connections }));
+  project = await emulatedProject(['shopify', 'quickbooks'], { seed: 77, dataSize: HEAVY ? 'demo' : 'small', rateScale: 10 }, { timeout_ms: '2000' });
+  running = project.running;
   // Faults start after seeding, so the business itself is whole.
   for (const e of running) await e.server.inject('PUT', '/__admin/faults', parseFaults(FAULTS));
 }, 120_000);
-afterAll(() => Promise.all(running.map((e) => e.close())));
+afterAll(() => project.close());
 
 describe(`a sync under ${FAULTS}`, () => {
   it('delivers every record exactly once, honours Retry-After, and reports what QuickBooks holds', { timeout: HEAVY ? 1_800_000 : 300_000 }, async () => {

@@ -2,17 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { registry } from '../../connectors/registry.js';
 import { buildTrace, normalizeKey, renderTrace, type TraceNode } from '../../src/report/trace.js';
-import { CUSTOMERS_FLOW, customers, flowsFrom, Harness } from '../support/harness.js';
-
-const ORDERS_FLOW = `
-name: orders
-source: { connector: memory, entity: orders }
-target: { connector: memory, entity: invoices }
-mapping:
-  Name: name
-  ParentRef: $lookup('customers', customer_id)
-depends_on: [customers]
-`;
+import { CUSTOMERS_FLOW, customers, flowsFrom, Harness, ORDERS_FLOW } from '../support/harness.js';
 
 function keys(node: TraceNode): string[] {
   return [`${node.link?.kind ?? 'start'} ${node.key}`, ...node.children.flatMap(keys)];

@@ -56,6 +56,19 @@ rules:
 retry: { attempts: 3, initial_delay: 1ms, max_delay: 5ms }
 `;
 
+/** Orders whose invoices name the customer that the customers flow wrote: a flow with a parent. */
+export const ORDERS_FLOW = `
+name: orders
+source: { connector: memory, entity: orders }
+target: { connector: memory, entity: invoices }
+mapping:
+  Name: name
+  ParentRef: $lookup('customers', customer_id)
+depends_on: [customers]
+retry: { attempts: 2, initial_delay: 1ms, max_delay: 2ms }
+waiting: { max_age: 1h }
+`;
+
 export class Harness {
   readonly store: MemoryStore;
   readonly ledger: SqliteLedger;

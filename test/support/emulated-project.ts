@@ -1,0 +1,37 @@
+/**
+ * A Ferry project pointed at in-process emulators, as the end-to-end and reliability tests use it: the
+ * shipped flows, a config file naming each emulator with its credentials, and `ferry` run in process.
+ */
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type RunningEmulator, type Service, type StartOptions, startEmulators } from '../../emulators/index.js';
+import { bufferIo } from '../../src/cli/io.js';
+import { main } from '../../src/cli/main.js';
+import { tempDir } from './harness.js';
+
+export interface EmulatedProject {
+  running: RunningEmulator[];
+  cwd: string;
+  emulator(service: Service): RunningEmulator;
+  /** `ferry --config ferry.yaml --quiet ARGS...` in the project. */
+  ferry(...args: string[]): Promise<{ code: number; out: string; err: string }>;
+  close(): Promise<void>;
+}
+
+export async function emulatedProject(services: Service[], options: StartOptions, connectionOptions: Record<string, string> = {}): Promise<EmulatedProject> {
+  const running = await startEmulators(services, { ports: Object.fromEntries(services.map((s) => [s, 0])), ...options });
+  const cwd = tempDir('ferry-project-');
+  const connections = Object.fromEntries(running.map((e) => [e.service, { connector: e.service, base_url: e.url, ...connectionOptions, ...e.credentials }]));
+  writeFileSync(join(cwd, 'ferry.yaml'), JSON.stringify({ flows: resolve(import.meta.dirname, '../../flows'), ledger: 'ledger.db', secrets_file: 'secrets.json', connections }));
+  return {
+    running,
+    cwd,
+    emulator: (service) => running.find((e) => e.service === service)!,
+    async ferry(...args) {
+      const io = bufferIo();
+      const code = await main(['node', 'ferry', '--config', 'ferry.yaml', '--quiet', ...args], { io, cwd });
+      return { code, out: io.stdout.join('\n'), err: io.stderr.join('\n') };
+    },
+    close: async () => void (await Promise.all(running.map((e) => e.close()))),
+  };
+}
