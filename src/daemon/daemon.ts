@@ -4,7 +4,7 @@
  * record it, and gives up after the grace period: anything a hard stop leaves `pending` is settled by
  * the flow's next run, which asks the target what happened before writing again.
  */
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { ConnectionSettings, ConnectorRegistry, WebhookEvent } from '../connector/types.js';
@@ -77,20 +77,8 @@ export class Daemon {
       onResult: (connection, result) => this.metrics.webhook(connection, result),
     });
     this.server = createServer((request, response) => {
-      const path = (request.url ?? '/').split('?')[0]!;
-      const webhook = WEBHOOK_PATH.exec(path);
-      const answer = webhook
-        ? receiver.handle(request, response, webhook[1]!)
-        : path === '/metrics'
-          ? this.metrics.text().then((text) => {
-              response.writeHead(200, { 'content-type': this.metrics.registry.contentType });
-              response.end(text);
-            })
-          : path === '/healthz'
-            ? Promise.resolve(this.health(response))
-            : Promise.resolve(void response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}'));
-      answer.catch((error: unknown) => {
-        options.logger.error(`http request failed`, { path, error: (error as Error).message });
+      this.route(receiver, request, response).catch((error: unknown) => {
+        options.logger.error(`http request failed`, { path: (request.url ?? '').split('?')[0], error: (error as Error).message });
         if (!response.headersSent) response.writeHead(500).end();
       });
     });
@@ -130,6 +118,20 @@ export class Daemon {
     if (finished) logger.info(`stopped cleanly`);
     else logger.error(`grace period passed with runs still in flight; their pending writes are settled by the next run`, { graceMs });
     return finished;
+  }
+
+  /** One port: webhooks, Prometheus metrics, health. */
+  private async route(receiver: WebhookReceiver, request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const path = (request.url ?? '/').split('?')[0]!;
+    const webhook = WEBHOOK_PATH.exec(path);
+    if (webhook) return receiver.handle(request, response, webhook[1]!);
+    if (path === '/metrics') {
+      const text = await this.metrics.text();
+      response.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(text);
+      return;
+    }
+    if (path === '/healthz') return this.health(response);
+    response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
   }
 
   private health(response: ServerResponse): void {
