@@ -127,7 +127,13 @@ async function reconcileFlow(flow: Flow, connections: Connections, ledger: Ledge
   const states = new Map((await ledger.getRecords(flow.name, missing.map((m) => m.sourceId))).map((s) => [s.sourceId, s]));
   for (const want of missing) {
     const state = states.get(want.sourceId);
-    const command = state?.status === 'held' ? `ferry approve ${flow.name} ${shellWord(want.sourceId)}` : `ferry resync ${flow.name} --record ${shellWord(want.sourceId)}`;
+    // A waiting record books itself once its parent does: there is nothing to run for it.
+    const command =
+      state?.status === 'held'
+        ? `ferry approve ${flow.name} ${shellWord(want.sourceId)}`
+        : state?.status === 'waiting'
+          ? undefined
+          : `ferry resync ${flow.name} --record ${shellWord(want.sourceId)}`;
     mismatches.push({ kind: 'missing', key: want.key, sourceId: want.sourceId, targetIds: [], sourceAmount: fromCents(want.cents), ledgerStatus: state?.status ?? 'never synced', ledgerReason: state?.error?.message ?? state?.reason, command });
   }
   mismatches.push(...extras);

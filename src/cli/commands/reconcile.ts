@@ -49,7 +49,7 @@ function describe(m: Mismatch, source: string, target: string): string {
   const amount = (n: number | undefined) => (n === undefined ? '?' : n.toFixed(2));
   switch (m.kind) {
     case 'missing':
-      return `missing    ${source}/${m.sourceId} (${m.key}, ${amount(m.sourceAmount)}) has no ${target} record; ledger: ${m.ledgerStatus}${m.ledgerReason ? ` (${m.ledgerReason})` : ''}. Next: ${m.command}`;
+      return `missing    ${source}/${m.sourceId} (${m.key}, ${amount(m.sourceAmount)}) has no ${target} record; ledger: ${m.ledgerStatus}${m.ledgerReason ? ` (${m.ledgerReason})` : ''}.${m.command ? ` Next: ${m.command}` : ''}`;
     case 'amount':
       return `amount     ${m.key}: ${source}/${m.sourceId} is ${amount(m.sourceAmount)}, ${target}/${m.targetIds[0]} is ${amount(m.targetAmount)}. Next: ${m.command}`;
     case 'duplicate':
