@@ -83,6 +83,9 @@ export async function decide(record: JsonObject, sourceId: string, sourceHash: s
       idempotencyKey,
       targetId: state?.targetId,
       match: flow.target.match && matchValue !== undefined && matchValue !== null ? { field: flow.target.match.field, value: matchValue } : undefined,
+      // An earlier, failed attempt may still have reached the target, and the target may have forgotten its
+      // idempotency key by now (Stripe keeps them about a day): look before creating.
+      retry: state?.status === 'failed' || state?.status === 'dead' ? true : undefined,
       payload,
     };
     return {

@@ -58,6 +58,20 @@ describe('runner', () => {
     expect(dead!.payload).toMatchObject({ Name: 'Customer 7' });
   });
 
+  it('a dead-lettered record replayed later asks the target to look before creating (its idempotency key may be forgotten)', async () => {
+    const h = new Harness();
+    h.store.fault = (item) => (item.sourceId === '7' ? { ok: false, error: new PermanentError('Email is invalid', { status: 400 }) } : undefined);
+    h.addSource('customers', customers(8));
+    await h.run(flowFrom(CUSTOMERS_FLOW));
+    expect(h.store.writeCalls.flat().filter((i) => i.sourceId === '7').map((i) => i.retry)).toEqual([undefined]);
+    h.store.fault = undefined;
+    const replay = await h.run(flowFrom(CUSTOMERS_FLOW), { selection: { kind: 'records', ids: ['7'] } });
+    expect(replay.counts).toMatchObject({ created: 1 });
+    expect(h.store.writeCalls.at(-1)).toEqual([expect.objectContaining({ sourceId: '7', retry: true })]);
+    // A record that synced the first time is written without the extra look.
+    expect(h.store.writeCalls[0]!.filter((i) => i.sourceId !== '7').every((i) => i.retry === undefined)).toBe(true);
+  });
+
   it('retries transient failures, waiting at least as long as Retry-After asks', async () => {
     const h = new Harness();
     h.store.fault = (item, attempt) =>
