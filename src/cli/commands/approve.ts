@@ -2,6 +2,7 @@ import { userInfo } from 'node:os';
 import type { App } from '../app.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
+import { decideOnRecord, notInStatus } from './decision.js';
 import { executeRuns } from './run.js';
 
 /** Who made a decision, for the record's history. */
@@ -28,7 +29,7 @@ export async function approveCommand(app: App, io: CliIo, flowName: string, ids:
       continue;
     }
     const [record] = await app.ledger.getRecords(flow.name, [id]);
-    io.err(`ferry: ${flow.name} / ${id} is not held${record ? ` (it is ${record.status})` : ' (the ledger has no such record)'}`);
+    io.err(notInStatus(flow.name, id, 'held', record));
     refused = true;
   }
   if (approved.length) {
@@ -40,18 +41,13 @@ export async function approveCommand(app: App, io: CliIo, flowName: string, ids:
 }
 
 /** `ferry reject FLOW ID --reason TEXT`: a held record is refused on purpose: dead-lettered with the reason. */
-export async function rejectCommand(app: App, io: CliIo, flowName: string, id: string, options: { reason?: string }): Promise<ExitCode> {
-  if (!options.reason?.trim()) {
-    io.err("ferry: say why with --reason TEXT; it is kept in the record's history");
-    return EXIT.usage;
-  }
-  const flow = app.flow(flowName);
-  const [record] = await app.ledger.getRecords(flow.name, [id]);
-  if (record?.status !== 'held') {
-    io.err(`ferry: ${flow.name} / ${id} is not held${record ? ` (it is ${record.status})` : ' (the ledger has no such record)'}`);
-    return EXIT.usage;
-  }
-  await app.ledger.recordDecision(flow.name, id, 'rejected', { by: person(), reason: options.reason, held: record.reason ?? null }, 'dead', `rejected: ${options.reason}`);
-  io.out(`${flow.name} / ${id} rejected and dead-lettered: ${options.reason}`);
-  return EXIT.ok;
+export function rejectCommand(app: App, io: CliIo, flowName: string, id: string, options: { reason?: string }): Promise<ExitCode> {
+  return decideOnRecord(app, io, flowName, id, options.reason, {
+    from: 'held',
+    fromWords: 'held',
+    kind: 'rejected',
+    to: 'dead',
+    detail: (record, reason) => ({ by: person(), reason, held: record.reason ?? null }),
+    done: (reason) => `rejected and dead-lettered: ${reason}`,
+  });
 }

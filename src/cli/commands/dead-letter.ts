@@ -2,6 +2,7 @@ import type { RecordState } from '../../ledger/ledger.js';
 import type { App } from '../app.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
+import { decideOnRecord } from './decision.js';
 import { table } from '../table.js';
 
 /** `ferry dead-letter list [FLOW]`: every dead-lettered record with its class, reason and attempts. */
@@ -51,20 +52,15 @@ export async function deadLetterShow(app: App, io: CliIo, flowName: string, id: 
 }
 
 /** `ferry dead-letter discard FLOW ID --reason TEXT`: gives up on a record on purpose; the decision stays in its history. */
-export async function deadLetterDiscard(app: App, io: CliIo, flowName: string, id: string, options: { reason?: string }): Promise<ExitCode> {
-  if (!options.reason?.trim()) {
-    io.err('ferry: say why with --reason TEXT; it is kept in the record\'s history');
-    return EXIT.usage;
-  }
-  const flow = app.flow(flowName);
-  const [record] = await app.ledger.getRecords(flow.name, [id]);
-  if (!record || record.status !== 'dead') {
-    io.err(`ferry: ${flow.name} / ${id} is not dead-lettered${record ? ` (it is ${record.status})` : ''}`);
-    return EXIT.usage;
-  }
-  await app.ledger.recordDecision(flow.name, id, 'discarded', { reason: options.reason, error: record.error?.message ?? null }, 'skipped', `discarded: ${options.reason}`);
-  io.out(`${flow.name} / ${id} discarded: ${options.reason}`);
-  return EXIT.ok;
+export function deadLetterDiscard(app: App, io: CliIo, flowName: string, id: string, options: { reason?: string }): Promise<ExitCode> {
+  return decideOnRecord(app, io, flowName, id, options.reason, {
+    from: 'dead',
+    fromWords: 'dead-lettered',
+    kind: 'discarded',
+    to: 'skipped',
+    detail: (record, reason) => ({ reason, error: record.error?.message ?? null }),
+    done: (reason) => `discarded: ${reason}`,
+  });
 }
 
 function truncate(text: string, length: number): string {
