@@ -77,8 +77,9 @@ export class Daemon {
       onResult: (connection, result) => this.metrics.webhook(connection, result),
     });
     this.server = createServer((request, response) => {
-      this.route(receiver, request, response).catch((error: unknown) => {
-        options.logger.error(`http request failed`, { path: (request.url ?? '').split('?')[0], error: (error as Error).message });
+      const path = (request.url ?? '/').split('?')[0]!;
+      this.route(receiver, path, request, response).catch((error: unknown) => {
+        options.logger.error(`http request failed`, { path, error: (error as Error).message });
         if (!response.headersSent) response.writeHead(500).end();
       });
     });
@@ -121,8 +122,7 @@ export class Daemon {
   }
 
   /** One port: webhooks, Prometheus metrics, health. */
-  private async route(receiver: WebhookReceiver, request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const path = (request.url ?? '/').split('?')[0]!;
+  private async route(receiver: WebhookReceiver, path: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
     const webhook = WEBHOOK_PATH.exec(path);
     if (webhook) return receiver.handle(request, response, webhook[1]!);
     if (path === '/metrics') {
