@@ -1,8 +1,10 @@
 /**
  * New business on top of an existing one, for `ferry demo --activity N`: new orders, payments of
- * orders on terms, and refunds, made through the Shopify emulator's own API (so they carry the same
- * webhooks and timestamps a real shop would). What already exists is read through the API too.
+ * orders on terms and refunds in Shopify; deals won in HubSpot and invoices paid in Stripe. All of it is
+ * made through the emulators' own APIs (so it carries the same webhooks, events and timestamps a real
+ * account would), and what already exists is read through the APIs too.
  */
+import qs from 'qs';
 import type { EmulatorServer } from './core/server.js';
 import { seededRandom } from './core/random.js';
 import { capture, createOrder, refundOneUnit, type ShopifyOrder } from './seed.js';
@@ -53,4 +55,53 @@ async function listAll<T>(server: EmulatorServer, resource: string, query = ''):
     path = next ? new URL(next, 'http://emulator').pathname + new URL(next, 'http://emulator').search : undefined;
   }
   return out;
+}
+
+export interface SalesActivity {
+  dealsWon: number;
+  invoicesPaid: number;
+  /** Payments attached to an invoice for less than it asks: exceptions the cash-application flow holds. */
+  partPayments: number;
+}
+
+const OPEN_STAGES = ['appointmentscheduled', 'qualifiedtobuy', 'presentationscheduled', 'decisionmakerboughtin', 'contractsent'];
+
+/** Sales moves: an open deal is won, or a customer pays an open Stripe invoice (one payment in eight short). */
+export async function addSalesActivity(hubspot: EmulatorServer, stripe: EmulatorServer, count: number, seed: number): Promise<SalesActivity> {
+  const random = seededRandom(seed);
+  const call = async (server: EmulatorServer, method: string, path: string, body?: unknown, headers?: Record<string, string>) => {
+    const response = await server.inject(method, path, body, headers);
+    if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(response.body)}`);
+    return response.body as Record<string, unknown>;
+  };
+  const form = { 'content-type': 'application/x-www-form-urlencoded' };
+  const post = (path: string, params: object) => call(stripe, 'POST', path, qs.stringify(params), form);
+
+  const openDeals: string[] = [];
+  for (let after: string | undefined = '0'; after !== undefined; ) {
+    const page = (await call(hubspot, 'POST', '/crm/v3/objects/deals/search', { filterGroups: [{ filters: [{ propertyName: 'dealstage', operator: 'IN', values: OPEN_STAGES }] }], properties: ['dealstage'], limit: 200, after })) as { results: { id: string }[]; paging?: { next?: { after: string } } };
+    openDeals.push(...page.results.map((d) => d.id));
+    after = page.paging?.next?.after;
+  }
+  const openInvoices = ((await call(stripe, 'GET', '/v1/invoices?status=open&limit=100')) as { data: { id: string; customer: string; amount_remaining: number }[] }).data;
+
+  const done: SalesActivity = { dealsWon: 0, invoicesPaid: 0, partPayments: 0 };
+  for (let i = 0; i < count; i++) {
+    if ((random() < 0.5 || !openInvoices.length) && openDeals.length) {
+      const id = openDeals.splice(Math.floor(random() * openDeals.length), 1)[0]!;
+      await call(hubspot, 'PATCH', `/crm/v3/objects/deals/${id}`, { properties: { dealstage: 'closedwon', closedate: new Date().toISOString() } });
+      done.dealsWon++;
+    } else if (openInvoices.length) {
+      const invoice = openInvoices.splice(Math.floor(random() * openInvoices.length), 1)[0]!;
+      if (random() < 0.125 && invoice.amount_remaining >= 100) {
+        const intent = await post('/v1/payment_intents', { amount: Math.floor(invoice.amount_remaining / 2), currency: 'usd', customer: invoice.customer, payment_method: 'pm_card_visa', confirm: true });
+        await post(`/v1/invoices/${invoice.id}/attach_payment`, { payment_intent: String(intent.id) });
+        done.partPayments++;
+      } else {
+        await post(`/v1/invoices/${invoice.id}/pay`, {});
+        done.invoicesPaid++;
+      }
+    }
+  }
+  return done;
 }

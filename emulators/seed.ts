@@ -150,9 +150,10 @@ export async function seedQuickBooks(server: EmulatorServer, business: Business,
 export async function seedStripe(server: EmulatorServer, business: Business): Promise<void> {
   const form = { 'content-type': 'application/x-www-form-urlencoded' };
   const post = (path: string, params: object) => ok(server, 'POST', path, qs.stringify(params), form);
+  const prices: string[] = [];
   for (const item of business.catalog) {
     const product = await post('/v1/products', { name: item.name, metadata: { sku: item.sku } });
-    await post('/v1/prices', { product: String(product.id), unit_amount: item.priceCents, currency: 'usd', lookup_key: item.sku });
+    prices.push(String((await post('/v1/prices', { product: String(product.id), unit_amount: item.priceCents, currency: 'usd', lookup_key: item.sku })).id));
   }
   const customers: string[] = [];
   for (const c of business.customers.filter((x) => x.inStripe)) customers.push(String((await post('/v1/customers', { email: c.email, name: `${c.first} ${c.last}` })).id));
@@ -160,14 +161,16 @@ export async function seedStripe(server: EmulatorServer, business: Business): Pr
   // Invoices for some customers, most paid: payments that belong to invoices.
   for (const [i, customer] of customers.entries()) {
     const invoice = await post('/v1/invoices', { customer, collection_method: 'send_invoice', days_until_due: 30, description: `Seed invoice ${i + 1}` });
-    const item = pick(random, business.catalog);
-    await post('/v1/invoiceitems', { customer, invoice: String(invoice.id), amount: item.priceCents * (1 + Math.floor(random() * 4)), currency: 'usd', description: item.name });
+    const n = Math.floor(random() * business.catalog.length);
+    await post('/v1/invoiceitems', { customer, invoice: String(invoice.id), pricing: { price: prices[n] }, quantity: 1 + Math.floor(random() * 4), description: business.catalog[n]!.name });
     await post(`/v1/invoices/${String(invoice.id)}/finalize`, {});
     if (random() < 0.7) await post(`/v1/invoices/${String(invoice.id)}/pay`, {});
   }
+  // Card payments at checkout, mostly from guests; a few from known customers that pay no invoice.
   for (let i = 0; i < business.size.payments; i++) {
     const declined = random() < 0.1;
-    const params = { amount: 1000 + Math.floor(random() * 400) * 25, currency: 'usd', customer: customers.length ? pick(random, customers) : undefined, payment_method: declined ? 'pm_card_chargeDeclined' : 'pm_card_visa', confirm: true, description: `Seed payment ${i + 1}` };
+    const customer = customers.length && random() < 0.1 ? pick(random, customers) : undefined;
+    const params = { amount: 1000 + Math.floor(random() * 400) * 25, currency: 'usd', customer, payment_method: declined ? 'pm_card_chargeDeclined' : 'pm_card_visa', confirm: true, description: `Seed payment ${i + 1}` };
     const response = await server.inject('POST', '/v1/payment_intents', qs.stringify(params), form);
     if (response.status === 200 && random() < 0.1) await post('/v1/refunds', { payment_intent: String((response.body as { id: string }).id), amount: 500 });
   }

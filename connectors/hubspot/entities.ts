@@ -81,15 +81,17 @@ export function hubSpotEntity(spec: Spec): EntityDeclaration<HubSpotClient> {
   const write = async (client: HubSpotClient, items: WriteItem[]): Promise<WriteResult[]> => {
     const results: WriteResult[] = new Array(items.length);
     const properties = (item: WriteItem) => Object.fromEntries(Object.entries(item.payload).map(([k, v]) => [k, v === null || v === undefined ? '' : String(v)]));
-    const known = items.map((item, i) => ({ item, i })).filter(({ item }) => item.targetId);
-    const unknown = items.map((item, i) => ({ item, i })).filter(({ item }) => !item.targetId);
+    // A record whose id is known, to the ledger or to the flow (`match: { field: hs_object_id }`), is updated in place.
+    const idOf = (item: WriteItem) => item.targetId ?? (item.match?.field === 'hs_object_id' ? String(item.match.value) : undefined);
+    const known = items.map((item, i) => ({ item, i, id: idOf(item) })).filter((k): k is { item: WriteItem; i: number; id: string } => k.id !== undefined);
+    const unknown = items.map((item, i) => ({ item, i })).filter(({ item }) => idOf(item) === undefined);
 
     if (known.length) {
-      const answer = await batchCall(client, (sdk) => api(sdk, spec.type).batchApi.update({ inputs: known.map(({ item }) => ({ id: item.targetId, properties: properties(item) })) }));
-      for (const { item, i } of known) {
-        const saved = answer.results.find((r) => r.id === item.targetId);
-        results[i] = saved ? { ok: true, targetId: saved.id, action: 'updated' } : { ok: false, error: errorFor(answer.errors, item.targetId!, known.findIndex((k) => k.i === i)) };
-      }
+      const answer = await batchCall(client, (sdk) => api(sdk, spec.type).batchApi.update({ inputs: known.map(({ item, id }) => ({ id, properties: properties(item) })) }));
+      known.forEach(({ id, i }, position) => {
+        const saved = answer.results.find((r) => r.id === id);
+        results[i] = saved ? { ok: true, targetId: saved.id, action: 'updated' } : { ok: false, error: errorFor(answer.errors, id, position) };
+      });
     }
     if (unknown.length) {
       // Keyed by the flow's match field, or by the record's own source id in Ferry's custom property.

@@ -18,7 +18,8 @@ export const hubspot: ConnectorDeclaration<HubSpotClient> = {
       description: 'deals in the default pipeline, with their company ids and line items',
       associations: { companies: true, lineItems: ['name', 'quantity', 'price', 'amount', 'hs_sku', 'hs_product_id'] },
       properties: ['dealname', 'amount', 'dealstage', 'pipeline', 'closedate', 'ferry_payment_status', 'ferry_amount_collected', 'ferry_paid_date', 'ferry_source_id'],
-      matchFields: ['ferry_source_id'],
+      // A deal Ferry did not create (one a salesperson won) is updated by its id: `match: { field: hs_object_id }`.
+      matchFields: ['ferry_source_id', 'hs_object_id'],
       modified: 'hs_lastmodifieddate',
     }),
     line_items: hubSpotEntity({ type: 'line_items', description: 'line items of deals', properties: ['name', 'quantity', 'price', 'amount', 'hs_product_id', 'hs_sku', 'ferry_source_id'], matchFields: ['ferry_source_id'], modified: 'hs_lastmodifieddate' }),

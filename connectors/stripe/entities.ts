@@ -7,7 +7,7 @@
  */
 import type Stripe from 'stripe';
 import { type EntityDeclaration, type JsonObject, type ReadPage, type ReadRequest, retried, type WriteItem, type WriteResult } from '../../src/connector/types.js';
-import { toFerryError } from '../../src/errors.js';
+import { PermanentError, toFerryError } from '../../src/errors.js';
 import type { StripeClient } from './client.js';
 
 const EVENT_RETENTION_MS = 30 * 86_400_000;
@@ -15,11 +15,17 @@ type Resource = 'customers' | 'products' | 'prices' | 'invoices' | 'paymentInten
 type Page = { data: JsonObject[]; has_more: boolean };
 type Listable = { list(params: object): Promise<Page> };
 
+/**
+ * The SDK turns decimal strings (`unit_amount_decimal`) into its own Decimal objects; Ferry's records are
+ * plain JSON, as on the wire, so mappings and content hashes see what Stripe sent.
+ */
+const plain = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
 /** Every page of a list, one request each, through the client's budget (the SDK's auto-paging would bypass it). */
 async function* pages(client: StripeClient, fetch: (sdk: Stripe, startingAfter?: string) => Promise<Page>, request?: ReadRequest): AsyncIterable<JsonObject[]> {
   let startingAfter: string | undefined;
   for (;;) {
-    const page = await retried(request, () => client.call((sdk) => fetch(sdk, startingAfter)));
+    const page = plain(await retried(request, () => client.call((sdk) => fetch(sdk, startingAfter))));
     yield page.data;
     if (!page.has_more || !page.data.length) return;
     startingAfter = String(page.data.at(-1)!.id);
@@ -41,6 +47,8 @@ interface Spec {
   description: string;
   write?(client: StripeClient, item: WriteItem): Promise<WriteResult>;
   matchFields?: string[];
+  /** What a record needs from other endpoints before Ferry sees it (an invoice's remaining lines, a payment's invoice). */
+  complete?(client: StripeClient, records: JsonObject[], request?: ReadRequest): Promise<void>;
 }
 
 export function stripeEntity(spec: Spec): EntityDeclaration<StripeClient> {
@@ -50,7 +58,10 @@ export function stripeEntity(spec: Spec): EntityDeclaration<StripeClient> {
     const since = request.since;
     if (!since || Date.now() - since.getTime() > EVENT_RETENTION_MS) {
       const reason = since ? 'full read: the cursor is older than the 30 days Stripe keeps events' : undefined;
-      for await (const records of pages(client, (sdk, startingAfter) => list(sdk).list({ limit: 100, starting_after: startingAfter }), request)) yield { records, fullReadReason: reason };
+      for await (const records of pages(client, (sdk, startingAfter) => list(sdk).list({ limit: 100, starting_after: startingAfter }), request)) {
+        await spec.complete?.(client, records, request);
+        yield { records, fullReadReason: reason };
+      }
       return;
     }
     // The newest event per object wins; events come newest first.
@@ -58,7 +69,7 @@ export function stripeEntity(spec: Spec): EntityDeclaration<StripeClient> {
     const gte = Math.floor(since.getTime() / 1000);
     for await (const events of pages(client, (sdk, startingAfter) => sdk.events.list({ type: `${spec.object}.*`, created: { gte }, limit: 100, starting_after: startingAfter }) as unknown as Promise<Page>, request)) {
       for (const event of events) {
-        const object = structuredClone((event.data as { object: JsonObject }).object);
+        const object = (event.data as { object: JsonObject }).object;
         if (!latest.has(String(object.id))) {
           Object.defineProperty(object, CHANGED_AT, { value: event.created, enumerable: false });
           latest.set(String(object.id), object);
@@ -66,7 +77,11 @@ export function stripeEntity(spec: Spec): EntityDeclaration<StripeClient> {
       }
     }
     const records = [...latest.values()].sort((a, b) => Date.parse(changedAt(a)!) - Date.parse(changedAt(b)!));
-    for (let i = 0; i < records.length; i += 100) yield { records: records.slice(i, i + 100) };
+    for (let i = 0; i < records.length; i += 100) {
+      const page = records.slice(i, i + 100);
+      await spec.complete?.(client, page, request);
+      yield { records: page };
+    }
   }
 
   return {
@@ -82,8 +97,9 @@ export function stripeEntity(spec: Spec): EntityDeclaration<StripeClient> {
       const out: JsonObject[] = [];
       for (const id of ids) {
         const resource = await client.call((sdk) => (sdk[spec.resource] as unknown as { retrieve(id: string): Promise<JsonObject> }).retrieve(id));
-        out.push(resource);
+        out.push(plain(resource));
       }
+      await spec.complete?.(client, out);
       return out;
     },
     write: spec.write
@@ -129,6 +145,19 @@ async function findByKey(client: StripeClient, resource: Resource, sourceId: str
   return found.data[0] ? String(found.data[0].id) : undefined;
 }
 
+interface InvoiceLine {
+  /** A price by id, or by its `lookup_key` (the SKU, in Ferry's flows); `unit_amount` (minor units) overrides the price's. */
+  price?: string;
+  lookup_key?: string;
+  unit_amount?: number;
+  /** A line with no price: its amount in minor units. */
+  amount?: number;
+  currency?: string;
+  quantity?: number;
+  description?: string;
+  metadata?: Record<string, string>;
+}
+
 interface InvoicePayload {
   customer: string;
   collection_method?: 'send_invoice' | 'charge_automatically';
@@ -136,9 +165,22 @@ interface InvoicePayload {
   description?: string;
   metadata?: Record<string, string>;
   currency?: string;
-  lines: { price?: string; amount?: number; currency?: string; quantity?: number; description?: string }[];
+  lines: InvoiceLine[];
   finalize?: boolean;
   send?: boolean;
+}
+
+/** The prices lines name by `lookup_key`, ten keys a request (Stripe's limit); an unknown key refuses the invoice before anything is written. */
+async function pricesByLookupKey(client: StripeClient, lines: InvoiceLine[]): Promise<Map<string, Stripe.Price>> {
+  const keys = [...new Set(lines.flatMap((l) => (l.lookup_key ? [l.lookup_key] : [])))];
+  const found = new Map<string, Stripe.Price>();
+  for (let i = 0; i < keys.length; i += 10) {
+    const page = await client.call((sdk) => sdk.prices.list({ lookup_keys: keys.slice(i, i + 10), limit: 10 }));
+    for (const price of page.data) if (price.lookup_key) found.set(price.lookup_key, price);
+  }
+  const missing = lines.findIndex((l) => l.lookup_key && !found.has(l.lookup_key));
+  if (missing >= 0) throw new PermanentError(`no Stripe price has the lookup_key '${lines[missing]!.lookup_key}'`, { field: `lines[${missing}].lookup_key` });
+  return found;
 }
 
 /**
@@ -155,6 +197,7 @@ export async function writeInvoice(client: StripeClient, item: WriteItem): Promi
     await client.call((sdk) => sdk.invoices.update(id!, { description: p.description, metadata }));
     return { ok: true, targetId: id, action: 'updated' };
   }
+  const prices = await pricesByLookupKey(client, p.lines);
   const draft = await client.call((sdk) =>
     sdk.invoices.create(
       { customer: p.customer, collection_method: p.collection_method ?? 'send_invoice', days_until_due: p.collection_method === 'charge_automatically' ? undefined : (p.days_until_due ?? 30), description: p.description, metadata, currency: p.currency, auto_advance: false },
@@ -163,12 +206,86 @@ export async function writeInvoice(client: StripeClient, item: WriteItem): Promi
   );
   id = draft.id!;
   for (const [n, line] of p.lines.entries()) {
-    const params: Stripe.InvoiceItemCreateParams = line.price
-      ? { customer: p.customer, invoice: id, pricing: { price: line.price }, quantity: line.quantity ?? 1, description: line.description }
-      : { customer: p.customer, invoice: id, amount: line.amount, currency: line.currency ?? p.currency ?? 'usd', description: line.description };
+    const common = { customer: p.customer, invoice: id, description: line.description, metadata: line.metadata };
+    const price = line.lookup_key ? prices.get(line.lookup_key)! : undefined;
+    const params: Stripe.InvoiceItemCreateParams =
+      price && line.unit_amount !== undefined && line.unit_amount !== price.unit_amount
+        ? { ...common, price_data: { product: String(price.product), unit_amount: line.unit_amount, currency: price.currency }, quantity: line.quantity ?? 1 }
+        : price || line.price
+          ? { ...common, pricing: { price: price?.id ?? line.price }, quantity: line.quantity ?? 1 }
+          : { ...common, amount: line.amount, currency: line.currency ?? p.currency ?? 'usd' };
     await client.call((sdk) => sdk.invoiceItems.create(params, { idempotencyKey: `${key}:line:${n}` }));
   }
   if (p.finalize !== false) await client.call((sdk) => sdk.invoices.finalizeInvoice(id!, {}, { idempotencyKey: `${key}:finalize` }));
   if (p.send && (p.collection_method ?? 'send_invoice') === 'send_invoice') await client.call((sdk) => sdk.invoices.sendInvoice(id!, {}, { idempotencyKey: `${key}:send` }));
   return { ok: true, targetId: id, action: 'created' };
+}
+
+type LineList = { data: JsonObject[]; has_more: boolean };
+
+/** An invoice's embedded `lines` stop at the first page; the rest are read from its lines endpoint. */
+export async function completeInvoiceLines(client: StripeClient, invoices: JsonObject[], request?: ReadRequest): Promise<void> {
+  for (const invoice of invoices) {
+    const lines = invoice.lines as LineList | undefined;
+    while (lines?.has_more) {
+      const next = await retried(request, () => client.call((sdk) => sdk.invoices.listLineItems(String(invoice.id), { limit: 100, starting_after: String(lines.data.at(-1)!.id) }) as unknown as Promise<LineList>));
+      lines.data.push(...plain(next.data));
+      lines.has_more = next.has_more && next.data.length > 0;
+    }
+  }
+}
+
+/** The invoice a payment paid, as much as cash application needs of it. */
+export interface PaidInvoice {
+  id: string;
+  number: string | null;
+  customer: string;
+  status: string;
+  total: number;
+  amount_due: number;
+  amount_paid: number;
+  amount_remaining: number;
+}
+
+const summary = (invoice: Stripe.Invoice): PaidInvoice => ({
+  id: invoice.id!,
+  number: invoice.number,
+  customer: typeof invoice.customer === 'string' ? invoice.customer : String(invoice.customer?.id),
+  status: String(invoice.status),
+  total: invoice.total,
+  amount_due: invoice.amount_due,
+  amount_paid: invoice.amount_paid,
+  amount_remaining: invoice.amount_remaining,
+});
+
+/**
+ * Which invoice a payment paid. Since API 2025-03-31 a payment intent no longer names its invoice; the
+ * invoice payment that links them does. A payment no invoice claims (a transfer the customer made
+ * themselves) is matched by reference: an open invoice of the same customer whose number appears in the
+ * payment's description or `metadata.invoice_number`. Sets `invoice` (or null) and `invoice_matched_by`;
+ * whether the amount fits is for the flow's rules to judge.
+ */
+export async function completePaymentInvoices(client: StripeClient, intents: JsonObject[], request?: ReadRequest): Promise<void> {
+  const call = <T>(task: (sdk: Stripe) => Promise<T>) => retried(request, () => client.call(task));
+  for (const intent of intents) {
+    let invoice: PaidInvoice | null = null;
+    let matchedBy: 'invoice_payment' | 'reference' | null = null;
+    if (intent.status === 'succeeded') {
+      const links = await call((sdk) => sdk.invoicePayments.list({ payment: { type: 'payment_intent', payment_intent: String(intent.id) }, expand: ['data.invoice'], limit: 1 }));
+      const linked = links.data[0]?.invoice;
+      if (linked && typeof linked === 'object') {
+        invoice = summary(linked as Stripe.Invoice);
+        matchedBy = 'invoice_payment';
+      } else if (intent.customer) {
+        const text = `${String(intent.description ?? '')} ${String((intent.metadata as Record<string, string> | undefined)?.invoice_number ?? '')}`;
+        const open = await call((sdk) => sdk.invoices.list({ customer: String(intent.customer), status: 'open', limit: 100 }));
+        const named = open.data.find((candidate) => candidate.number && text.includes(candidate.number));
+        if (named) {
+          invoice = summary(named);
+          matchedBy = 'reference';
+        }
+      }
+    }
+    Object.assign(intent, { invoice, invoice_matched_by: matchedBy });
+  }
 }

@@ -2,7 +2,7 @@
 import type { ConnectorDeclaration } from '../../src/connector/types.js';
 import { stripeWebhook } from './webhook.js';
 import { StripeClient } from './client.js';
-import { stripeEntity, writeCustomer, writeInvoice } from './entities.js';
+import { completeInvoiceLines, completePaymentInvoices, stripeEntity, writeCustomer, writeInvoice } from './entities.js';
 
 const invoiceSchema = {
   type: 'object',
@@ -14,7 +14,11 @@ const invoiceSchema = {
     lines: {
       type: 'array',
       minItems: 1,
-      items: { type: 'object', properties: { price: { type: 'string' }, amount: { type: 'integer' }, quantity: { type: 'integer', minimum: 1 } }, anyOf: [{ required: ['price'] }, { required: ['amount'] }] },
+      items: {
+        type: 'object',
+        properties: { price: { type: 'string' }, lookup_key: { type: 'string', minLength: 1 }, unit_amount: { type: 'integer', minimum: 0 }, amount: { type: 'integer' }, quantity: { type: 'integer', minimum: 1 }, description: { type: 'string' } },
+        anyOf: [{ required: ['price'] }, { required: ['lookup_key'] }, { required: ['amount'] }],
+      },
     },
   },
 };
@@ -29,8 +33,8 @@ export const stripe: ConnectorDeclaration<StripeClient> = {
     customers: { ...stripeEntity({ resource: 'customers', object: 'customer', description: 'customers', write: writeCustomer, matchFields: ['email'] }), schema: { type: 'object', properties: { email: { type: 'string', format: 'email' }, name: { type: 'string' } } } },
     products: stripeEntity({ resource: 'products', object: 'product', description: 'products' }),
     prices: stripeEntity({ resource: 'prices', object: 'price', description: 'prices (lookup_key carries the SKU)' }),
-    invoices: { ...stripeEntity({ resource: 'invoices', object: 'invoice', description: 'invoices: written as draft + items, finalized and sent', write: writeInvoice }), schema: invoiceSchema },
-    payment_intents: stripeEntity({ resource: 'paymentIntents', object: 'payment_intent', description: 'payment intents' }),
+    invoices: { ...stripeEntity({ resource: 'invoices', object: 'invoice', description: 'invoices, with all their lines: written as draft + items, finalized and sent', write: writeInvoice, complete: completeInvoiceLines }), schema: invoiceSchema },
+    payment_intents: stripeEntity({ resource: 'paymentIntents', object: 'payment_intent', description: 'payment intents, each with the invoice it paid (`invoice`, `invoice_matched_by`)', complete: completePaymentInvoices }),
     charges: stripeEntity({ resource: 'charges', object: 'charge', description: 'charges' }),
     refunds: stripeEntity({ resource: 'refunds', object: 'refund', description: 'refunds' }),
   },

@@ -132,7 +132,7 @@ export class StripeEmulator {
       r('POST', '/v1/products/:id', (p, q) => this.update('product', q.params.id!, this.allowed(p, ['name', 'description', 'active', 'metadata', 'images', 'default_price']))),
 
       r('POST', '/v1/prices', (p) => this.createPrice(p)),
-      list('price', '/v1/prices', (o, p) => !p.product || o.product === p.product),
+      list('price', '/v1/prices', (o, p) => (!p.product || o.product === p.product) && (!Array.isArray(p.lookup_keys) || p.lookup_keys.includes(o.lookup_key))),
       search('price', '/v1/prices/search'),
       r('GET', '/v1/prices/:id', (_, q) => this.retrieve('price', q.params.id!)),
       // A price's amount is fixed once created; these are what Stripe lets change.
@@ -152,7 +152,11 @@ export class StripeEmulator {
       r('POST', '/v1/invoices/:id/send', (_, q) => this.sendInvoice(q.params.id!)),
       r('POST', '/v1/invoices/:id/pay', (p, q) => this.payInvoice(q.params.id!, p)),
       r('POST', '/v1/invoices/:id/void', (_, q) => this.transitionInvoice(q.params.id!, 'open', 'void', 'voided_at', 'invoice.voided')),
-      list('invoice_payment', '/v1/invoice_payments', (o, p) => !p.invoice || o.invoice === p.invoice),
+      r('POST', '/v1/invoices/:id/attach_payment', (p, q) => this.attachPayment(q.params.id!, p)),
+      list('invoice_payment', '/v1/invoice_payments', (o, p) => {
+        const payment = p.payment as Params | undefined;
+        return (!p.invoice || o.invoice === p.invoice) && (!p.status || o.status === p.status) && (!payment?.payment_intent || (o.payment as Params).payment_intent === payment.payment_intent);
+      }),
 
       r('POST', '/v1/payment_intents', (p) => this.createPaymentIntent(p)),
       list('payment_intent', '/v1/payment_intents', byCustomer),
@@ -438,20 +442,7 @@ export class StripeEmulator {
         this.emit('invoice.payment_failed', invoice);
         throw error;
       }
-      this.store.add('invoice_payment', {
-        id: this.store.newId('invoice_payment'),
-        object: 'invoice_payment',
-        amount_paid: intent.amount,
-        amount_requested: intent.amount,
-        created: now,
-        currency: invoice.currency,
-        invoice: invoice.id,
-        is_default: true,
-        livemode: false,
-        payment: { payment_intent: intent.id, type: 'payment_intent' },
-        status: 'paid',
-        status_transitions: { canceled_at: null, paid_at: now },
-      });
+      this.addInvoicePayment(invoice, intent, now);
     }
     invoice.attempt_count = Number(invoice.attempt_count) + 1;
     invoice.attempted = true;
@@ -459,10 +450,53 @@ export class StripeEmulator {
     return invoice;
   }
 
-  private markPaid(invoice: StripeObject, now: number): void {
+  private addInvoicePayment(invoice: StripeObject, intent: StripeObject, now: number): void {
+    this.store.add('invoice_payment', {
+      id: this.store.newId('invoice_payment'),
+      object: 'invoice_payment',
+      amount_paid: intent.amount,
+      amount_requested: intent.amount,
+      created: now,
+      currency: invoice.currency,
+      invoice: invoice.id,
+      is_default: true,
+      livemode: false,
+      payment: { payment_intent: intent.id, type: 'payment_intent' },
+      status: 'paid',
+      status_transitions: { canceled_at: null, paid_at: now },
+    });
+  }
+
+  /**
+   * A payment made apart from the invoice (a bank transfer matched later, a second card payment), attached
+   * to it (https://docs.stripe.com/api/invoices/attach_payment). It may pay part of the invoice: the
+   * invoice stays open until its amount is paid. The reference is silent on a payment larger than what
+   * remains; this emulator credits it and leaves amount_paid above amount_due, so the over-payment shows.
+   */
+  private attachPayment(id: string, p: Params): StripeObject {
+    const params = this.required(this.allowed(p, ['payment_intent', 'payment_record']), ['payment_intent']);
+    const invoice = this.retrieve('invoice', id);
+    if (invoice.status !== 'open') fail(400, `You can only attach payments to an open invoice; this one is ${String(invoice.status)}.`, { code: 'invoice_not_editable' });
+    const intent = this.retrieve('payment_intent', String(params.payment_intent));
+    if (intent.status !== 'succeeded') fail(400, `The PaymentIntent ${String(intent.id)} has not succeeded.`, { code: 'payment_intent_unexpected_state', param: 'payment_intent' });
+    if (this.store.all('invoice_payment').some((x) => (x.payment as Params).payment_intent === intent.id)) {
+      fail(400, `The PaymentIntent ${String(intent.id)} is already attached to an invoice.`, { param: 'payment_intent' });
+    }
+    const now = this.store.now();
+    this.addInvoicePayment(invoice, intent, now);
+    const paid = Number(invoice.amount_paid) + Number(intent.amount);
+    if (paid >= Number(invoice.amount_due)) this.markPaid(invoice, now, paid);
+    else {
+      Object.assign(invoice, { amount_paid: paid, amount_remaining: Number(invoice.amount_due) - paid });
+      this.emit('invoice.updated', invoice);
+    }
+    return invoice;
+  }
+
+  private markPaid(invoice: StripeObject, now: number, amountPaid = invoice.amount_due): void {
     Object.assign(invoice, {
       status: 'paid',
-      amount_paid: invoice.amount_due,
+      amount_paid: amountPaid,
       amount_remaining: 0,
       next_payment_attempt: null,
       status_transitions: { ...(invoice.status_transitions as Params), paid_at: now },

@@ -156,9 +156,12 @@ class FlowRun {
       source: this.source.entity,
       target: this.target.entity,
       bindings: {
-        ...ferryFunctions((parentFlow, sourceId) => {
-          lookups.add(`flow:${parentFlow}:${sourceId}`);
-          return ledger.findTarget(parentFlow, sourceId);
+        ...ferryFunctions({
+          target: (parentFlow, sourceId) => {
+            lookups.add(`flow:${parentFlow}:${sourceId}`);
+            return ledger.findTarget(parentFlow, sourceId);
+          },
+          source: (otherFlow, targetId) => ledger.findSource(otherFlow, targetId),
         }),
         creditExceeded: creditCheck(async (id) => {
           const customers = this.target.connector.entities.customers;

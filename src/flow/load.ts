@@ -122,8 +122,10 @@ function checkFlow(yaml: YamlFile, doc: FlowDocument, registry: ConnectorRegistr
 
   const dependsOn = Array.isArray(doc.depends_on) ? doc.depends_on : [];
   for (const [path, text] of expressionsOf(doc)) {
-    for (const flowName of literalFirstArguments(text, 'lookup').concat(literalFirstArguments(text, 'tryLookup'))) {
-      if (!dependsOn.includes(flowName)) at(path, `$lookup('${flowName}', …) needs '${flowName}' in depends_on`);
+    for (const fn of ['lookup', 'tryLookup', 'sourceOf']) {
+      for (const flowName of literalFirstArguments(text, fn)) {
+        if (!dependsOn.includes(flowName)) at(path, `$${fn}('${flowName}', …) needs '${flowName}' in depends_on`);
+      }
     }
   }
 

@@ -152,6 +152,8 @@ export interface Ledger {
   countByStatus(flow: string): Promise<Record<RecordStatus, number>>;
   /** The target id `flow` wrote for `sourceId`, if it synced: what `$lookup` resolves. */
   findTarget(flow: string, sourceId: string): Promise<string | undefined>;
+  /** The source record `flow` wrote as `targetId`: what `$sourceOf` resolves (the way back along a cross-reference). */
+  findSource(flow: string, targetId: string): Promise<string | undefined>;
 
   /** Reserve writes before calling the target (one transaction). */
   markPending(runId: number, flow: string, writes: PendingWrite[]): Promise<void>;

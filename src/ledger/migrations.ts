@@ -120,4 +120,9 @@ export const MIGRATIONS: Migration[] = [
     description: 'approvals: the source version of a held record a person approved',
     sql: `ALTER TABLE records ADD COLUMN approved_hash TEXT;`,
   },
+  {
+    version: 4,
+    description: 'records by target id, for $sourceOf (which source record became this target record)',
+    sql: `CREATE INDEX records_target ON records (flow, target_id) WHERE target_id IS NOT NULL;`,
+  },
 ];

@@ -86,6 +86,7 @@ export class SqliteLedger implements Ledger {
     const db = this.db;
     return {
       findTarget: db.prepare("SELECT target_id FROM records WHERE flow = ? AND source_id = ? AND target_id IS NOT NULL AND status IN ('synced','pending','failed','dead')"),
+      findSource: db.prepare("SELECT source_id FROM records WHERE flow = ? AND target_id = ? AND status IN ('synced','pending','failed','dead') ORDER BY status_since DESC LIMIT 1"),
       // The source record is not kept for a pending write: settling needs only the payload, and a failure
       // recorded afterwards brings the source with it.
       pending: positional(db, `
@@ -223,6 +224,11 @@ export class SqliteLedger implements Ledger {
   async findTarget(flow: string, sourceId: string): Promise<string | undefined> {
     const row = this.statements.findTarget.get(flow, sourceId) as { target_id: string } | undefined;
     return row?.target_id;
+  }
+
+  async findSource(flow: string, targetId: string): Promise<string | undefined> {
+    const row = this.statements.findSource.get(flow, targetId) as { source_id: string } | undefined;
+    return row?.source_id;
   }
 
   async markPending(runId: number, flow: string, writes: PendingWrite[]): Promise<void> {

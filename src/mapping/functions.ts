@@ -3,6 +3,7 @@
  *
  *   $lookup(flow, sourceId)      target id that `flow` wrote for `sourceId`; the record waits if there is none yet
  *   $tryLookup(flow, sourceId)   the same, but undefined instead of waiting
+ *   $sourceOf(flow, targetId)    the way back: the source id `flow` wrote as `targetId`, or undefined
  *   $money(x[, places])          round an amount half-up to the minor unit
  *   $sumMoney(array)             exact sum of amounts
  *   $addMoney(a, b) $subMoney(a, b) $mulMoney(a, b)
@@ -21,10 +22,15 @@ import { addMoney, fromCents, money, mulMoney, subMoney, sumMoney, toCents } fro
 /** Resolves a cross-reference written by another flow. */
 export type LookupResolver = (flow: string, sourceId: string) => Promise<string | undefined> | string | undefined;
 
-export function ferryFunctions(lookup: LookupResolver): Bindings {
+export interface CrossReferences {
+  target: LookupResolver;
+  source: LookupResolver;
+}
+
+export function ferryFunctions(references: CrossReferences): Bindings {
   const resolve = async (flow: unknown, sourceId: unknown): Promise<string | undefined> => {
     if (sourceId === undefined || sourceId === null || sourceId === '') return undefined;
-    return lookup(String(flow), String(sourceId));
+    return references.target(String(flow), String(sourceId));
   };
   return {
     lookup: async (flow: unknown, sourceId: unknown) => {
@@ -38,6 +44,7 @@ export function ferryFunctions(lookup: LookupResolver): Bindings {
       return found;
     },
     tryLookup: resolve,
+    sourceOf: async (flow: unknown, targetId: unknown) => (targetId === undefined || targetId === null || targetId === '' ? undefined : references.source(String(flow), String(targetId))),
     money,
     sumMoney,
     addMoney,

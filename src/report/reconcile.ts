@@ -73,11 +73,12 @@ interface Expected {
 async function reconcileFlow(flow: Flow, connections: Connections, ledger: Ledger, period: Period): Promise<FlowReconciliation> {
   const spec = flow.reconcile!;
   const match = flow.target.match!;
-  const bindings = ferryFunctions((parentFlow, sourceId) => ledger.findTarget(parentFlow, sourceId));
+  const bindings = ferryFunctions({ target: (parentFlow, sourceId) => ledger.findTarget(parentFlow, sourceId), source: (flow, targetId) => ledger.findSource(flow, targetId) });
   const since = period.from ? new Date(`${period.from}T00:00:00Z`) : undefined;
   const inPeriod = (value: unknown) => {
     if (!period.from && !period.to) return true;
-    const day = typeof value === 'string' && value.length >= 10 ? new Date(value).toISOString().slice(0, 10) : undefined;
+    // Dates are ISO strings, or Unix seconds (Stripe's `created`).
+    const day = typeof value === 'string' && value.length >= 10 ? new Date(value).toISOString().slice(0, 10) : typeof value === 'number' ? new Date(value * 1000).toISOString().slice(0, 10) : undefined;
     if (!day) return false;
     return (!period.from || day >= period.from) && (!period.to || day < period.to);
   };

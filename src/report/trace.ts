@@ -96,6 +96,11 @@ export async function buildTrace(ledger: Ledger, flows: Flow[], startKey: string
       }
     }
     for (const n of next) {
+      // A lineage that comes back round (deal → invoice → paid → the deal updated) shows its last hop, once.
+      if (n.key === startKey && n.link.kind === 'became' && key !== startKey) {
+        node.children.push({ key: n.key, link: n.link, states: [], children: [] });
+        continue;
+      }
       if (seen.has(n.key)) continue;
       node.children.push(await visit(n.key, n.direction, n.link));
     }

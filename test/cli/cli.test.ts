@@ -192,7 +192,7 @@ describe('ferry demo', () => {
     expect(first.code).toBe(0);
     expect(existsSync(join(cwd, '.ferry', 'report.html'))).toBe(true);
     const firstRuns = await lastRuns();
-    expect(firstRuns.size).toBe(8);
+    expect(firstRuns.size).toBe(15);
     for (const [flow, run] of firstRuns) expect(run.counts.failed + run.counts.dead, flow).toBe(0);
     expect(firstRuns.get('shopify-customers-to-quickbooks')!.counts.read).toBe(12);
     expect(sum(firstRuns, ORDER_FLOWS, 'created') + sum(firstRuns, ORDER_FLOWS, 'held')).toBe(40);
@@ -204,12 +204,21 @@ describe('ferry demo', () => {
     // New activity: exactly that is synced.
     const busy = await ferry('demo', '--data-size', 'small', '--activity', '12');
     const [, orders, payments, refunds] = /New in Shopify since the last run: (\d+) order\(s\), (\d+) payment\(s\) of orders on terms, (\d+) refund\(s\)/.exec(busy.out)!.map(Number);
-    expect(orders! + payments! + refunds!).toBe(12);
+    const [, won, paid, partly] = /New in HubSpot and Stripe: (\d+) deal\(s\) won, (\d+) invoice\(s\) paid, (\d+) part payment\(s\)/.exec(busy.out)!.map(Number);
+    expect(orders! + payments! + refunds! + won! + paid! + partly!).toBe(12);
     const busyRuns = await lastRuns();
     expect(sum(busyRuns, ORDER_FLOWS, 'created') + sum(busyRuns, ORDER_FLOWS, 'held')).toBe(orders);
     expect(sum(busyRuns, ['shopify-payments-to-quickbooks'], 'created') + sum(busyRuns, ['shopify-payments-to-quickbooks'], 'waiting')).toBe(payments);
     expect(sum(busyRuns, REFUND_FLOWS, 'created')).toBe(refunds);
-    expect(sum(busyRuns, [...busyRuns.keys()], 'updated')).toBe(0);
+    // A deal won becomes a Stripe invoice and then a QuickBooks invoice; a payment is applied, a part payment held.
+    expect(sum(busyRuns, ['hubspot-deals-to-stripe-invoices'], 'created')).toBe(won);
+    expect(sum(busyRuns, ['stripe-invoices-to-quickbooks-invoices'], 'created')).toBe(won);
+    expect(sum(busyRuns, ['stripe-payments-to-quickbooks-payments'], 'created')).toBe(paid);
+    expect(sum(busyRuns, ['stripe-payments-to-quickbooks-payments'], 'held')).toBe(partly);
+    // The only updates are deals learning what their invoices collected (and new invoices: unpaid).
+    const dealsUpdated = sum(busyRuns, ['quickbooks-invoices-to-hubspot-deals'], 'updated');
+    expect(dealsUpdated).toBe(won! + paid! + partly!);
+    expect(sum(busyRuns, [...busyRuns.keys()], 'updated')).toBe(dealsUpdated);
 
     // Starting over re-creates exactly what the first demo created.
     expect((await ferry('demo', '--reset', '--data-size', 'small')).code).toBe(0);

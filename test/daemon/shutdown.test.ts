@@ -12,6 +12,7 @@ import { type RunningEmulator, startEmulators } from '../../emulators/index.js';
 import { bufferIo } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 import { tempDir } from '../support/harness.js';
+import { shippedFlowsFor } from '../support/emulated-project.js';
 
 const FERRY = resolve(import.meta.dirname, '../../bin/ferry');
 let running: RunningEmulator[] = [];
@@ -30,7 +31,7 @@ async function setUp() {
   writeFileSync(
     join(cwd, 'ferry.yaml'),
     JSON.stringify({
-      flows: resolve(import.meta.dirname, '../../flows'),
+      flows: shippedFlowsFor(['shopify', 'quickbooks']),
       ledger: 'ledger.db',
       secrets_file: 'secrets.json',
       connections: {

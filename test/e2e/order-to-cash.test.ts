@@ -5,11 +5,12 @@
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulators } from '../../emulators/index.js';
 import { bufferIo } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
+import { shippedFlowsFor } from '../support/emulated-project.js';
 
 let running: RunningEmulator[];
 let cwd: string;
@@ -25,7 +26,7 @@ beforeAll(async () => {
   running = await startEmulators(['shopify', 'quickbooks'], { seed: 5, dataSize: 'small', ports: { shopify: 0, quickbooks: 0 } });
   cwd = mkdtempSync(join(tmpdir(), 'ferry-o2c-'));
   const connections = Object.fromEntries(running.map((e) => [e.service, { connector: e.service, base_url: e.url, ...e.credentials }]));
-  writeFileSync(join(cwd, 'ferry.yaml'), JSON.stringify({ flows: resolve(import.meta.dirname, '../../flows'), connections }));
+  writeFileSync(join(cwd, 'ferry.yaml'), JSON.stringify({ flows: shippedFlowsFor(['shopify', 'quickbooks']), connections }));
 }, 60_000);
 afterAll(() => Promise.all(running.map((e) => e.close())));
 

@@ -5,7 +5,7 @@ import { addDays, ferryFunctions, isoDate } from '../../src/mapping/functions.js
 import { CompiledMapping } from '../../src/mapping/mapping.js';
 
 const lookups = new Map([['customers:42', '145']]);
-const bindings = ferryFunctions((flow, id) => lookups.get(`${flow}:${id}`));
+const bindings = ferryFunctions({ target: (flow, id) => lookups.get(`${flow}:${id}`), source: (flow, id) => [...lookups].find(([key, target]) => key.startsWith(`${flow}:`) && target === id)?.[0].slice(flow.length + 1) });
 
 function compile(spec: Parameters<typeof CompiledMapping.compile>[0]): CompiledMapping {
   const { mapping, problems } = CompiledMapping.compile(spec);
@@ -39,6 +39,11 @@ describe('mapping', () => {
     expect(error).toBeInstanceOf(MissingParentError);
     expect(error).toMatchObject({ parentFlow: 'customers', parentId: '7' });
     expect(await compile({ Ref: "$tryLookup('customers', 7)" }).evaluate({}, bindings)).toEqual({});
+  });
+
+  it('$sourceOf walks a cross-reference back from the target id to the source id', async () => {
+    const mapping = compile({ Customer: "$sourceOf('customers', Id)", Unknown: "$sourceOf('customers', 'nope')" });
+    expect(await mapping.evaluate({ Id: '145' }, bindings)).toEqual({ Customer: '42' });
   });
 
   it('a failing expression names the target field', async () => {

@@ -5,13 +5,14 @@
  * every token the QuickBooks emulator issued along the way. Only the secrets file may hold a token.
  */
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulators } from '../../emulators/index.js';
 import { bufferIo } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 import { tempDir } from '../support/harness.js';
+import { shippedFlowsFor } from '../support/emulated-project.js';
 
 let running: RunningEmulator[];
 let cwd: string;
@@ -30,7 +31,7 @@ beforeAll(async () => {
   running = await startEmulators(['shopify', 'quickbooks'], { seed: 3, dataSize: 'small', ports: { shopify: 0, quickbooks: 0 }, stateDir: emulatorState });
   cwd = tempDir('ferry-secrets-');
   const connections = Object.fromEntries(running.map((e) => [e.service, { connector: e.service, base_url: e.url, ...e.credentials }]));
-  const base = { flows: resolve(import.meta.dirname, '../../flows'), ledger: '.ferry/ledger.db', log: { file: '.ferry/ferry.log', level: 'debug' }, secrets_file: '.ferry/secrets.json' };
+  const base = { flows: shippedFlowsFor(['shopify', 'quickbooks']), ledger: '.ferry/ledger.db', log: { file: '.ferry/ferry.log', level: 'debug' }, secrets_file: '.ferry/secrets.json' };
   writeFileSync(join(cwd, 'good.yaml'), JSON.stringify({ ...base, connections }));
   // The same QuickBooks app with a client secret QuickBooks refuses.
   const refused = { ...connections, quickbooks: { ...connections.quickbooks, client_secret: 'ferrySecretThatIsWrong0000000000000000000', refresh_token: 'AB11ferryRefreshTokenNobodyIssued000000000000000' } };

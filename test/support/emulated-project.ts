@@ -2,7 +2,7 @@
  * A Ferry project pointed at in-process emulators, as the end-to-end and reliability tests use it: the
  * shipped flows, a config file naming each emulator with its credentials, and `ferry` run in process.
  */
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type RunningEmulator, type Service, type StartOptions, startEmulators } from '../../emulators/index.js';
 import { bufferIo } from '../../src/cli/io.js';
@@ -22,7 +22,7 @@ export async function emulatedProject(services: Service[], options: StartOptions
   const running = await startEmulators(services, { ports: Object.fromEntries(services.map((s) => [s, 0])), ...options });
   const cwd = tempDir('ferry-project-');
   const connections = Object.fromEntries(running.map((e) => [e.service, { connector: e.service, base_url: e.url, ...connectionOptions, ...e.credentials }]));
-  writeFileSync(join(cwd, 'ferry.yaml'), JSON.stringify({ flows: resolve(import.meta.dirname, '../../flows'), ledger: 'ledger.db', secrets_file: 'secrets.json', connections }));
+  writeFileSync(join(cwd, 'ferry.yaml'), JSON.stringify({ flows: shippedFlowsFor(services), ledger: 'ledger.db', secrets_file: 'secrets.json', connections }));
   return {
     running,
     cwd,
@@ -34,4 +34,19 @@ export async function emulatedProject(services: Service[], options: StartOptions
     },
     close: async () => void (await Promise.all(running.map((e) => e.close()))),
   };
+}
+
+/**
+ * A copy of the shipped flows that only use these services: a test that starts Shopify and QuickBooks
+ * runs `--all` over the flows it can run, not over HubSpot and Stripe flows with no connection.
+ */
+export function shippedFlowsFor(services: Service[]): string {
+  const source = resolve(import.meta.dirname, '../../flows');
+  const dir = tempDir('ferry-flows-');
+  for (const file of readdirSync(source).filter((f) => f.endsWith('.yaml'))) {
+    const text = readFileSync(join(source, file), 'utf8');
+    const connectors = [...text.matchAll(/^\s*(?:source|target):\s*\{?\s*connector:\s*(\w+)|^\s+connector:\s*(\w+)/gm)].map((m) => (m[1] ?? m[2]) as Service);
+    if (connectors.every((c) => services.includes(c))) writeFileSync(join(dir, file), text);
+  }
+  return dir;
 }

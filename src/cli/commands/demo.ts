@@ -1,6 +1,6 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { addShopifyActivity } from '../../../emulators/activity.js';
+import { addSalesActivity, addShopifyActivity } from '../../../emulators/activity.js';
 import { type RunningEmulator, SERVICES, startEmulators } from '../../../emulators/index.js';
 import type { DataSize } from '../../../emulators/seed.js';
 import type { ConnectionSettings } from '../../connector/types.js';
@@ -35,8 +35,13 @@ export async function demoCommand(app: App, io: CliIo, options: { reset?: boolea
   return withDemoEmulators(app, io, { seed: options.seed, dataSize: options.dataSize }, async (running) => {
     if (activity) {
       // A different seed each time, so a second --activity adds different business.
-      const added = await addShopifyActivity(running.find((e) => e.service === 'shopify')!.server, activity, Date.now() % 2_147_483_647);
-      io.out(`New in Shopify since the last run: ${added.orders} order(s), ${added.payments} payment(s) of orders on terms, ${added.refunds} refund(s).\n`);
+      const seed = Date.now() % 2_147_483_647;
+      const server = (service: string) => running.find((e) => e.service === service)!.server;
+      // Two thirds of the activity is the shop's, one third sales': deals won and invoices paid.
+      const sales = await addSalesActivity(server('hubspot'), server('stripe'), Math.floor(activity / 3), seed);
+      const shop = await addShopifyActivity(server('shopify'), activity - Math.floor(activity / 3), seed);
+      io.out(`New in Shopify since the last run: ${shop.orders} order(s), ${shop.payments} payment(s) of orders on terms, ${shop.refunds} refund(s).`);
+      io.out(`New in HubSpot and Stripe: ${sales.dealsWon} deal(s) won, ${sales.invoicesPaid} invoice(s) paid, ${sales.partPayments} part payment(s).\n`);
     }
     await executeRuns(app, io, flows, { trigger: 'demo', selection: { kind: 'incremental' } });
     io.out('');
@@ -47,7 +52,7 @@ export async function demoCommand(app: App, io: CliIo, options: { reset?: boolea
     io.out(`\nThe HTML report (open it in a browser): ${report}`);
     io.out(`The ledger is ${app.config.ledgerPath}; the emulators' state is in ${stateDir}.`);
     const held = info.flows.flatMap((f) => f.failures.filter((r) => r.status === 'held').map((r) => r.resyncCommand));
-    if (held.length) io.out(`\n${held.length} record(s) are held for approval by a rule (the credit check). Release one with, e.g.:\n  bin/${held[0]}\nand run \`bin/ferry demo\` again to book it.`);
+    if (held.length) io.out(`\n${held.length} record(s) are held for a person by a rule (a credit check, a payment that does not fit its invoice). Release one with, e.g.:\n  bin/${held[0]}\nand run \`bin/ferry demo\` again to book it.`);
     io.out('Run `bin/ferry demo` again to continue the same business, or `bin/ferry demo --reset` to start over.');
     // The seeded business has orders held by the credit check on purpose: only failures fail the demo.
     const broken = info.flows.some((f) => f.lastRun && (f.lastRun.status === 'failed' || f.lastRun.counts.failed + f.lastRun.counts.dead > 0));
