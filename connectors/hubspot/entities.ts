@@ -40,7 +40,8 @@ function api(sdk: Client, type: ObjectType) {
   return crm[key]!;
 }
 
-const flatten = (o: SimpleObject): JsonObject => ({ id: o.id, ...o.properties, updatedAt: o.updatedAt instanceof Date ? o.updatedAt.toISOString() : o.updatedAt });
+const isoTime = (at: Date | string | undefined) => (at instanceof Date ? at.toISOString() : at);
+const flatten = (o: SimpleObject): JsonObject => ({ id: o.id, ...o.properties, updatedAt: isoTime(o.updatedAt) });
 
 type BatchAnswer = { results: SimpleObject[]; errors?: { context?: Record<string, string[]>; message: string; category: string }[] };
 
@@ -90,7 +91,7 @@ export function hubSpotEntity(spec: Spec): EntityDeclaration<HubSpotClient> {
       const answer = await batchCall(client, (sdk) => api(sdk, spec.type).batchApi.update({ inputs: known.map(({ item, id }) => ({ id, properties: properties(item) })) }));
       known.forEach(({ id, i }, position) => {
         const saved = answer.results.find((r) => r.id === id);
-        results[i] = saved ? { ok: true, targetId: saved.id, action: 'updated' } : { ok: false, error: errorFor(answer.errors, id, position) };
+        results[i] = saved ? { ok: true, targetId: saved.id, action: 'updated', version: isoTime(saved.updatedAt) } : { ok: false, error: errorFor(answer.errors, id, position) };
       });
     }
     if (unknown.length) {
@@ -105,7 +106,7 @@ export function hubSpotEntity(spec: Spec): EntityDeclaration<HubSpotClient> {
         const answer = await batchCall(client, (sdk) => api(sdk, spec.type).batchApi.upsert({ inputs: group.map((k) => ({ id: k.id, idProperty, properties: k.properties })) }));
         group.forEach((k, position) => {
           const saved = answer.results.find((r) => String(r.properties[idProperty]).toLowerCase() === k.id.toLowerCase());
-          results[k.i] = saved ? { ok: true, targetId: saved.id, action: saved._new ? 'created' : 'updated' } : { ok: false, error: errorFor(answer.errors, k.id, position) };
+          results[k.i] = saved ? { ok: true, targetId: saved.id, action: saved._new ? 'created' : 'updated', version: isoTime(saved.updatedAt) } : { ok: false, error: errorFor(answer.errors, k.id, position) };
         });
       }
     }
@@ -119,6 +120,7 @@ export function hubSpotEntity(spec: Spec): EntityDeclaration<HubSpotClient> {
       const value = record[spec.modified] ?? record.updatedAt;
       return value ? new Date(Number.isFinite(Number(value)) ? Number(value) : String(value)).toISOString() : undefined;
     },
+    version: (record) => (typeof record.updatedAt === 'string' ? record.updatedAt : undefined),
     orderedByUpdatedAt: true,
     matchFields: spec.matchFields,
     batchSize: BATCH,

@@ -12,7 +12,7 @@ export const hubspot: ConnectorDeclaration<HubSpotClient> = {
   webhook: hubspotWebhook,
   entities: {
     contacts: hubSpotEntity({ type: 'contacts', description: 'contacts (email is unique)', properties: ['email', 'firstname', 'lastname', 'phone', 'company', 'lifecyclestage'], matchFields: ['email', 'ferry_source_id'], modified: 'lastmodifieddate' }),
-    companies: hubSpotEntity({ type: 'companies', description: 'companies', properties: ['name', 'domain', 'phone', 'address', 'city', 'state', 'zip', 'country', 'ferry_source_id'], matchFields: ['ferry_source_id'], modified: 'hs_lastmodifieddate' }),
+    companies: hubSpotEntity({ type: 'companies', description: 'companies', properties: ['name', 'domain', 'phone', 'address', 'city', 'state', 'zip', 'country', 'ferry_source_id'], matchFields: ['ferry_source_id', 'hs_object_id'], modified: 'hs_lastmodifieddate' }),
     deals: hubSpotEntity({
       type: 'deals',
       description: 'deals in the default pipeline, with their company ids and line items',

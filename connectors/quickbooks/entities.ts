@@ -98,7 +98,7 @@ export function quickBooksEntity(spec: EntitySpec): EntityDeclaration<QuickBooks
         const i = Number(response.bId);
         const saved = response[entity] as Entity | undefined;
         if (saved) {
-          results[i] = { ok: true, targetId: String(saved.Id), action: existing.has(i) ? 'updated' : 'created' };
+          results[i] = { ok: true, targetId: String(saved.Id), action: existing.has(i) ? 'updated' : 'created', version: String(saved.SyncToken) };
           continue;
         }
         const error = faultError(response.Fault ?? {}, 400);
@@ -124,6 +124,7 @@ export function quickBooksEntity(spec: EntitySpec): EntityDeclaration<QuickBooks
     description: spec.description,
     key: (record) => String(record.Id),
     updatedAt: (record) => (record.MetaData as JsonObject | undefined)?.LastUpdatedTime as string | undefined,
+    version: (record) => (record.SyncToken === undefined ? undefined : String(record.SyncToken)),
     orderedByUpdatedAt: true,
     schema: SCHEMAS[entity],
     matchFields: spec.matchFields,

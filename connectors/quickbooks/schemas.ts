@@ -44,6 +44,7 @@ export const SCHEMAS: Record<string, JsonObject> = {
       CompanyName: { type: 'string', maxLength: 100 },
       PrimaryEmailAddr: { type: 'object', required: ['Address'], properties: { Address: { type: 'string', format: 'email', maxLength: 100 } } },
       PrimaryPhone: { type: 'object', properties: { FreeFormNumber: { type: 'string', maxLength: 30 } } },
+      BillAddr: { type: 'object', properties: { Line1: { type: 'string', maxLength: 500 }, City: { type: 'string', maxLength: 255 }, CountrySubDivisionCode: { type: 'string', maxLength: 255 }, PostalCode: { type: 'string', maxLength: 30 }, Country: { type: 'string', maxLength: 255 } } },
       CreditLimit: money,
     },
   },

@@ -55,7 +55,8 @@ export interface WriteItem {
 }
 
 export type WriteResult =
-  | { ok: true; targetId: string; action: 'created' | 'updated' }
+  /** `version`: the record's `version` after this write, so Ferry can tell its own change when a flow reads it back. */
+  | { ok: true; targetId: string; action: 'created' | 'updated'; version?: string }
   | { ok: false; error: FerryError };
 
 export interface EntityDeclaration<Client> {
@@ -64,6 +65,11 @@ export interface EntityDeclaration<Client> {
   key(record: JsonObject): string;
   /** When the record last changed, for incremental reads; absent when the service has no such field. */
   updatedAt?(record: JsonObject): string | undefined;
+  /**
+   * Changes whenever the record changes (QuickBooks' SyncToken, HubSpot's modification time). A flow
+   * that reads back what the reverse flow wrote compares it with the version that write returned.
+   */
+  version?(record: JsonObject): string | undefined;
   /** True when `read` yields pages in ascending updated-time order, so a cursor can be saved after each page. */
   orderedByUpdatedAt?: boolean;
   /** JSON Schema a payload must satisfy before it is written to this entity. */

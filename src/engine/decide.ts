@@ -73,6 +73,9 @@ export async function decide(record: JsonObject, sourceId: string, sourceHash: s
       return settle({ status, payload, reason: `${verdict.rule}: ${verdict.reason}` });
     }
 
+    // A two-way flow's side with nothing to say yet (no billing address in QuickBooks) writes nothing.
+    if (!Object.keys(payload).length) return settle({ status: 'skipped', payload, reason: 'the mapping gave no fields to write' });
+
     const outputHash = contentHash(payload);
     if (!ctx.force && state?.status === 'synced' && state.outputHash === outputHash) return { kind: 'unchanged', touch: true };
 

@@ -344,6 +344,7 @@ class FlowRun {
     // The last copy of a record in a page is the newest.
     const latest = new Map(identified.map((r) => [r.id, r.record]));
     const states = await this.ledger.getDigests(this.flow.name, [...latest.keys()]);
+    const echoes = await this.ownWritesAmong(latest);
 
     const settlements: Settlement[] = [...unidentified];
     const touches: { sourceId: string; sourceHash: string; flowVersion: string }[] = [];
@@ -354,6 +355,12 @@ class FlowRun {
       else if (this.retried.get(id) === hash) continue;
       this.counts.read++;
       const state = states.get(id);
+      if (echoes.has(id)) {
+        // The reverse flow's own write read back: sending it back would start a ping-pong.
+        this.counts.unchanged++;
+        if (state) touches.push({ sourceId: id, sourceHash: hash, flowVersion: this.flow.version });
+        continue;
+      }
       let decision: Decision;
       try {
         decision = await decide(record, id, hash, state, this.decideContext);
@@ -386,9 +393,62 @@ class FlowRun {
     await this.ledger.settle(this.runId, this.flow.name, settlements);
     this.count(settlements);
     await this.ledger.touchUnchanged(this.flow.name, touches);
+    await this.keepNewerTargetValues(writes);
     await this.deliverAll(writes);
     this.processed += latest.size + unidentified.length;
     this.options.onProgress?.({ flow: this.flow.name, processed: this.processed, counts: { ...this.counts } });
+  }
+
+  /** Ids of records whose version is the one a reverse flow's write left on them (two-way flows only). */
+  private async ownWritesAmong(records: Map<string, JsonObject>): Promise<Set<string>> {
+    const version = this.source.entity.version;
+    const reverse = this.flow.source.reverseFlows;
+    if (!reverse.length || !version) return new Set();
+    const prefix = this.writerContext.sourceKeyPrefix;
+    const stamps = [...records].flatMap(([id, record]) => {
+      const v = version(record);
+      return v ? [{ key: `${prefix}/${id}`, version: v }] : [];
+    });
+    const own = await this.ledger.ownWrites(reverse, stamps);
+    return new Set([...own].map((key) => key.slice(prefix.length + 1)));
+  }
+
+  /**
+   * Two-way flows. A target record someone changed since this flow last wrote it holds news for the
+   * reverse flow, so the write leaves no stamp and the reverse flow reads it as a change; so does a
+   * first write, since what the target held before Ferry came is news too. Field by field over
+   * `last_writer_wins`: a field this side has not changed since its last write is not sent (it would
+   * undo the other side's change), and a field both sides changed keeps the target's value when the
+   * target changed later.
+   */
+  private async keepNewerTargetValues(writes: PlannedWrite[]): Promise<void> {
+    if (!this.flow.source.reverseFlows.length) return;
+    const fields = this.flow.target.lastWriterWins;
+    const { entity, client } = this.target;
+    const known = writes.filter((w) => w.item.targetId);
+    for (const write of writes) if (!write.item.targetId) write.unstamped = true;
+    if (!known.length || !entity.get) return;
+    const current = await withRetry(() => entity.get!(client, known.map((w) => w.item.targetId!)), this.flow.retry, this.retryHooks());
+    const byId = new Map(current.map((record) => [entity.key(record), record]));
+    const lastWritten = new Map((await this.ledger.getRecords(this.flow.name, known.map((w) => w.item.sourceId))).map((r) => [r.sourceId, r.payload]));
+    for (const write of known) {
+      const target = byId.get(write.item.targetId!);
+      const last = lastWritten.get(write.item.sourceId);
+      if (!target || !last) {
+        write.unstamped = true;
+        continue;
+      }
+      const stamp = await this.ledger.lastStamp(this.flow.name, `${this.writerContext.targetKeyPrefix}/${write.item.targetId}`);
+      if (entity.version?.(target) !== stamp) write.unstamped = true;
+      const targetLater = Date.parse(entity.updatedAt?.(target) ?? '') > Date.parse(write.pending.sourceUpdatedAt ?? '');
+      const payload = { ...write.item.payload };
+      for (const field of fields) {
+        const mineChanged = !sameValue(payload[field], last[field]);
+        const theirsChanged = !sameValue(target[field], last[field]);
+        if (!mineChanged || (theirsChanged && targetLater)) delete payload[field];
+      }
+      write.item = { ...write.item, payload };
+    }
   }
 
   private async deliverAll(writes: PlannedWrite[]): Promise<void> {
@@ -481,6 +541,11 @@ function plannedFromState(state: RecordState, flow: Flow): PlannedWrite | undefi
     },
     previous: state,
   };
+}
+
+/** Field values compared as JSON, so `{ FreeFormNumber: '1' }` equals itself across reads. */
+function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 }
 
 function laterOf(current: string | undefined, candidates: (string | undefined)[]): string | undefined {

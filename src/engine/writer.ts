@@ -16,6 +16,8 @@ export interface PlannedWrite {
   item: WriteItem;
   pending: PendingWrite;
   previous?: Pick<RecordDigest, 'failedRuns'>;
+  /** The target held a change Ferry had not seen: this write leaves no stamp, so the reverse flow reads that change. */
+  unstamped?: boolean;
 }
 
 export interface WriterContext {
@@ -152,6 +154,9 @@ function settlementFor(write: PlannedWrite, attempted: Attempted, ctx: WriterCon
       targetId: result.targetId,
       outputHash: pending.outputHash,
       crossReference: { from: `${ctx.sourceKeyPrefix}/${pending.sourceId}`, to: `${ctx.targetKeyPrefix}/${result.targetId}` },
+      targetVersion: write.unstamped ? undefined : result.version,
+      // Two-way flows remember what they said, to tell next time which shared fields changed on their side.
+      payload: ctx.flow.source.reverseFlows.length ? pending.payload : undefined,
       references: pending.references,
     };
   }

@@ -70,7 +70,9 @@ export function loadFlowFiles(files: string[], registry: ConnectorRegistry, opti
 
   diagnostics.push(...checkAcrossFlows(parsed));
   // Flows that compiled are returned even when other files have mistakes; callers that run flows refuse any diagnostics.
-  return { flows: parsed.flatMap((p) => (p.flow ? [p.flow] : [])), diagnostics: sortDiagnostics(diagnostics) };
+  const flows = parsed.flatMap((p) => (p.flow ? [p.flow] : []));
+  linkReverseFlows(flows);
+  return { flows, diagnostics: sortDiagnostics(diagnostics) };
 }
 
 /** Checks that need the connectors; compiles the flow only when the file also passed its JSON Schema (`schemaValid`). */
@@ -99,6 +101,10 @@ function checkFlow(yaml: YamlFile, doc: FlowDocument, registry: ConnectorRegistr
   const reconcileAmount = expression(['reconcile', 'source_amount'], doc.reconcile?.source_amount);
   if (doc.reconcile && !doc.target?.match) at(['reconcile'], 'reconcile pairs records by target.match: give the flow a target.match');
   const matchValue = expression(['target', 'match', 'value'], doc.target?.match?.value);
+  const mapped = doc.mapping && typeof doc.mapping === 'object' ? Object.keys(doc.mapping) : [];
+  for (const [i, field] of (Array.isArray(doc.target?.last_writer_wins) ? doc.target.last_writer_wins : []).entries()) {
+    if (!mapped.includes(field)) at(['target', 'last_writer_wins', i], `'${field}' is not a field this flow's mapping writes`);
+  }
   const rules: CompiledRule[] = [];
   (Array.isArray(doc.rules) ? doc.rules : []).forEach((rule, i) => {
     const when = expression(['rules', i, 'when'], rule?.when);
@@ -149,12 +155,14 @@ function checkFlow(yaml: YamlFile, doc: FlowDocument, registry: ConnectorRegistr
         filter,
         overlapMs: durationOr(source.overlap, 5 * 60_000),
         params: source.params ?? {},
+        reverseFlows: [],
       },
       target: {
         connector: target.connector,
         connection: target.connection ?? target.connector,
         entity: target.entity,
         match: target.match && matchValue ? { field: target.match.field, value: matchValue } : undefined,
+        lastWriterWins: target.last_writer_wins ?? [],
       },
       mappingSpec: doc.mapping,
       mapping,
@@ -263,6 +271,12 @@ function flowVersion(doc: FlowDocument): string {
 
 
 /** Flows in an order where every flow comes after the flows it depends on. */
+/** Pairs each flow with the flows going the other way between the same two entities (a two-way sync). */
+function linkReverseFlows(flows: Flow[]): void {
+  const same = (a: Flow['source'] | Flow['target'], b: Flow['source'] | Flow['target']) => a.connection === b.connection && a.entity === b.entity;
+  for (const flow of flows) flow.source.reverseFlows = flows.filter((other) => same(other.source, flow.target) && same(other.target, flow.source)).map((other) => other.name);
+}
+
 export function dependencyOrder(flows: Flow[]): Flow[] {
   const byName = new Map(flows.map((f) => [f.name, f]));
   const done = new Set<string>();

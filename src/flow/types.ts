@@ -14,8 +14,14 @@ export interface Flow {
   file: string;
   name: string;
   description: string;
-  source: Endpoint & { filter?: Expression; overlapMs: number; params: Record<string, string | number | boolean> };
-  target: Endpoint & { match?: { field: string; value: Expression } };
+  source: Endpoint & {
+    filter?: Expression;
+    overlapMs: number;
+    params: Record<string, string | number | boolean>;
+    /** Flows that write this flow's source from its target (the other half of a two-way sync): their writes read back are echoes, not changes. */
+    reverseFlows: string[];
+  };
+  target: Endpoint & { match?: { field: string; value: Expression }; lastWriterWins: string[] };
   mappingSpec: MappingSpec;
   mapping: CompiledMapping;
   rules: CompiledRule[];
@@ -35,7 +41,7 @@ export interface FlowDocument {
   name: string;
   description?: string;
   source: { connector: string; connection?: string; entity: string; filter?: string; overlap?: string; params?: Record<string, string | number | boolean> };
-  target: { connector: string; connection?: string; entity: string; match?: { field: string; value: string } };
+  target: { connector: string; connection?: string; entity: string; match?: { field: string; value: string }; last_writer_wins?: string[] };
   mapping: MappingSpec;
   rules?: { name: string; when: string; action: 'reject' | 'hold' | 'skip'; reason?: string }[];
   run?: { schedule?: string; timezone?: string; webhook?: string[]; manual?: boolean };

@@ -46,7 +46,7 @@ export interface RecordState {
   lastRunId?: number;
   /** The source record, kept while the record is not synced, so it can be retried without re-reading. */
   source?: JsonObject;
-  /** The mapped payload, kept while the record is not synced (dead-letter show, settling pending). */
+  /** The mapped payload, kept while the record is not synced (dead-letter show, settling pending), and for two-way flows what was last written. */
   payload?: JsonObject;
   matchValue?: unknown;
   /** The source hash a person approved (`ferry approve`): that version of the record skips the hold rules. */
@@ -94,6 +94,11 @@ export interface Settlement {
   matchValue?: unknown;
   /** `system/entity/id` of the source and of what it became. */
   crossReference?: { from: string; to: string };
+  /**
+   * The target record's version after this write: Ferry's stamp on it. Absent when the target held a
+   * change Ferry had not seen, so the reverse flow still reads that change instead of taking it for an echo.
+   */
+  targetVersion?: string;
   /** Parents the record's mapping looked up, `flow:parentFlow:sourceId`: linked from the source key, for tracing. */
   references?: string[];
 }
@@ -152,6 +157,10 @@ export interface Ledger {
   countByStatus(flow: string): Promise<Record<RecordStatus, number>>;
   /** The target id `flow` wrote for `sourceId`, if it synced: what `$lookup` resolves. */
   findTarget(flow: string, sourceId: string): Promise<string | undefined>;
+  /** Of these `system/entity/id` keys at these versions, the ones one of `flows` wrote last: Ferry's own changes. */
+  ownWrites(flows: string[], records: { key: string; version: string }[]): Promise<Set<string>>;
+  /** The version `flow`'s last write left on `key`, if that write was stamped. */
+  lastStamp(flow: string, key: string): Promise<string | undefined>;
   /** The source record `flow` wrote as `targetId`: what `$sourceOf` resolves (the way back along a cross-reference). */
   findSource(flow: string, targetId: string): Promise<string | undefined>;
 

@@ -125,4 +125,9 @@ export const MIGRATIONS: Migration[] = [
     description: 'records by target id, for $sourceOf (which source record became this target record)',
     sql: `CREATE INDEX records_target ON records (flow, target_id) WHERE target_id IS NOT NULL;`,
   },
+  {
+    version: 5,
+    description: "the version a write left on its target, to tell Ferry's own changes from people's in two-way flows",
+    sql: `ALTER TABLE cross_references ADD COLUMN to_version TEXT;`,
+  },
 ];

@@ -145,6 +145,8 @@ export class SqliteLedger implements Ledger {
       decide: db.prepare('UPDATE records SET status = COALESCE(@status, status), reason = COALESCE(@reason, reason), status_since = CASE WHEN @status IS NULL OR @status = status THEN status_since ELSE @now END WHERE flow = @flow AND source_id = @sourceId'),
       event: db.prepare('INSERT INTO events (flow, source_id, run_id, at, kind, detail) VALUES (?, ?, ?, ?, ?, ?)'),
       crossReference: db.prepare('INSERT OR IGNORE INTO cross_references (from_key, to_key, flow, created_at) VALUES (?, ?, ?, ?)'),
+      became: db.prepare('INSERT INTO cross_references (from_key, to_key, flow, created_at, to_version) VALUES (?, ?, ?, ?, ?) ON CONFLICT (from_key, to_key) DO UPDATE SET to_version = excluded.to_version'),
+      stamp: db.prepare('SELECT to_version FROM cross_references WHERE to_key = ? AND flow = ? AND to_version IS NOT NULL'),
       flowState: db.prepare('SELECT cursor, flow_version FROM flow_state WHERE flow = ?'),
       saveCursor: db.prepare(`INSERT INTO flow_state (flow, cursor, updated_at) VALUES (?, ?, ?)
                               ON CONFLICT (flow) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`),
@@ -226,6 +228,18 @@ export class SqliteLedger implements Ledger {
     return row?.target_id;
   }
 
+  async ownWrites(flows: string[], records: { key: string; version: string }[]): Promise<Set<string>> {
+    const own = new Set<string>();
+    for (const { key, version } of records) {
+      if (flows.some((flow) => (this.statements.stamp.get(key, flow) as { to_version: string } | undefined)?.to_version === version)) own.add(key);
+    }
+    return own;
+  }
+
+  async lastStamp(flow: string, key: string): Promise<string | undefined> {
+    return (this.statements.stamp.get(key, flow) as { to_version: string } | undefined)?.to_version;
+  }
+
   async findSource(flow: string, targetId: string): Promise<string | undefined> {
     const row = this.statements.findSource.get(flow, targetId) as { source_id: string } | undefined;
     return row?.source_id;
@@ -284,12 +298,13 @@ export class SqliteLedger implements Ledger {
             now,
             runId,
             source: keepsSource && s.source ? JSON.stringify(s.source) : null,
-            payload: keepsSource && s.payload ? JSON.stringify(s.payload) : null,
+            // A synced record keeps its payload only when the writer passes it (two-way flows compare field by field).
+            payload: s.payload && (keepsSource || s.status === 'synced') ? JSON.stringify(s.payload) : null,
             matchValue: keepsSource && s.matchValue !== undefined ? JSON.stringify(s.matchValue) : null,
           });
           this.statements.event.run(flow, s.sourceId, runId, now, s.action ?? s.status, JSON.stringify(eventDetail(s)));
           if (s.crossReference) {
-            this.statements.crossReference.run(s.crossReference.from, s.crossReference.to, flow, now);
+            this.statements.became.run(s.crossReference.from, s.crossReference.to, flow, now, s.targetVersion ?? null);
             for (const parent of s.references ?? []) this.statements.crossReference.run(s.crossReference.from, parent, flow, now);
           }
         }

@@ -192,7 +192,7 @@ describe('ferry demo', () => {
     expect(first.code).toBe(0);
     expect(existsSync(join(cwd, '.ferry', 'report.html'))).toBe(true);
     const firstRuns = await lastRuns();
-    expect(firstRuns.size).toBe(15);
+    expect(firstRuns.size).toBe(17);
     for (const [flow, run] of firstRuns) expect(run.counts.failed + run.counts.dead, flow).toBe(0);
     expect(firstRuns.get('shopify-customers-to-quickbooks')!.counts.read).toBe(12);
     expect(sum(firstRuns, ORDER_FLOWS, 'created') + sum(firstRuns, ORDER_FLOWS, 'held')).toBe(40);

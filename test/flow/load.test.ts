@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatDiagnostic } from '../../src/errors.js';
+import { resolve } from 'node:path';
+import { listFlowFiles, loadFlowFiles } from '../../src/flow/load.js';
 import { loadFlows } from '../support/harness.js';
 
 const messages = (texts: Record<string, string>) => {
@@ -52,6 +54,18 @@ retry:
       "broken.yaml:16:13 run.timezone: unknown time zone 'Mars/Olympus'",
       'broken.yaml:18:13 retry.attempts: must be integer',
     ]);
+  });
+
+  it('pairs the two halves of a two-way sync, and checks the fields whose newer change wins', async () => {
+    const { registry } = await import('../../connectors/registry.js');
+    const shipped = loadFlowFiles(listFlowFiles(resolve(import.meta.dirname, '../../flows')), registry).flows;
+    const reverse = Object.fromEntries(shipped.filter((f) => f.source.reverseFlows.length).map((f) => [f.name, f.source.reverseFlows]));
+    expect(reverse).toEqual({
+      'hubspot-companies-to-quickbooks-customers': ['quickbooks-customers-to-hubspot-companies'],
+      'quickbooks-customers-to-hubspot-companies': ['hubspot-companies-to-quickbooks-customers'],
+    });
+    const text = GOOD.replace('entity: accounts }', 'entity: accounts, last_writer_wins: [Name, Phone] }');
+    expect(messages({ 'f.yaml': text })).toEqual(["f.yaml:3:73 target.last_writer_wins[1]: 'Phone' is not a field this flow's mapping writes"]);
   });
 
   it('reports unknown entities and what the connector offers', () => {

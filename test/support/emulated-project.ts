@@ -37,16 +37,24 @@ export async function emulatedProject(services: Service[], options: StartOptions
 }
 
 /**
- * A copy of the shipped flows that only use these services: a test that starts Shopify and QuickBooks
- * runs `--all` over the flows it can run, not over HubSpot and Stripe flows with no connection.
+ * A copy of the shipped flows that only use these services (and only depend on such flows): a test that
+ * starts Shopify and QuickBooks runs `--all` over the flows it can run.
  */
 export function shippedFlowsFor(services: Service[]): string {
   const source = resolve(import.meta.dirname, '../../flows');
-  const dir = tempDir('ferry-flows-');
+  const flows = new Map<string, { text: string; dependsOn: string[] }>();
   for (const file of readdirSync(source).filter((f) => f.endsWith('.yaml'))) {
     const text = readFileSync(join(source, file), 'utf8');
     const connectors = [...text.matchAll(/^\s*(?:source|target):\s*\{?\s*connector:\s*(\w+)|^\s+connector:\s*(\w+)/gm)].map((m) => (m[1] ?? m[2]) as Service);
-    if (connectors.every((c) => services.includes(c))) writeFileSync(join(dir, file), text);
+    const dependsOn = /^depends_on:\s*\[([^\]]*)\]/m.exec(text)?.[1]?.split(',').map((d) => d.trim()).filter(Boolean) ?? [];
+    if (connectors.every((c) => services.includes(c))) flows.set(file, { text, dependsOn });
   }
+  const names = () => new Set([...flows.keys()].map((f) => f.replace(/\.yaml$/, '')));
+  for (let dropped = true; dropped; ) {
+    dropped = false;
+    for (const [file, flow] of flows) if (!flow.dependsOn.every((d) => names().has(d))) dropped = flows.delete(file);
+  }
+  const dir = tempDir('ferry-flows-');
+  for (const [file, flow] of flows) writeFileSync(join(dir, file), flow.text);
   return dir;
 }

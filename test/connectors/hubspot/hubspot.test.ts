@@ -43,7 +43,11 @@ describe('HubSpot connector', () => {
     expect(second.map((r) => r.ok && r.action)).toEqual(['updated', 'updated']);
     expect(second.map((r) => r.ok && r.targetId)).toEqual(first.map((r) => r.ok && r.targetId));
     const id = (first[0] as { targetId: string }).targetId;
-    expect(await companies.write!(client, [item('shop-1', { name: 'Alpha Ltd' }, { targetId: id })])).toEqual([{ ok: true, targetId: id, action: 'updated' }]);
+    const [updated] = await companies.write!(client, [item('shop-1', { name: 'Alpha Ltd' }, { targetId: id })]);
+    expect(updated).toMatchObject({ ok: true, targetId: id, action: 'updated' });
+    // The version a write returns is the one a later read shows: how a two-way flow knows its own write.
+    const [read] = await companies.get!(client, [id]);
+    expect((updated as { version: string }).version).toBe(companies.version!(read!));
     expect(await companies.find!(client, item('shop-2', {}))).toBe((first[1] as { targetId: string }).targetId);
   });
 

@@ -71,11 +71,12 @@ describe('QuickBooks connector', () => {
     expect(created).toMatchObject({ ok: true, action: 'created' });
     const id = (created as { targetId: string }).targetId;
     const [updated] = await customers.write!(client, [item('u1', { DisplayName: 'Upsert Ltd', GivenName: 'Una' }, { targetId: id })]);
-    expect(updated).toEqual({ ok: true, action: 'updated', targetId: id });
+    expect(updated).toEqual({ ok: true, action: 'updated', targetId: id, version: '1' });
     const [matched] = await customers.write!(client, [item('u1', { DisplayName: 'Upsert Ltd', FamilyName: 'Smith' }, { match: { field: 'PrimaryEmailAddr', value: 'u@x.test' } })]);
-    expect(matched).toEqual({ ok: true, action: 'updated', targetId: id });
+    expect(matched).toEqual({ ok: true, action: 'updated', targetId: id, version: '2' });
     const found = await customers.get!(client, [id]);
     expect(found[0]).toMatchObject({ GivenName: 'Una', FamilyName: 'Smith', SyncToken: '2' });
+    expect(customers.version!(found[0]!)).toBe('2');
   });
 
   it('a retried create finds what the first attempt made (lost answer), through the natural key', async () => {
@@ -89,7 +90,7 @@ describe('QuickBooks connector', () => {
     const payload = { DocNumber: '#1001', CustomerRef: { value: customerId }, Line: [{ Amount: 20, DetailType: 'SalesItemLineDetail', SalesItemLineDetail: { ItemRef: { value: (widget as { targetId: string }).targetId }, Qty: 2, UnitPrice: 10 } }] };
     const [first] = await invoices.write!(client, [item('o1', payload)]);
     const [again] = await invoices.write!(client, [item('o1', payload, { retry: true })]);
-    expect(again).toEqual({ ok: true, action: 'updated', targetId: (first as { targetId: string }).targetId });
+    expect(again).toMatchObject({ ok: true, action: 'updated', targetId: (first as { targetId: string }).targetId });
     // Without the retry flag, QuickBooks' duplicate-number refusal leads to the same record.
     const [third] = await invoices.write!(client, [item('o1', payload)]);
     expect(third).toMatchObject({ ok: true, action: 'updated' });
