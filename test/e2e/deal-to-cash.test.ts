@@ -63,6 +63,8 @@ describe('HubSpot deal → Stripe invoice → QuickBooks invoice → payment →
     expect(invoices.map((i) => (i.metadata as Json).hubspot_deal_id).sort()).toEqual(won.results.map((d) => d.id).sort());
     const qboInvoices = await qboQuery('Invoice');
     const qboCustomers = await qboQuery('Customer');
+    const qboItems = await qboQuery('Item');
+    const products = (await stripeGet('/v1/products?limit=100')).data as Json[];
     for (const d of won.results) {
       const invoice = invoices.find((i) => (i.metadata as Json).hubspot_deal_id === d.id)!;
       expect(invoice.status, d.id).toBe('open');
@@ -76,7 +78,19 @@ describe('HubSpot deal → Stripe invoice → QuickBooks invoice → payment →
       expect(cents(booked[0]!.TotalAmt)).toBe(invoice.total);
       const bookedCustomer = qboCustomers.find((c) => c.Id === (booked[0]!.CustomerRef as Json).value)!;
       expect(bookedCustomer.DisplayName).toBe(customer.name);
-      expect((booked[0]!.Line as Json[]).filter((l) => l.DetailType === 'SalesItemLineDetail')).toHaveLength((invoice.lines as { data: unknown[] }).data.length);
+      const dates = (at: unknown) => new Date(Number(at) * 1000).toISOString().slice(0, 10);
+      expect(booked[0]).toMatchObject({ TxnDate: dates(invoice.created), DueDate: dates(invoice.due_date) });
+      const bookedLines = (booked[0]!.Line as Json[]).filter((l) => l.DetailType === 'SalesItemLineDetail');
+      const stripeLines = (invoice.lines as { data: Json[] }).data;
+      expect(bookedLines).toHaveLength(stripeLines.length);
+      stripeLines.forEach((line, n) => {
+        const detail = bookedLines[n]!.SalesItemLineDetail as { ItemRef: { value: string }; Qty: number; UnitPrice: number };
+        const product = products.find((p) => p.id === (line.pricing as { price_details: { product: string } }).price_details.product)!;
+        expect(cents(bookedLines[n]!.Amount)).toBe(line.amount);
+        expect(detail.Qty).toBe(line.quantity);
+        expect(cents(detail.UnitPrice) * Number(line.quantity)).toBe(line.amount);
+        expect(qboItems.find((i) => i.Id === detail.ItemRef.value)!.Sku).toBe((product.metadata as Json).sku);
+      });
     }
     expect(invoices.length).toBeGreaterThanOrEqual(3);
 
@@ -120,13 +134,19 @@ describe('HubSpot deal → Stripe invoice → QuickBooks invoice → payment →
     expect(cents(partlyDeal.ferry_amount_collected)).toBe(half.amount);
 
     // An edit at the source reaches every system downstream: a company renamed in HubSpot is renamed in
-    // Stripe and in QuickBooks; a deal renamed changes its Stripe invoice's description.
+    // Stripe and in QuickBooks; a deal renamed changes its Stripe invoice's description, and so the
+    // QuickBooks invoice's note; a product renamed in Stripe renames its QuickBooks item.
     const companyId = (await stripeGet(`/v1/customers/${String(a.customer)}`)).metadata as Json;
     await call(hubspot, 'PATCH', `/crm/v3/objects/companies/${String(companyId.hubspot_company_id)}`, { properties: { name: 'Renamed Trading Co' } });
     await call(hubspot, 'PATCH', `/crm/v3/objects/deals/${String((a.metadata as Json).hubspot_deal_id)}`, { properties: { dealname: 'Renamed deal' } });
+    const product = products.find((p) => p.id === ((a.lines as { data: Json[] }).data[0]!.pricing as { price_details: { product: string } }).price_details.product)!;
+    await stripePost(`/v1/products/${String(product.id)}`, { name: 'Renamed product' });
     const edited = await runAll();
-    expect(edited.get('hubspot-companies-to-stripe-customers')).toMatchObject({ updated: 1 });
-    expect(edited.get('hubspot-deals-to-stripe-invoices')).toMatchObject({ updated: 1 });
+    for (const flow of ['hubspot-companies-to-stripe-customers', 'hubspot-deals-to-stripe-invoices', 'stripe-customers-to-quickbooks-customers', 'stripe-invoices-to-quickbooks-invoices', 'stripe-products-to-quickbooks-items']) {
+      expect(edited.get(flow), flow).toMatchObject({ created: 0, updated: 1 });
+    }
+    expect(String((await qboInvoiceOf(a)).PrivateNote)).toContain('HubSpot deal: Renamed deal');
+    expect((await qboQuery('Item')).filter((i) => i.Sku === (product.metadata as Json).sku).map((i) => i.Name)).toEqual(['Renamed product']);
     expect((await stripeGet(`/v1/customers/${String(a.customer)}`)).name).toBe('Renamed Trading Co');
     expect((await stripeGet(`/v1/invoices/${String(a.id)}`)).description).toBe('HubSpot deal: Renamed deal');
     const renamed = (await qboQuery('Customer')).filter((q) => q.DisplayName === 'Renamed Trading Co');
