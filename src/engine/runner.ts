@@ -89,6 +89,8 @@ class FlowRun {
   private readonly selection: RunSelection;
   private runId = 0;
   private processed = 0;
+  /** The oldest source time among records this run left `failed`: the cursor stops there. */
+  private earliestFailed: string | undefined;
   private source!: OpenEntity;
   private target!: OpenEntity;
   private decideContext!: DecideContext;
@@ -285,12 +287,12 @@ class FlowRun {
         if (page.fullReadReason && !this.notes.includes(page.fullReadReason)) this.notes.push(page.fullReadReason);
         await this.processRecords(page.records);
         highWater = laterOf(highWater, page.records.map((r) => this.source.entity.updatedAt?.(r)));
-        if (ordered && highWater && !this.dryRun) await this.ledger.saveCursor(flow.name, highWater);
+        if (ordered && highWater && !this.dryRun) await this.ledger.saveCursor(flow.name, this.checkpoint(highWater));
         if (this.options.signal?.aborted) return;
       }
     }, flow.retry, this.retryHooks());
     if (this.dryRun || this.options.signal?.aborted) return;
-    if (highWater) await this.ledger.saveCursor(flow.name, highWater);
+    if (highWater) await this.ledger.saveCursor(flow.name, this.checkpoint(highWater));
     if (storedVersion !== flow.version) await this.ledger.saveFlowVersion(flow.name, flow.version);
   }
 
@@ -455,8 +457,17 @@ class FlowRun {
     await deliver(writes, this.writerContext, (settled) => this.count(settled));
   }
 
+  /**
+   * Where the next run starts reading: the high-water mark, but never past a record this run left
+   * `failed` (neither synced nor dead-lettered), so the next run reads it again from the source.
+   */
+  private checkpoint(highWater: string): string {
+    return this.earliestFailed && Date.parse(this.earliestFailed) < Date.parse(highWater) ? this.earliestFailed : highWater;
+  }
+
   private count(settlements: Settlement[]): void {
     for (const s of settlements) {
+      if (s.status === 'failed' && s.sourceUpdatedAt && (!this.earliestFailed || Date.parse(s.sourceUpdatedAt) < Date.parse(this.earliestFailed))) this.earliestFailed = s.sourceUpdatedAt;
       if (s.status === 'synced') this.counts[s.action ?? 'updated']++;
       else this.counts[s.status]++;
     }

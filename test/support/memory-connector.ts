@@ -11,13 +11,15 @@ export interface MemoryStore {
   targets: Map<string, Map<string, JsonObject>>;
   /** Every write call the target received (items per call). */
   writeCalls: WriteItem[][];
+  /** The `since` of every read of a source, in order. */
+  readsSince: (Date | undefined)[];
   /** Decides the fate of one item before it is stored; return a result to override. */
   fault?: (item: WriteItem, attempt: number) => WriteResult | undefined;
   pageSize: number;
 }
 
 export function createMemoryStore(pageSize = 100): MemoryStore {
-  return { sources: new Map(), targets: new Map(), writeCalls: [], pageSize };
+  return { sources: new Map(), targets: new Map(), writeCalls: [], readsSince: [], pageSize };
 }
 
 const targetSchema: JsonObject = {
@@ -38,6 +40,7 @@ const targetSchema: JsonObject = {
 export function memoryConnector(store: MemoryStore): ConnectorDeclaration<MemoryStore> {
   const attempts = new Map<string, number>();
   const read = async function* (client: MemoryStore, request: ReadRequest, entity: string): AsyncIterable<ReadPage> {
+    client.readsSince.push(request.since);
     const all = (client.sources.get(entity) ?? [])
       .filter((r) => !request.since || Date.parse(String(r.updated_at)) >= request.since.getTime())
       .sort((a, b) => Date.parse(String(a.updated_at)) - Date.parse(String(b.updated_at)));
