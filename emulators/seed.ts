@@ -10,12 +10,14 @@ import qs from 'qs';
 import { randomToken, seededRandom } from './core/random.js';
 import type { EmulatorServer } from './core/server.js';
 
-export type DataSize = 'small' | 'demo' | 'large';
+export type DataSize = 'small' | 'demo' | 'large' | 'huge';
+export const DATA_SIZES: DataSize[] = ['small', 'demo', 'large', 'huge'];
 
 const SIZES: Record<DataSize, { catalog: number; customers: number; orders: number; companies: number; deals: number; payments: number }> = {
   small: { catalog: 8, customers: 12, orders: 40, companies: 4, deals: 8, payments: 10 },
   demo: { catalog: 20, customers: 60, orders: 300, companies: 12, deals: 30, payments: 40 },
   large: { catalog: 50, customers: 400, orders: 3000, companies: 60, deals: 200, payments: 300 },
+  huge: { catalog: 80, customers: 1000, orders: 10000, companies: 100, deals: 400, payments: 600 },
 };
 
 const PRODUCT_WORDS = ['Mug', 'Tote', 'Notebook', 'Candle', 'Lamp', 'Chair', 'Poster', 'Blanket', 'Vase', 'Clock', 'Kettle', 'Planter', 'Apron', 'Tray', 'Basket'];

@@ -12,6 +12,7 @@ import { approveCommand, rejectCommand } from './commands/approve.js';
 import { daemonCommand } from './commands/daemon.js';
 import { deadLetterDiscard, deadLetterList, deadLetterShow } from './commands/dead-letter.js';
 import { demoCommand, withDemoEmulators } from './commands/demo.js';
+import { DATA_SIZES } from '../../emulators/seed.js';
 import { emulateCommand } from './commands/emulate.js';
 import { infoCommand } from './commands/info.js';
 import { reconcileCommand } from './commands/reconcile.js';
@@ -184,7 +185,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .description('run every shipped flow against local emulators of the four services, then show the sync-info report')
     .option('--reset', 'forget the demo business and ledger, and start over')
     .option('--seed <n>', 'seed of the generated business', '1')
-    .addOption(new Option('--data-size <size>', 'size of the generated business').choices(['small', 'demo', 'large']).default('demo'))
+    .addOption(new Option('--data-size <size>', 'size of the generated business').choices(DATA_SIZES).default('demo'))
     .option('--activity <n>', 'first add N new events in Shopify (orders, payments of orders on terms, refunds); only those are synced')
     .action(async (opts: { reset?: boolean; seed?: string; dataSize?: string; activity?: string }, command: Command) => {
       exitCode = await demoCommand(appFor(command), io, opts);

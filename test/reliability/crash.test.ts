@@ -4,7 +4,8 @@
  *    recorded it (the `after-target-write` failpoint);
  *  - at seeded random moments, restarting after each kill.
  * At the end every order has exactly one QuickBooks document, for its total to the cent (`ferry
- * reconcile`), and no ledger row is left `pending`. 3,000 orders; 20 random kills, or 100 with FERRY_HEAVY=1.
+ * reconcile`), and no ledger row is left `pending`. 3,000 orders and 20 random kills; with FERRY_HEAVY=1,
+ * 10,000 orders and 100 kills.
  */
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -50,11 +51,11 @@ function ledgerCount(sql: string): number {
 }
 
 beforeAll(async () => {
-  running = await startEmulators(['shopify', 'quickbooks'], { seed: SEED, dataSize: 'large', rateScale: 50, ports: { shopify: 0, quickbooks: 0 } });
+  running = await startEmulators(['shopify', 'quickbooks'], { seed: SEED, dataSize: HEAVY ? 'huge' : 'large', rateScale: 50, ports: { shopify: 0, quickbooks: 0 } });
   cwd = tempDir('ferry-crash-');
   const connections = Object.fromEntries(running.map((e) => [e.service, { connector: e.service, base_url: e.url, ...e.credentials }]));
   writeFileSync(join(cwd, 'ferry.yaml'), JSON.stringify({ flows: resolve(import.meta.dirname, '../../flows'), ledger: 'ledger.db', secrets_file: 'secrets.json', connections }));
-}, 120_000);
+}, HEAVY ? 900_000 : 120_000);
 afterAll(() => Promise.all(running.map((e) => e.close())));
 
 describe(`SIGKILL at the worst moment and at ${KILLS} random moments (seed ${SEED})`, () => {

@@ -1,6 +1,6 @@
 import { parseFaults } from '../../../emulators/core/faults.js';
 import { DEFAULT_PORTS, SERVICES, type Service, startEmulators } from '../../../emulators/index.js';
-import type { DataSize } from '../../../emulators/seed.js';
+import { DATA_SIZES, type DataSize } from '../../../emulators/seed.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 
@@ -31,8 +31,8 @@ export async function emulateCommand(io: CliIo, names: string[], options: Emulat
     io.err(`--faults: ${(error as Error).message}`);
     return EXIT.usage;
   }
-  if (options.dataSize && !['small', 'demo', 'large'].includes(options.dataSize)) {
-    io.err(`--data-size must be small, demo or large`);
+  if (options.dataSize && !(DATA_SIZES as string[]).includes(options.dataSize)) {
+    io.err(`--data-size must be one of ${DATA_SIZES.join(', ')}`);
     return EXIT.usage;
   }
   const first = options.port ? Number(options.port) : undefined;
