@@ -1,12 +1,12 @@
 /**
- * `ferry daemon`: every flow on its cron schedule (node-cron), webhooks in, `/metrics` and `/healthz`
+ * `ferry daemon`: every flow on its cron schedule (each slot once across daemons: schedule.ts), webhooks in, `/metrics` and `/healthz`
  * out, all on one HTTP port. Stopping takes no new work, lets each run finish the batch in flight and
  * record it, and gives up after the grace period: anything a hard stop leaves `pending` is settled by
  * the flow's next run, which asks the target what happened before writing again.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import cron, { type ScheduledTask } from 'node-cron';
+import type { ScheduledTask } from 'node-cron';
 import type { ConnectionSettings, ConnectorRegistry, WebhookEvent } from '../connector/types.js';
 import type { Connections } from '../engine/connections.js';
 import { newLockOwner } from '../engine/lock-owner.js';
@@ -16,6 +16,7 @@ import type { Ledger } from '../ledger/ledger.js';
 import type { Logger } from '../log.js';
 import { sendRunAlert } from '../report/alert.js';
 import { FlowWorker, type Job } from './flow-worker.js';
+import { ledgerSlots, scheduleFlow } from './schedule.js';
 import { DaemonMetrics } from './metrics.js';
 import { WEBHOOK_PATH, WebhookReceiver } from './webhook-receiver.js';
 
@@ -59,10 +60,11 @@ export class Daemon {
   /** Starts the schedules and the HTTP server; resolves to the server's base URL. */
   async start(): Promise<string> {
     const { options } = this;
+    const slots = ledgerSlots(options.ledger, this.owner, options.now);
     for (const worker of this.workers.values()) {
       const schedule = worker.flow.run.schedule;
       if (!schedule) continue;
-      this.tasks.push(cron.schedule(schedule, () => worker.tick(), { name: worker.flow.name, timezone: worker.flow.run.timezone }));
+      this.tasks.push(scheduleFlow(worker.flow, schedule, () => worker.tick(), slots, options.logger));
       options.logger.info(`scheduled`, { flow: worker.flow.name, schedule, timezone: worker.flow.run.timezone ?? 'local' });
     }
     const receiver = new WebhookReceiver({

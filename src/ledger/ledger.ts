@@ -197,6 +197,11 @@ export interface Ledger {
    * Ids older than `forgetBefore` are dropped, which bounds the table by the vendors' retry windows.
    */
   rememberDelivery(connection: string, deliveryId: string, forgetBefore?: Date): Promise<boolean>;
+  /**
+   * Claim one scheduled slot (`flow:2026-11-23T01:30:00.000Z`) for `owner`; false when another daemon
+   * already has it. Claims older than `forgetBefore` are dropped.
+   */
+  claimSlot(slotKey: string, owner: string, forgetBefore?: Date): Promise<boolean>;
 
   events(flow: string, sourceId: string): Promise<LedgerEvent[]>;
   /**

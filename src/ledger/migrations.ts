@@ -130,4 +130,16 @@ export const MIGRATIONS: Migration[] = [
     description: "the version a write left on its target, to tell Ferry's own changes from people's in two-way flows",
     sql: `ALTER TABLE cross_references ADD COLUMN to_version TEXT;`,
   },
+  {
+    version: 6,
+    description: 'scheduled slots claimed by a daemon, so each slot runs once however many daemons share the ledger',
+    sql: `
+      CREATE TABLE schedule_slots (
+        slot_key   TEXT PRIMARY KEY,
+        owner      TEXT NOT NULL,
+        claimed_at TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX schedule_slots_age ON schedule_slots (claimed_at);
+    `,
+  },
 ];

@@ -163,6 +163,8 @@ export class SqliteLedger implements Ledger {
       releaseLock: db.prepare('DELETE FROM locks WHERE name = ? AND owner = ?'),
       rememberDelivery: db.prepare('INSERT OR IGNORE INTO webhook_deliveries (connection, delivery_id, received_at) VALUES (?, ?, ?)'),
       forgetDeliveries: db.prepare('DELETE FROM webhook_deliveries WHERE received_at < ?'),
+      claimSlot: db.prepare('INSERT OR IGNORE INTO schedule_slots (slot_key, owner, claimed_at) VALUES (?, ?, ?)'),
+      forgetSlots: db.prepare('DELETE FROM schedule_slots WHERE claimed_at < ?'),
       events: db.prepare('SELECT * FROM events WHERE flow = ? AND source_id = ? ORDER BY id'),
       crossFrom: db.prepare('SELECT to_key AS key, flow, created_at FROM cross_references WHERE from_key = ?'),
       crossTo: db.prepare('SELECT from_key AS key, flow, created_at FROM cross_references WHERE to_key = ?'),
@@ -400,6 +402,11 @@ export class SqliteLedger implements Ledger {
   async rememberDelivery(connection: string, deliveryId: string, forgetBefore?: Date): Promise<boolean> {
     if (forgetBefore) this.statements.forgetDeliveries.run(forgetBefore.toISOString());
     return this.statements.rememberDelivery.run(connection, deliveryId, this.now().toISOString()).changes === 1;
+  }
+
+  async claimSlot(slotKey: string, owner: string, forgetBefore?: Date): Promise<boolean> {
+    if (forgetBefore) this.statements.forgetSlots.run(forgetBefore.toISOString());
+    return this.statements.claimSlot.run(slotKey, owner, this.now().toISOString()).changes === 1;
   }
 
   async events(flow: string, sourceId: string): Promise<LedgerEvent[]> {

@@ -1,0 +1,103 @@
+/**
+ * Two `ferry daemon` processes on one ledger schedule the same flow every three seconds while new
+ * customers keep arriving in Shopify. Every slot runs exactly once, in one daemon or the other. Midway,
+ * the daemon that holds the flow's lock (caught mid-run) is killed with SIGKILL: the other takes the
+ * flow over and resumes from the checkpoint. At the end every customer is in QuickBooks exactly once and
+ * nothing is left pending. 30 seconds; a minute with FERRY_HEAVY=1.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningEmulator, startEmulators } from '../../emulators/index.js';
+import { tempDir } from '../support/harness.js';
+
+const SECONDS = process.env.FERRY_HEAVY ? 60 : 30;
+const EVERY = 3;
+const FLOW = 'shopify-customers-to-quickbooks';
+const FERRY = resolve(import.meta.dirname, '../../bin/ferry');
+let running: RunningEmulator[];
+let cwd: string;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function query<T>(sql: string): T[] {
+  const db = new Database(join(cwd, 'ledger.db'), { readonly: true, timeout: 5_000 });
+  try {
+    return db.prepare(sql).all() as T[];
+  } finally {
+    db.close();
+  }
+}
+
+function daemon(name: string): ChildProcess {
+  writeFileSync(join(cwd, `${name}.yaml`), readFileSync(join(cwd, 'base.json'), 'utf8').replace('"LOG"', JSON.stringify(`${name}.log`)));
+  return spawn(process.execPath, [FERRY, 'daemon', '--config', `${name}.yaml`, '--port', '0', '--quiet'], { cwd, stdio: 'ignore' });
+}
+
+beforeAll(async () => {
+  running = await startEmulators(['shopify', 'quickbooks'], { seed: 31, dataSize: 'small', ports: { shopify: 0, quickbooks: 0 } });
+  // Slow answers: a run lasts long enough to be caught holding the lock.
+  for (const e of running) await e.server.inject('PUT', '/__admin/faults', { latencyMs: 150 });
+  cwd = tempDir('ferry-daemons-');
+  const flows = join(cwd, 'flows');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(flows);
+  const shipped = readFileSync(resolve(import.meta.dirname, `../../flows/${FLOW}.yaml`), 'utf8');
+  writeFileSync(join(flows, `${FLOW}.yaml`), shipped.replace(/schedule: "[^"]+"/, `schedule: "*/${EVERY} * * * * *"`));
+  const connections = Object.fromEntries(running.map((e) => [e.service, { connector: e.service, base_url: e.url, ...e.credentials }]));
+  writeFileSync(join(cwd, 'base.json'), JSON.stringify({ flows, ledger: 'ledger.db', secrets_file: 'secrets.json', log: { file: 'LOG', level: 'info' }, connections }));
+}, 60_000);
+afterAll(() => Promise.all(running.map((e) => e.close())));
+
+describe(`two daemons on one ledger for ${SECONDS} s`, () => {
+  it('run each slot once, survive the SIGKILL of the lock holder, and sync every record once', { timeout: (SECONDS + 60) * 1000 }, async () => {
+    const shop = running.find((e) => e.service === 'shopify')!;
+    const daemons = new Map([['a', daemon('a')], ['b', daemon('b')]]);
+    const started = Date.now();
+    let killed: { pid: number; at: number } | undefined;
+    let added = 0;
+    while (Date.now() - started < SECONDS * 1000) {
+      await shop.server.inject('POST', '/admin/api/2026-07/customers.json', { customer: { email: `new.${added}@example.com`, first_name: 'New', last_name: `Customer ${added++}` } });
+      // Halfway, kill whichever daemon holds the flow's lock, mid-run.
+      if (!killed && Date.now() - started > (SECONDS * 1000) / 2) {
+        const [lock] = query<{ owner: string }>(`SELECT owner FROM locks WHERE name LIKE '%${FLOW}%' AND expires_at > ${Date.now()}`);
+        const pid = lock ? Number(lock.owner.split(':')[1]) : undefined;
+        const holder = [...daemons.values()].find((d) => d.pid === pid);
+        if (holder) {
+          holder.kill('SIGKILL');
+          killed = { pid: pid!, at: Date.now() };
+        }
+      }
+      await sleep(killed ? 300 : 40);
+    }
+    const survivor = [...daemons.values()].find((d) => d.pid !== killed?.pid)!;
+    survivor.kill('SIGTERM');
+    await new Promise((done) => survivor.once('exit', done));
+    expect(killed, 'the lock holder was caught mid-run and killed').toBeDefined();
+
+    // Every slot ran once: the runs' start times fall in distinct slots, and the slots are contiguous.
+    const runs = query<{ started_at: string; status: string; message: string | null }>(`SELECT started_at, status, message FROM runs WHERE flow = '${FLOW}' AND trigger = 'schedule' ORDER BY id`);
+    const slots = runs.map((r) => Math.floor(Date.parse(r.started_at) / (EVERY * 1000)));
+    expect(new Set(slots).size, 'two runs in one slot').toBe(slots.length);
+    const claimed = query<{ slot_key: string }>(`SELECT slot_key FROM schedule_slots WHERE slot_key LIKE '${FLOW}:%'`);
+    expect(claimed.length).toBeGreaterThanOrEqual(SECONDS / EVERY - 2);
+    expect(runs.length).toBe(claimed.length);
+    for (let i = 1; i < slots.length; i++) expect(slots[i]! - slots[i - 1]!, `slot gap after run ${i}`).toBe(1);
+
+    // The killed run was closed as interrupted by the survivor, whose later runs resumed the work.
+    expect(runs.filter((r) => r.status === 'failed' && /interrupted/.test(r.message ?? ''))).toHaveLength(1);
+    expect(runs.filter((r) => Date.parse(r.started_at) > killed!.at).length).toBeGreaterThan(1);
+    expect(query<{ n: number }>(`SELECT COUNT(*) AS n FROM records WHERE status = 'pending'`)[0]!.n).toBe(0);
+
+    // Every Shopify customer is in QuickBooks once (the last few may arrive after the last slot).
+    const qbo = running.find((e) => e.service === 'quickbooks')!;
+    const answer = (await qbo.server.inject('GET', `/v3/company/${qbo.credentials.realm_id}/query?query=${encodeURIComponent('select * from Customer MAXRESULTS 1000')}`)).body as { QueryResponse: { Customer: { PrimaryEmailAddr?: { Address: string } }[] } };
+    const emails = answer.QueryResponse.Customer.map((c) => c.PrimaryEmailAddr?.Address);
+    expect(new Set(emails).size).toBe(emails.length);
+    const synced = query<{ n: number }>(`SELECT COUNT(*) AS n FROM records WHERE flow = '${FLOW}' AND status = 'synced'`)[0]!.n;
+    expect(synced).toBeGreaterThan(added - 10);
+    console.info(`two daemons: ${runs.length} scheduled runs in ${claimed.length} slots over ${SECONDS} s; ${added} customers added, ${synced} synced; lock holder killed ${Math.round((killed!.at - started) / 1000)} s in`);
+  });
+});
