@@ -321,9 +321,15 @@ export class StripeEmulator {
       productId = String(price.product);
       params.currency ??= price.currency;
     } else if (params.price_data) {
-      unitAmount = Number((params.price_data as Params).unit_amount);
-      productId = String((params.price_data as Params).product);
-      params.currency ??= (params.price_data as Params).currency;
+      // Stripe makes an inactive one-off price of the product for the line (https://docs.stripe.com/api/invoiceitems/create#create_invoiceitem-price_data).
+      const data = params.price_data as Params;
+      this.retrieve('product', String(data.product));
+      if (!/^\d+$/.test(String(data.unit_amount))) fail(400, 'Invalid integer: price_data[unit_amount]', { param: 'price_data[unit_amount]' });
+      const oneOff = this.store.add('price', build.price(this.store.newId('price'), this.store.now(), { ...data, active: false }));
+      unitAmount = Number(data.unit_amount);
+      priceId = String(oneOff.id);
+      productId = String(data.product);
+      params.currency ??= data.currency;
     } else if (params.unit_amount_decimal !== undefined) {
       unitAmount = Number(params.unit_amount_decimal);
     } else if (params.amount !== undefined) {

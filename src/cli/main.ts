@@ -12,7 +12,6 @@ import { approveCommand, rejectCommand } from './commands/approve.js';
 import { daemonCommand } from './commands/daemon.js';
 import { deadLetterDiscard, deadLetterList, deadLetterShow } from './commands/dead-letter.js';
 import { demoCommand, withDemoEmulators } from './commands/demo.js';
-import { DATA_SIZES } from '../../emulators/seed.js';
 import { emulateCommand } from './commands/emulate.js';
 import { infoCommand } from './commands/info.js';
 import { reconcileCommand } from './commands/reconcile.js';
@@ -22,6 +21,7 @@ import { traceCommand } from './commands/trace.js';
 import { validateCommand } from './commands/validate.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { type CliIo, processIo } from './io.js';
+import { DATA_SIZES } from '../../emulators/seed.js';
 
 export interface MainOptions {
   io?: CliIo;
@@ -186,7 +186,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .option('--reset', 'forget the demo business and ledger, and start over')
     .option('--seed <n>', 'seed of the generated business', '1')
     .addOption(new Option('--data-size <size>', 'size of the generated business').choices(DATA_SIZES).default('demo'))
-    .option('--activity <n>', 'first add N new events in Shopify (orders, payments of orders on terms, refunds); only those are synced')
+    .option('--activity <n>', 'first add N new events (Shopify orders, payments and refunds; HubSpot deals won; Stripe invoices paid); only those are synced')
     .action(async (opts: { reset?: boolean; seed?: string; dataSize?: string; activity?: string }, command: Command) => {
       exitCode = await demoCommand(appFor(command), io, opts);
     });

@@ -1,6 +1,6 @@
 /**
- * `ferry daemon`: every flow on its cron schedule (each slot once across daemons: schedule.ts), webhooks in, `/metrics` and `/healthz`
- * out, all on one HTTP port. Stopping takes no new work, lets each run finish the batch in flight and
+ * `ferry daemon`: every flow on its cron schedule (each slot once across daemons: schedule.ts), webhooks
+ * in, `/metrics` and `/healthz` out, all on one HTTP port. Stopping takes no new work, lets each run finish the batch in flight and
  * record it, and gives up after the grace period: anything a hard stop leaves `pending` is settled by
  * the flow's next run, which asks the target what happened before writing again.
  */

@@ -15,8 +15,8 @@ function person(): string {
 }
 
 /**
- * `ferry approve FLOW ID... [--now]`: releases records a rule held (a credit check, a payment exception). The approval is for
- * the record as it is now: it is booked by the flow's next run (or at once with --now) without the hold
+ * `ferry approve FLOW ID... [--now]`: releases records a rule held (a credit check, a payment exception).
+ * The approval is for the record as it is now: it is booked by the flow's next run (or at once with --now) without the hold
  * rules; if the source changes before that, the rules look at it again.
  */
 export async function approveCommand(app: App, io: CliIo, flowName: string, ids: string[], options: { now?: boolean }): Promise<ExitCode> {

@@ -47,6 +47,54 @@ describe('Stripe connector', () => {
     expect(await stripe.entities.invoices!.find!(client, item('deal-1', payload))).toBe((first as { targetId: string }).targetId);
   });
 
+  it('finds line prices by lookup key, sells at an agreed price on the same product, and refuses an unknown key before writing', async () => {
+    const client = open();
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const product = (await emu.server.inject('POST', '/v1/products', 'name=Lamp', form)).body as { id: string };
+    await emu.server.inject('POST', '/v1/prices', `product=${product.id}&unit_amount=2500&currency=usd&lookup_key=SKU-LAMP`, form);
+    const [customer] = await stripe.entities.customers!.write!(client, [item('hs-lk', { email: 'lk@x.test' })]);
+    const customerId = (customer as { targetId: string }).targetId;
+    const payload = { customer: customerId, lines: [{ lookup_key: 'SKU-LAMP', quantity: 2 }, { lookup_key: 'SKU-LAMP', unit_amount: 2000, quantity: 1 }] };
+    const [written] = await stripe.entities.invoices!.write!(client, [item('deal-lk', payload)]);
+    const [invoice] = await stripe.entities.invoices!.get!(client, [(written as { targetId: string }).targetId]);
+    const lines = (invoice!.lines as { data: { amount: number; quantity: number; pricing: { price_details: { product: string }; unit_amount_decimal: unknown } }[] }).data;
+    expect(lines.map((l) => [l.amount, l.quantity, l.pricing.price_details.product]).sort()).toEqual([[2000, 1, product.id], [5000, 2, product.id]]);
+    // Plain JSON as on the wire, not the SDK's Decimal objects.
+    expect(lines.map((l) => l.pricing.unit_amount_decimal).sort()).toEqual(['2000', '2500']);
+
+    const invoicesBefore = ((await emu.server.inject('GET', `/v1/invoices?customer=${customerId}`)).body as { data: unknown[] }).data.length;
+    const [refused] = await stripe.entities.invoices!.write!(client, [item('deal-bad', { customer: customerId, lines: [{ lookup_key: 'NO-SUCH-SKU' }] })]);
+    expect(refused).toMatchObject({ ok: false, error: { kind: 'permanent', field: 'lines[0].lookup_key' } });
+    expect(((await emu.server.inject('GET', `/v1/invoices?customer=${customerId}`)).body as { data: unknown[] }).data).toHaveLength(invoicesBefore);
+  });
+
+  it('tells each payment the invoice it paid: linked by Stripe, named in the payment, or none', async () => {
+    const client = open();
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const post = async (path: string, body: string) => (await emu.server.inject('POST', path, body, form)).body as Record<string, unknown>;
+    const customer = await post('/v1/customers', 'email=cash@x.test');
+    const invoice = async () => {
+      const draft = await post('/v1/invoices', `customer=${String(customer.id)}&collection_method=send_invoice&days_until_due=30`);
+      await post('/v1/invoiceitems', `customer=${String(customer.id)}&invoice=${String(draft.id)}&amount=4200&currency=usd`);
+      return post(`/v1/invoices/${String(draft.id)}/finalize`, '');
+    };
+    const [paid, named] = [await invoice(), await invoice()];
+    await post(`/v1/invoices/${String(paid.id)}/pay`, '');
+    const byReference = await post('/v1/payment_intents', `amount=4200&currency=usd&customer=${String(customer.id)}&payment_method=pm_card_visa&confirm=true&description=${encodeURIComponent(`Transfer for ${String(named.number)}`)}`);
+    const stray = await post('/v1/payment_intents', `amount=999&currency=usd&customer=${String(customer.id)}&payment_method=pm_card_visa&confirm=true`);
+
+    const intents = (await emu.server.inject('GET', `/v1/payment_intents?customer=${String(customer.id)}`)).body as { data: { id: string }[] };
+    const records = await stripe.entities.payment_intents!.get!(client, intents.data.map((i) => i.id));
+    const matched = Object.fromEntries(records.map((r) => [String(r.id), [(r.invoice as { id: string } | null)?.id ?? null, r.invoice_matched_by]]));
+    const payingIntent = records.find((r) => r.id !== byReference.id && r.id !== stray.id)!;
+    expect(matched).toEqual({
+      [String(payingIntent.id)]: [paid.id, 'invoice_payment'],
+      [String(byReference.id)]: [named.id, 'reference'],
+      [String(stray.id)]: [null, null],
+    });
+    expect(payingIntent.invoice).toMatchObject({ number: paid.number, total: 4200, amount_due: 4200, amount_paid: 4200, status: 'paid' });
+  });
+
   it('reads changes through events since the cursor, each object once in its latest state', async () => {
     const client = open();
     const since = new Date(Date.now() - 1_000);
