@@ -29,6 +29,7 @@ const transaction = (required: string[]): JsonObject => ({
     Line: { type: 'array', minItems: 1, items: line },
     TxnTaxDetail: { type: 'object', properties: { TotalTax: money } },
     PrivateNote: { type: 'string', maxLength: 4000 },
+    CustomerMemo: { type: 'object', required: ['value'], properties: { value: { type: 'string', maxLength: 1000 } } },
     DepositToAccountRef: ref,
   },
 });

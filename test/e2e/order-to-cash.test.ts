@@ -112,6 +112,28 @@ describe('Shopify → QuickBooks order-to-cash', () => {
     expect(memos[0]).toMatchObject({ DocNumber: `${paidOnTerms.name}-C${created.refund.id}`, CustomerRef: { value: (invoice.CustomerRef as { value: string }).value }, PrivateNote: `Refund of Shopify order ${paidOnTerms.name} (invoice ${String(invoice.Id)})` });
     expect(cents(memos[0]!.TotalAmt)).toBe(created.refund.transactions.reduce((sum, t) => sum + cents(t.amount), 0));
 
+    // Edits at the source reach QuickBooks: a customer renamed, a price changed, a note added to an order;
+    // and stock counted in QuickBooks reaches Shopify.
+    const api = '/admin/api/2026-07';
+    const { customers: shoppers } = (await shop.server.inject('GET', `${api}/customers.json?limit=1`)).body as { customers: { id: number; email: string }[] };
+    await shop.server.inject('PUT', `${api}/customers/${shoppers[0]!.id}.json`, { customer: { first_name: 'Renamed' } });
+    const { products } = (await shop.server.inject('GET', `${api}/products.json?limit=1`)).body as { products: { id: number; variants: { id: number; sku: string }[] }[] };
+    const variant = products[0]!.variants[0]!;
+    await shop.server.inject('PUT', `${api}/products/${products[0]!.id}.json`, { product: { variants: [{ id: variant.id, price: '123.45' }] } });
+    const noted = orders.find((o) => o.gateway !== 'manual')!;
+    await shop.server.inject('PUT', `${api}/orders/${noted.id}.json`, { order: { note: 'Gift wrap, please' } });
+    const item = (await query('Item')).find((i) => i.Sku === variant.sku)!;
+    await qbo.server.inject('POST', `/v3/company/${qbo.credentials.realm_id}/item?minorversion=75`, { Id: item.Id, SyncToken: item.SyncToken, sparse: true, QtyOnHand: 77 });
+    const edited = new Map((JSON.parse((await ferry('run', '--all', '--json')).out).runs as { flow: string; counts: Record<string, number> }[]).map((r) => [r.flow, r.counts]));
+    for (const flow of ['shopify-customers-to-quickbooks', 'shopify-products-to-quickbooks-items', 'shopify-orders-to-quickbooks-sales-receipts', 'quickbooks-stock-to-shopify']) {
+      expect(edited.get(flow), flow).toMatchObject({ created: 0, updated: 1 });
+    }
+    expect((await query('Customer')).find((c) => (c.PrimaryEmailAddr as { Address: string } | undefined)?.Address === shoppers[0]!.email)).toMatchObject({ GivenName: 'Renamed' });
+    expect((await query('Item')).find((i) => i.Id === item.Id)).toMatchObject({ UnitPrice: 123.45, QtyOnHand: 77 });
+    expect((await query('SalesReceipt')).find((r) => r.DocNumber === noted.name)).toMatchObject({ CustomerMemo: { value: 'Gift wrap, please' } });
+    const { variants } = ((await shop.server.inject('GET', `${api}/products/${products[0]!.id}.json`)).body as { product: { variants: { inventory_quantity: number }[] } }).product;
+    expect(variants[0]!.inventory_quantity).toBe(77);
+
     const again = await ferry('run', '--all', '--json');
     for (const run of JSON.parse(again.out).runs as { flow: string; status: string; counts: Record<string, number> }[]) {
       expect(run.counts, run.flow).toMatchObject({ created: 0, updated: 0, dead: 0, held: 0, waiting: 0 });
