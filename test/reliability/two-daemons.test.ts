@@ -2,8 +2,9 @@
  * Two `ferry daemon` processes on one ledger schedule the same flow every three seconds while new
  * customers keep arriving in Shopify. Every slot runs exactly once, in one daemon or the other. Midway,
  * the daemon that holds the flow's lock (caught mid-run) is killed with SIGKILL: the other takes the
- * flow over and resumes from the checkpoint. At the end every customer is in QuickBooks exactly once and
- * nothing is left pending. 30 seconds; a minute with FERRY_HEAVY=1.
+ * flow over and resumes from the checkpoint. At the end (after one more run, which settles whatever the
+ * survivor's own stop left in flight) every customer is in QuickBooks exactly once and nothing is
+ * pending. 30 seconds; a minute with FERRY_HEAVY=1.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -37,7 +38,8 @@ function daemon(name: string): ChildProcess {
 }
 
 beforeAll(async () => {
-  running = await startEmulators(['shopify', 'quickbooks'], { seed: 31, dataSize: 'small', ports: { shopify: 0, quickbooks: 0 } });
+  // Limits scaled up (with matching client pacing): this test is about slots and locks, not QuickBooks' batch budget.
+  running = await startEmulators(['shopify', 'quickbooks'], { seed: 31, dataSize: 'small', rateScale: 10, ports: { shopify: 0, quickbooks: 0 } });
   // Slow answers: a run lasts long enough to be caught holding the lock.
   for (const e of running) await e.server.inject('PUT', '/__admin/faults', { latencyMs: 150 });
   cwd = tempDir('ferry-daemons-');
@@ -77,18 +79,27 @@ describe(`two daemons on one ledger for ${SECONDS} s`, () => {
     await new Promise((done) => survivor.once('exit', done));
     expect(killed, 'the lock holder was caught mid-run and killed').toBeDefined();
 
-    // Every slot ran once: the runs' start times fall in distinct slots, and the slots are contiguous.
-    const runs = query<{ started_at: string; status: string; message: string | null }>(`SELECT started_at, status, message FROM runs WHERE flow = '${FLOW}' AND trigger = 'schedule' ORDER BY id`);
-    const slots = runs.map((r) => Math.floor(Date.parse(r.started_at) / (EVERY * 1000)));
+    // No slot ran twice: the runs' start times fall in distinct slots. Every slot one of the daemons
+    // claimed either started a run or found the flow still running (a slow run spans the next slot).
+    const runs = query<{ started_at: string; ended_at: string | null; status: string; message: string | null }>(`SELECT started_at, ended_at, status, message FROM runs WHERE flow = '${FLOW}' AND trigger = 'schedule' ORDER BY id`);
+    const slotOf = (at: number) => Math.floor(at / (EVERY * 1000));
+    const slots = runs.map((r) => slotOf(Date.parse(r.started_at)));
     expect(new Set(slots).size, 'two runs in one slot').toBe(slots.length);
-    const claimed = query<{ slot_key: string }>(`SELECT slot_key FROM schedule_slots WHERE slot_key LIKE '${FLOW}:%'`);
+    const claimed = query<{ slot_key: string }>(`SELECT slot_key FROM schedule_slots WHERE slot_key LIKE '${FLOW}:%'`).map((c) => Date.parse(c.slot_key.slice(FLOW.length + 1)));
     expect(claimed.length).toBeGreaterThanOrEqual(SECONDS / EVERY - 2);
-    expect(runs.length).toBe(claimed.length);
-    for (let i = 1; i < slots.length; i++) expect(slots[i]! - slots[i - 1]!, `slot gap after run ${i}`).toBe(1);
+    for (const at of claimed) {
+      const ran = slots.includes(slotOf(at));
+      const busy = runs.some((r) => Date.parse(r.started_at) < at && (r.ended_at === null || Date.parse(r.ended_at) > at));
+      expect(ran || busy, `slot ${new Date(at).toISOString()} neither ran nor found a run going`).toBe(true);
+    }
 
     // The killed run was closed as interrupted by the survivor, whose later runs resumed the work.
     expect(runs.filter((r) => r.status === 'failed' && /interrupted/.test(r.message ?? ''))).toHaveLength(1);
     expect(runs.filter((r) => Date.parse(r.started_at) > killed!.at).length).toBeGreaterThan(1);
+
+    // The next run settles anything the survivor's stop left in flight.
+    const settle = spawn(process.execPath, [FERRY, 'run', FLOW, '--config', 'a.yaml', '--quiet'], { cwd, stdio: 'ignore' });
+    expect(await new Promise((done) => settle.once('exit', done))).toBe(0);
     expect(query<{ n: number }>(`SELECT COUNT(*) AS n FROM records WHERE status = 'pending'`)[0]!.n).toBe(0);
 
     // Every Shopify customer is in QuickBooks once (the last few may arrive after the last slot).
@@ -97,7 +108,7 @@ describe(`two daemons on one ledger for ${SECONDS} s`, () => {
     const emails = answer.QueryResponse.Customer.map((c) => c.PrimaryEmailAddr?.Address);
     expect(new Set(emails).size).toBe(emails.length);
     const synced = query<{ n: number }>(`SELECT COUNT(*) AS n FROM records WHERE flow = '${FLOW}' AND status = 'synced'`)[0]!.n;
-    expect(synced).toBeGreaterThan(added - 10);
+    expect(synced).toBe(added + 12);
     console.info(`two daemons: ${runs.length} scheduled runs in ${claimed.length} slots over ${SECONDS} s; ${added} customers added, ${synced} synced; lock holder killed ${Math.round((killed!.at - started) / 1000)} s in`);
   });
 });
