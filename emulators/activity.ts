@@ -7,7 +7,7 @@
 import qs from 'qs';
 import type { EmulatorServer } from './core/server.js';
 import { seededRandom } from './core/random.js';
-import { capture, createOrder, refundOneUnit, type ShopifyOrder } from './seed.js';
+import { capture, createOrder, ok, refundOneUnit, type ShopifyOrder } from './seed.js';
 
 const API = '/admin/api/2026-07';
 
@@ -69,27 +69,22 @@ const OPEN_STAGES = ['appointmentscheduled', 'qualifiedtobuy', 'presentationsche
 /** Sales moves: an open deal is won, or a customer pays an open Stripe invoice (one payment in eight short). */
 export async function addSalesActivity(hubspot: EmulatorServer, stripe: EmulatorServer, count: number, seed: number): Promise<SalesActivity> {
   const random = seededRandom(seed);
-  const call = async (server: EmulatorServer, method: string, path: string, body?: unknown, headers?: Record<string, string>) => {
-    const response = await server.inject(method, path, body, headers);
-    if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(response.body)}`);
-    return response.body as Record<string, unknown>;
-  };
   const form = { 'content-type': 'application/x-www-form-urlencoded' };
-  const post = (path: string, params: object) => call(stripe, 'POST', path, qs.stringify(params), form);
+  const post = (path: string, params: object) => ok(stripe, 'POST', path, qs.stringify(params), form);
 
   const openDeals: string[] = [];
   for (let after: string | undefined = '0'; after !== undefined; ) {
-    const page = (await call(hubspot, 'POST', '/crm/v3/objects/deals/search', { filterGroups: [{ filters: [{ propertyName: 'dealstage', operator: 'IN', values: OPEN_STAGES }] }], properties: ['dealstage'], limit: 200, after })) as { results: { id: string }[]; paging?: { next?: { after: string } } };
+    const page = (await ok(hubspot, 'POST', '/crm/v3/objects/deals/search', { filterGroups: [{ filters: [{ propertyName: 'dealstage', operator: 'IN', values: OPEN_STAGES }] }], properties: ['dealstage'], limit: 200, after })) as { results: { id: string }[]; paging?: { next?: { after: string } } };
     openDeals.push(...page.results.map((d) => d.id));
     after = page.paging?.next?.after;
   }
-  const openInvoices = ((await call(stripe, 'GET', '/v1/invoices?status=open&limit=100')) as { data: { id: string; customer: string; amount_remaining: number }[] }).data;
+  const openInvoices = ((await ok(stripe, 'GET', '/v1/invoices?status=open&limit=100')) as { data: { id: string; customer: string; amount_remaining: number }[] }).data;
 
   const done: SalesActivity = { dealsWon: 0, invoicesPaid: 0, partPayments: 0 };
   for (let i = 0; i < count; i++) {
     if ((random() < 0.5 || !openInvoices.length) && openDeals.length) {
       const id = openDeals.splice(Math.floor(random() * openDeals.length), 1)[0]!;
-      await call(hubspot, 'PATCH', `/crm/v3/objects/deals/${id}`, { properties: { dealstage: 'closedwon', closedate: new Date().toISOString() } });
+      await ok(hubspot, 'PATCH', `/crm/v3/objects/deals/${id}`, { properties: { dealstage: 'closedwon', closedate: new Date().toISOString() } });
       done.dealsWon++;
     } else if (openInvoices.length) {
       const invoice = openInvoices.splice(Math.floor(random() * openInvoices.length), 1)[0]!;

@@ -58,9 +58,10 @@ export function generateBusiness(seed: number, size: DataSize): Business {
 const money = (cents: number) => (cents / 100).toFixed(2);
 const pick = <T>(random: () => number, list: T[]): T => list[Math.floor(random() * list.length)]!;
 
-async function ok(server: EmulatorServer, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Record<string, unknown>> {
+/** One request through the emulator's own handlers; anything but success is an error. */
+export async function ok(server: EmulatorServer, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Record<string, unknown>> {
   const response = await server.inject(method, path, body, headers);
-  if (response.status >= 300) throw new Error(`seeding ${server.behaviour.name}: ${method} ${path} answered ${response.status}: ${JSON.stringify(response.body)}`);
+  if (response.status >= 300) throw new Error(`${server.behaviour.name}: ${method} ${path} answered ${response.status}: ${JSON.stringify(response.body)}`);
   return response.body as Record<string, unknown>;
 }
 

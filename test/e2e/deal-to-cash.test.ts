@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import qs from 'qs';
 import type { EmulatorServer } from '../../emulators/core/server.js';
+import { ok as call } from '../../emulators/seed.js';
 import { type EmulatedProject, emulatedProject } from '../support/emulated-project.js';
 
 type Json = Record<string, unknown>;
@@ -18,11 +19,6 @@ let realm: string;
 
 const cents = (v: unknown) => Math.round(Number(v) * 100);
 
-async function call(server: EmulatorServer, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Json> {
-  const response = await server.inject(method, path, body, headers);
-  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(response.body)}`);
-  return response.body as Json;
-}
 const stripePost = (path: string, params: object) => call(stripe, 'POST', path, qs.stringify(params), { 'content-type': 'application/x-www-form-urlencoded' });
 const stripeGet = async (path: string) => (await call(stripe, 'GET', path)) as Json;
 async function qboQuery(entity: string): Promise<Json[]> {

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorServer } from '../../emulators/core/server.js';
+import { ok as call } from '../../emulators/seed.js';
 import { type EmulatedProject, emulatedProject } from '../support/emulated-project.js';
 
 type Json = Record<string, unknown>;
@@ -15,11 +16,6 @@ let hubspot: EmulatorServer;
 let qbo: EmulatorServer;
 let realm: string;
 
-async function call(server: EmulatorServer, method: string, path: string, body?: unknown): Promise<Json> {
-  const response = await server.inject(method, path, body);
-  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(response.body)}`);
-  return response.body as Json;
-}
 const company = async (id: string) => ((await call(hubspot, 'GET', `/crm/v3/objects/companies/${id}?properties=name,phone,address,city,zip`)) as { properties: Record<string, string> }).properties;
 const customer = async (id: string) => ((await call(qbo, 'GET', `/v3/company/${realm}/customer/${id}?minorversion=75`)) as { Customer: Json }).Customer;
 async function editCustomer(id: string, change: Json): Promise<void> {
