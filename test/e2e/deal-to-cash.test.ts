@@ -8,23 +8,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import qs from 'qs';
 import type { EmulatorServer } from '../../emulators/core/server.js';
 import { ok as call } from '../../emulators/seed.js';
-import { type EmulatedProject, emulatedProject } from '../support/emulated-project.js';
+import { type EmulatedProject, emulatedProject, quickBooksQuery } from '../support/emulated-project.js';
 
 type Json = Record<string, unknown>;
 let project: EmulatedProject;
 let hubspot: EmulatorServer;
 let stripe: EmulatorServer;
-let qbo: EmulatorServer;
-let realm: string;
 
 const cents = (v: unknown) => Math.round(Number(v) * 100);
 
 const stripePost = (path: string, params: object) => call(stripe, 'POST', path, qs.stringify(params), { 'content-type': 'application/x-www-form-urlencoded' });
 const stripeGet = async (path: string) => (await call(stripe, 'GET', path)) as Json;
-async function qboQuery(entity: string): Promise<Json[]> {
-  const body = (await call(qbo, 'GET', `/v3/company/${realm}/query?query=${encodeURIComponent(`select * from ${entity} MAXRESULTS 1000`)}`)) as { QueryResponse: Record<string, Json[]> };
-  return body.QueryResponse[entity] ?? [];
-}
+const qboQuery = (entity: string) => quickBooksQuery(project.emulator('quickbooks'), entity);
 async function deal(id: string): Promise<Record<string, string>> {
   const body = (await call(hubspot, 'GET', `/crm/v3/objects/deals/${id}?properties=dealname,amount,dealstage,ferry_payment_status,ferry_amount_collected,ferry_paid_date`)) as { properties: Record<string, string> };
   return body.properties;
@@ -40,8 +35,6 @@ beforeAll(async () => {
   project = await emulatedProject(['shopify', 'hubspot', 'stripe', 'quickbooks'], { seed: 11, dataSize: 'small', rateScale: 10 });
   hubspot = project.emulator('hubspot').server;
   stripe = project.emulator('stripe').server;
-  qbo = project.emulator('quickbooks').server;
-  realm = project.emulator('quickbooks').credentials.realm_id!;
 }, 60_000);
 afterAll(() => project.close());
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulators } from '../../emulators/index.js';
 import { bufferIo } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
-import { shippedFlowsFor } from '../support/emulated-project.js';
+import { quickBooksQuery, shippedFlowsFor } from '../support/emulated-project.js';
 
 let running: RunningEmulator[];
 let cwd: string;
@@ -39,10 +39,7 @@ describe('Shopify → QuickBooks order-to-cash', () => {
 
     const shop = running.find((e) => e.service === 'shopify')!;
     const qbo = running.find((e) => e.service === 'quickbooks')!;
-    const query = async (entity: string) => {
-      const body = (await qbo.server.inject('GET', `/v3/company/${qbo.credentials.realm_id}/query?query=${encodeURIComponent(`select * from ${entity} MAXRESULTS 1000`)}`)).body as { QueryResponse: Record<string, Record<string, unknown>[]> };
-      return body.QueryResponse[entity] ?? [];
-    };
+    const query = (entity: string) => quickBooksQuery(qbo, entity);
     const { orders } = (await shop.server.inject('GET', '/admin/api/2026-07/orders.json?status=any&limit=250')).body as {
       orders: { id: number; name: string; total_price: string; gateway: string; financial_status: string; total_outstanding: string; customer: { id: number } }[];
     };

@@ -58,3 +58,10 @@ export function shippedFlowsFor(services: Service[]): string {
   for (const [file, flow] of flows) writeFileSync(join(dir, file), flow.text);
   return dir;
 }
+
+/** Every `entity` the QuickBooks emulator holds (up to 1,000), read through its query endpoint. */
+export async function quickBooksQuery(quickbooks: RunningEmulator, entity: string): Promise<Record<string, unknown>[]> {
+  const query = encodeURIComponent(`select * from ${entity} MAXRESULTS 1000`);
+  const body = (await quickbooks.server.inject('GET', `/v3/company/${quickbooks.credentials.realm_id}/query?query=${query}`)).body as { QueryResponse: Record<string, Record<string, unknown>[]> };
+  return body.QueryResponse[entity] ?? [];
+}
