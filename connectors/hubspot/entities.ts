@@ -7,7 +7,7 @@
 import type { Client } from '@hubspot/api-client';
 import { type EntityDeclaration, type JsonObject, type ReadPage, type ReadRequest, retried, type WriteItem, type WriteResult } from '../../src/connector/types.js';
 import { PermanentError, TransientError } from '../../src/errors.js';
-import type { HubSpotClient } from './client.js';
+import type { HttpInfo, HubSpotClient } from './client.js';
 
 type ObjectType = 'contacts' | 'companies' | 'deals' | 'line_items' | 'products';
 
@@ -34,8 +34,19 @@ const SEARCH_CAP = 10_000;
 const PAGE = 200;
 const BATCH = 100;
 
+/** A 207 (some inputs refused) comes back as an answer, not an exception: results and errors side by side. */
+type BatchAnswer = { results: SimpleObject[]; errors?: { context?: Record<string, string[]>; message: string; category: string }[] };
+type WithHeaders<T> = Promise<HttpInfo<T>>;
+
+/** The SDK's `...WithHttpInfo` calls: the same requests, with the answer's headers (the rate-limit budget) beside the body. */
 function api(sdk: Client, type: ObjectType) {
-  const crm = sdk.crm as unknown as Record<string, { searchApi: { doSearch(r: object): Promise<{ results: SimpleObject[]; paging?: { next?: { after: string } } }> }; batchApi: { upsert(r: object): Promise<{ results: SimpleObject[]; errors?: { context?: Record<string, string[]>; message: string; category: string }[] }>; update(r: object): Promise<{ results: SimpleObject[]; errors?: { context?: Record<string, string[]>; message: string; category: string }[] }>; read(r: object): Promise<{ results: SimpleObject[] }> } }>;
+  const crm = sdk.crm as unknown as Record<
+    string,
+    {
+      searchApi: { doSearchWithHttpInfo(r: object): WithHeaders<{ results: SimpleObject[]; paging?: { next?: { after: string } } }> };
+      batchApi: { upsertWithHttpInfo(r: object): WithHeaders<BatchAnswer>; updateWithHttpInfo(r: object): WithHeaders<BatchAnswer>; readWithHttpInfo(r: object): WithHeaders<BatchAnswer> };
+    }
+  >;
   const key = { contacts: 'contacts', companies: 'companies', deals: 'deals', line_items: 'lineItems', products: 'products' }[type];
   return crm[key]!;
 }
@@ -43,15 +54,8 @@ function api(sdk: Client, type: ObjectType) {
 const isoTime = (at: Date | string | undefined) => (at instanceof Date ? at.toISOString() : at);
 const flatten = (o: SimpleObject): JsonObject => ({ id: o.id, ...o.properties, updatedAt: isoTime(o.updatedAt) });
 
-type BatchAnswer = { results: SimpleObject[]; errors?: { context?: Record<string, string[]>; message: string; category: string }[] };
-
-/** A 207 (some inputs refused) comes back as an answer, not an exception: results and errors side by side. */
-function batchCall(client: HubSpotClient, call: (sdk: Client) => Promise<BatchAnswer>): Promise<BatchAnswer> {
-  return client.call(call);
-}
-
 export function hubSpotEntity(spec: Spec): EntityDeclaration<HubSpotClient> {
-  const search = (client: HubSpotClient, request: object) => client.call((sdk) => api(sdk, spec.type).searchApi.doSearch(request), 'search');
+  const search = (client: HubSpotClient, request: object) => client.call((sdk) => api(sdk, spec.type).searchApi.doSearchWithHttpInfo(request), 'search');
 
   async function* read(client: HubSpotClient, request: ReadRequest): AsyncIterable<ReadPage> {
     let since = request.since?.getTime() ?? 0;
@@ -88,7 +92,7 @@ export function hubSpotEntity(spec: Spec): EntityDeclaration<HubSpotClient> {
     const unknown = items.map((item, i) => ({ item, i })).filter(({ item }) => idOf(item) === undefined);
 
     if (known.length) {
-      const answer = await batchCall(client, (sdk) => api(sdk, spec.type).batchApi.update({ inputs: known.map(({ item, id }) => ({ id, properties: properties(item) })) }));
+      const answer = await client.call((sdk) => api(sdk, spec.type).batchApi.updateWithHttpInfo({ inputs: known.map(({ item, id }) => ({ id, properties: properties(item) })) }));
       known.forEach(({ id, i }, position) => {
         const saved = answer.results.find((r) => r.id === id);
         results[i] = saved ? { ok: true, targetId: saved.id, action: 'updated', version: isoTime(saved.updatedAt) } : { ok: false, error: errorFor(answer.errors, id, position) };
@@ -103,7 +107,7 @@ export function hubSpotEntity(spec: Spec): EntityDeclaration<HubSpotClient> {
       });
       for (const idProperty of new Set(keyed.map((k) => k.idProperty))) {
         const group = keyed.filter((k) => k.idProperty === idProperty);
-        const answer = await batchCall(client, (sdk) => api(sdk, spec.type).batchApi.upsert({ inputs: group.map((k) => ({ id: k.id, idProperty, properties: k.properties })) }));
+        const answer = await client.call((sdk) => api(sdk, spec.type).batchApi.upsertWithHttpInfo({ inputs: group.map((k) => ({ id: k.id, idProperty, properties: k.properties })) }));
         group.forEach((k, position) => {
           const saved = answer.results.find((r) => String(r.properties[idProperty]).toLowerCase() === k.id.toLowerCase());
           results[k.i] = saved ? { ok: true, targetId: saved.id, action: saved._new ? 'created' : 'updated', version: isoTime(saved.updatedAt) } : { ok: false, error: errorFor(answer.errors, k.id, position) };
@@ -129,7 +133,7 @@ export function hubSpotEntity(spec: Spec): EntityDeclaration<HubSpotClient> {
     async get(client, ids) {
       const out: JsonObject[] = [];
       for (let i = 0; i < ids.length; i += BATCH) {
-        const answer = await batchCall(client, (sdk) => api(sdk, spec.type).batchApi.read({ inputs: ids.slice(i, i + BATCH).map((id) => ({ id })), properties: spec.properties, propertiesWithHistory: [] }));
+        const answer = await client.call((sdk) => api(sdk, spec.type).batchApi.readWithHttpInfo({ inputs: ids.slice(i, i + BATCH).map((id) => ({ id })), properties: spec.properties, propertiesWithHistory: [] }));
         out.push(...(await attachAssociations(client, spec, answer.results.map(flatten))));
       }
       return out;
@@ -157,7 +161,7 @@ async function attachAssociations(client: HubSpotClient, spec: Spec, records: Js
   if (!spec.associations || !records.length) return records;
   const inputs = records.map((r) => ({ id: String(r.id) }));
   const read = async (to: string) => {
-    const answer = (await client.call((sdk) => sdk.crm.associations.v4.batchApi.getPage(spec.type, to, { inputs }))) as unknown as AssociationAnswer;
+    const answer = (await client.call((sdk) => sdk.crm.associations.v4.batchApi.getPageWithHttpInfo(spec.type, to, { inputs }))) as unknown as AssociationAnswer;
     return new Map(answer.results.map((r) => [String(r._from.id), r.to.map((t) => String(t.toObjectId))]));
   };
   const companies = spec.associations.companies ? await read('companies') : new Map<string, string[]>();
@@ -165,7 +169,7 @@ async function attachAssociations(client: HubSpotClient, spec: Spec, records: Js
   const allLineItems = [...new Set([...lineItemIds.values()].flat())];
   const lineItems = new Map<string, JsonObject>();
   for (let i = 0; i < allLineItems.length; i += BATCH) {
-    const answer = await batchCall(client, (sdk) => api(sdk, 'line_items').batchApi.read({ inputs: allLineItems.slice(i, i + BATCH).map((id) => ({ id })), properties: spec.associations!.lineItems!, propertiesWithHistory: [] }));
+    const answer = await client.call((sdk) => api(sdk, 'line_items').batchApi.readWithHttpInfo({ inputs: allLineItems.slice(i, i + BATCH).map((id) => ({ id })), properties: spec.associations!.lineItems!, propertiesWithHistory: [] }));
     for (const item of answer.results) lineItems.set(item.id, { id: item.id, ...item.properties });
   }
   return records.map((r) => ({

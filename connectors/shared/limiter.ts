@@ -24,6 +24,14 @@ export class RateLimiter {
 
   constructor(private readonly options: LimiterOptions) {}
 
+  /** The service said what its budget is (rate-limit headers): follow it from the next request on. */
+  adapt(budget: { limit: number; intervalMs: number }): void {
+    if (budget.limit === this.options.limit && budget.intervalMs === this.options.intervalMs) return;
+    this.options.limit = budget.limit;
+    this.options.intervalMs = budget.intervalMs;
+    this.wake();
+  }
+
   async schedule<T>(task: () => Promise<T>): Promise<T> {
     const stamp = await this.slot();
     try {

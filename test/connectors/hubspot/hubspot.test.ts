@@ -75,6 +75,48 @@ describe('HubSpot connector', () => {
   });
 });
 
+describe('HubSpot connector: the budget follows HubSpot’s rate-limit headers', () => {
+  const headers = (max: number, remaining: number, intervalMs: number) => ({
+    'x-hubspot-ratelimit-max': String(max),
+    'x-hubspot-ratelimit-remaining': String(remaining),
+    'x-hubspot-ratelimit-interval-milliseconds': String(intervalMs),
+  });
+  const readBatch = (client: HubSpotClient) => hubspot.entities.contacts!.get!(client, ['1']);
+  const batchRead = () => nock('https://hub.mocked').post('/crm/v3/objects/contacts/batch/read');
+  const answer = { status: 'COMPLETE', results: [], startedAt: '2026-11-22T00:00:00Z', completedAt: '2026-11-22T00:00:00Z' };
+
+  it('takes the account’s limit from the headers, keeping 5% in reserve', async () => {
+    const client = open('https://hub.mocked');
+    // The account allows 4 requests per 400 ms: Ferry uses 3, then waits for the window.
+    batchRead().times(5).reply(200, answer, headers(4, 3, 400));
+    await readBatch(client);
+    const started: number[] = [];
+    await Promise.all(Array.from({ length: 4 }, async () => (await readBatch(client), started.push(Date.now()))));
+    started.sort((a, b) => a - b);
+    expect(started[3]! - started[0]!).toBeGreaterThanOrEqual(350);
+  });
+
+  it('waits out the window when something else has nearly spent it', async () => {
+    const client = open('https://hub.mocked');
+    batchRead().reply(200, answer, headers(100, 1, 300));
+    batchRead().reply(200, answer, headers(100, 99, 300));
+    await readBatch(client);
+    const before = Date.now();
+    await readBatch(client);
+    expect(Date.now() - before).toBeGreaterThanOrEqual(290);
+  });
+
+  it('never rises above a budget the connection sets', async () => {
+    const client = open('https://hub.mocked', { requests_per_ten_seconds: 2 });
+    batchRead().times(4).reply(200, answer, headers(1_000, 999, 10_000));
+    await readBatch(client);
+    await readBatch(client);
+    // Two requests in this ten-second window: the third must wait, whatever the headers allow.
+    const third = readBatch(client).then(() => 'sent');
+    expect(await Promise.race([third, new Promise((r) => setTimeout(() => r('waiting'), 300))])).toBe('waiting');
+  });
+});
+
 describe('HubSpot connector: deals with their associations', () => {
   it('attaches the company ids and line items to each deal read', async () => {
     const client = open();
