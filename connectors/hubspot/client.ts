@@ -11,9 +11,18 @@
  * integration on the same app, another Ferry process) shares the budget.
  */
 import { Client } from '@hubspot/api-client';
-import type { ConnectionSettings } from '../../src/connector/types.js';
+import type { ConnectionSettings, ConnectorContext } from '../../src/connector/types.js';
 import { AuthError, ConfigError, type FerryError, PermanentError, TransientError } from '../../src/errors.js';
 import { RateLimiter } from '../shared/limiter.js';
+
+/** A public app's OAuth 2 grant: the refresh token in use, and the one the config names. */
+interface OAuthGrant {
+  clientId: string;
+  clientSecret: string;
+  configured: string;
+  /** Undefined until the saved (possibly rotated) token has been looked for. */
+  current?: string;
+}
 
 export class HubSpotClient {
   readonly sdk: Client;
@@ -23,11 +32,25 @@ export class HubSpotClient {
 
   /** A budget set in the connection's options is a ceiling the headers cannot raise. */
   private readonly ceiling: number;
+  private readonly grant?: OAuthGrant;
+  private accessToken?: string;
+  private refreshing?: Promise<void>;
 
-  constructor(settings: ConnectionSettings) {
-    const accessToken = settings.options.access_token ? String(settings.options.access_token) : undefined;
-    if (!accessToken) throw new ConfigError(`connection '${settings.name}' needs access_token (a private app token)`);
-    this.sdk = new Client({ accessToken, basePath: settings.baseUrl ?? 'https://api.hubapi.com' });
+  constructor(
+    private readonly settings: ConnectionSettings,
+    private readonly context: ConnectorContext = {},
+  ) {
+    const { access_token: token, client_id: clientId, client_secret: clientSecret, refresh_token: refreshToken } = settings.options;
+    const basePath = settings.baseUrl ?? 'https://api.hubapi.com';
+    if (token) {
+      this.accessToken = String(token);
+      this.sdk = new Client({ accessToken: this.accessToken, basePath });
+    } else if (clientId && clientSecret && refreshToken) {
+      this.grant = { clientId: String(clientId), clientSecret: String(clientSecret), configured: String(refreshToken) };
+      this.sdk = new Client({ basePath });
+    } else {
+      throw new ConfigError(`connection '${settings.name}' needs access_token (a private app), or client_id, client_secret and refresh_token (a public app, OAuth 2)`);
+    }
     this.ceiling = settings.options.requests_per_ten_seconds === undefined ? Infinity : Number(settings.options.requests_per_ten_seconds);
     this.general = new RateLimiter({ limit: Number(settings.options.requests_per_ten_seconds ?? 190), intervalMs: 10_000, concurrency: 5 });
     this.search = new RateLimiter({ limit: Number(settings.options.searches_per_second ?? 5), intervalMs: 1_000 });
@@ -43,8 +66,61 @@ export class HubSpotClient {
     if (remaining < Math.floor(max * 0.05)) this.general.pause(intervalMs);
   }
 
-  /** One request through the budget; `task` makes a `...WithHttpInfo` call, and its answer's body is returned. */
+  /**
+   * One request through the budget; `task` makes a `...WithHttpInfo` call, and its answer's body is
+   * returned. With OAuth, a 401 refreshes the access token once (concurrent 401s share the refresh)
+   * and the request is sent again; a second 401 is an AuthError.
+   */
   async call<T>(task: (sdk: Client) => Promise<HttpInfo<T>>, kind: 'general' | 'search' = 'general'): Promise<T> {
+    if (!this.grant) return this.send(task, kind);
+    if (!this.accessToken) await this.refresh();
+    const used = this.accessToken;
+    try {
+      return await this.send(task, kind);
+    } catch (error) {
+      if (!(error instanceof AuthError && error.status === 401)) throw error;
+      if (this.accessToken === used) await this.refresh();
+      return this.send(task, kind);
+    }
+  }
+
+  private refresh(): Promise<void> {
+    this.refreshing ??= this.exchangeRefreshToken().finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  /**
+   * `POST /oauth/v1/token`. A refresh token HubSpot sends back changed is saved before it is used. A
+   * saved token HubSpot refuses gives way to the config's (someone reconnected the app); the config's
+   * refused too is an AuthError that says how to reconnect.
+   */
+  private async exchangeRefreshToken(): Promise<void> {
+    const grant = this.grant!;
+    grant.current ??= (await this.context.loadSecret?.(this.settings.name, 'refresh_token')) ?? grant.configured;
+    let answer: { accessToken: string; refreshToken: string };
+    try {
+      answer = await this.sdk.oauth.tokensApi.create('refresh_token', undefined, undefined, grant.clientId, grant.clientSecret, grant.current);
+    } catch (error) {
+      const { code, body } = (error ?? {}) as ApiExceptionLike;
+      const refused = code === 400 && typeof body === 'object' && body?.status === 'BAD_REFRESH_TOKEN';
+      if (refused && grant.current !== grant.configured) {
+        grant.current = grant.configured;
+        return this.exchangeRefreshToken();
+      }
+      if (refused || (code === 400 && typeof body === 'object' && body?.status === 'BAD_CLIENT_ID')) {
+        throw new AuthError(`HubSpot refused the OAuth grant of connection '${this.settings.name}' (${typeof body === 'object' ? body?.status : code}): install the app again and set the connection's refresh_token (and client_id, client_secret) to the new ones`, { status: code });
+      }
+      throw classifyHubSpotError(error);
+    }
+    if (answer.refreshToken && answer.refreshToken !== grant.current) {
+      await this.context.saveSecret?.(this.settings.name, 'refresh_token', answer.refreshToken);
+      grant.current = answer.refreshToken;
+    }
+    this.accessToken = answer.accessToken;
+    this.sdk.setAccessToken(answer.accessToken);
+  }
+
+  private send<T>(task: (sdk: Client) => Promise<HttpInfo<T>>, kind: 'general' | 'search'): Promise<T> {
     const run = () =>
       this.general.schedule(async () => {
         this.requests++;
@@ -71,7 +147,7 @@ export interface HttpInfo<T> {
 
 interface ApiExceptionLike {
   code?: number;
-  body?: { message?: string; category?: string; policyName?: string } | string;
+  body?: { message?: string; category?: string; policyName?: string; status?: string } | string;
   message?: string;
 }
 

@@ -7,7 +7,7 @@ import { hubSpotEntity } from './entities.js';
 export const hubspot: ConnectorDeclaration<HubSpotClient> = {
   name: 'hubspot',
   description: 'HubSpot CRM v3',
-  open: (settings) => new HubSpotClient(settings),
+  open: (settings, context) => new HubSpotClient(settings, context),
   requestCount: (client) => client.requests,
   webhook: hubspotWebhook,
   entities: {

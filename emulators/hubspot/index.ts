@@ -2,13 +2,19 @@ import type { FaultPlan } from '../core/faults.js';
 import { EmulatorServer } from '../core/server.js';
 import { HubSpotEmulator } from './server.js';
 
-export const HUBSPOT_DEFAULTS = { accessToken: 'pat-na1-ferry-emulator-0000-0000-000000000000', portalId: 62515 };
+export const HUBSPOT_DEFAULTS = {
+  accessToken: 'pat-na1-ferry-emulator-0000-0000-000000000000',
+  portalId: 62515,
+  // A public app's OAuth credentials; its client secret also signs webhooks (signature v3).
+  oauth: { clientId: 'ferry-emulator-hubspot-client-id', clientSecret: 'ferry-emulator-hubspot-client-secret', refreshToken: 'na1-ferry-emulator-refresh-0000-000000000000' },
+};
 
 export interface RunningHubSpot {
   url: string;
   port: number;
   accessToken: string;
   portalId: number;
+  oauth: { clientId: string; clientSecret: string; refreshToken: string };
   emulator: HubSpotEmulator;
   server: EmulatorServer;
   close(): Promise<void>;

@@ -12,8 +12,11 @@ import { type EmulatorRequest, type EmulatorResponse, type Route, type VendorBeh
 import { subscribeEndpoint, WebhookSender } from '../core/webhooks.js';
 
 export interface HubSpotEmulatorOptions {
+  /** A private app's token, valid for good. */
   accessToken: string;
   portalId: number;
+  /** A public app for OAuth 2: its credentials and the refresh token an installation starts with. */
+  oauth: { clientId: string; clientSecret: string; refreshToken: string };
   /** Requests per ten seconds (HubSpot's private-app limit on Professional: 190; Free/Starter: 100). */
   requestsPerTenSeconds?: number;
   searchPerSecond?: number;
@@ -89,6 +92,10 @@ export class HubSpotEmulator {
   private lastMs = 0;
   private readonly sender = new WebhookSender();
   private eventId = 1;
+  /** OAuth access tokens issued, and when each expires (HubSpot's last 30 minutes). */
+  private readonly oauthTokens = new Map<string, number>();
+  /** How many OAuth refreshes were granted: tests of refresh-once-per-connection read it. */
+  refreshCount = 0;
 
   constructor(private readonly options: HubSpotEmulatorOptions) {
     this.limiter = new SlidingWindowLimiter(options.requestsPerTenSeconds ?? 190, 10_000);
@@ -99,6 +106,32 @@ export class HubSpotEmulator {
   private now(): string {
     this.lastMs = Math.max(this.lastMs + 1, Date.now());
     return new Date(this.lastMs).toISOString();
+  }
+
+  /** Makes every OAuth access token issued so far expire now (tests of the 401 → refresh path). */
+  expireAccessTokens(): void {
+    for (const token of this.oauthTokens.keys()) this.oauthTokens.set(token, 0);
+  }
+
+  /**
+   * `POST /oauth/v1/token` with `grant_type=refresh_token` (https://developers.hubspot.com/docs/api/oauth/tokens).
+   * HubSpot keeps the refresh token: the answer carries the same one back.
+   */
+  private token(request: EmulatorRequest): EmulatorResponse {
+    const form = new URLSearchParams(request.rawBody.toString('utf8'));
+    const { clientId, clientSecret, refreshToken } = this.options.oauth;
+    if (form.get('grant_type') !== 'refresh_token') return { status: 400, body: { status: 'BAD_GRANT_TYPE', message: 'grant_type must be one of authorization_code, refresh_token', correlationId: randomUUID() } };
+    if (form.get('client_id') !== clientId || form.get('client_secret') !== clientSecret) return { status: 400, body: { status: 'BAD_CLIENT_ID', message: 'missing or invalid client id or secret', correlationId: randomUUID() } };
+    if (form.get('refresh_token') !== refreshToken) return { status: 400, body: { status: 'BAD_REFRESH_TOKEN', message: 'missing or unknown refresh token', correlationId: randomUUID() } };
+    const accessToken = `CJ${randomUUID().replace(/-/g, '')}`;
+    this.oauthTokens.set(accessToken, Date.now() + 1_800_000);
+    this.refreshCount++;
+    return { status: 200, body: { token_type: 'bearer', refresh_token: refreshToken, access_token: accessToken, expires_in: 1800 } };
+  }
+
+  private authorized(request: EmulatorRequest): boolean {
+    const token = /^Bearer (.+)$/.exec(String(request.headers.authorization ?? ''))?.[1];
+    return token === this.options.accessToken || (token !== undefined && (this.oauthTokens.get(token) ?? 0) > Date.now());
   }
 
   snapshot(): unknown {
@@ -142,6 +175,7 @@ export class HubSpotEmulator {
     return {
       name: 'hubspot',
       routes: [
+        { method: 'POST', pattern: '/oauth/v1/token', handler: (q) => this.token(q) },
         r('GET', o, (q, t) => this.list(q, t)),
         r('POST', o, (q, t) => {
           const input = this.json(q) as CreateInput;
@@ -178,10 +212,11 @@ export class HubSpotEmulator {
         },
       ],
       authenticate: (request) =>
-        request.headers.authorization === `Bearer ${this.options.accessToken}`
+        request.path === '/oauth/v1/token' || this.authorized(request)
           ? undefined
           : error(401, 'INVALID_AUTHENTICATION', 'Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview'),
       rateLimit: (request, now) => {
+        if (request.path === '/oauth/v1/token') return undefined;
         // The search endpoints have their own per-second limit, without rate-limit headers (https://developers.hubspot.com/docs/api/crm/search#limitations).
         if (request.path.endsWith('/search') && !this.searchLimiter.take(now).allowed) return this.tooMany('SECONDLY');
         return this.limiter.take(now).allowed ? undefined : this.tooMany('TEN_SECONDLY_ROLLING');

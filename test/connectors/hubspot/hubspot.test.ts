@@ -131,3 +131,58 @@ describe('HubSpot connector: deals with their associations', () => {
     expect((read!.line_items as { name: string; amount: string }[]).map((l) => [l.name, l.amount]).sort()).toEqual([['Gadget', '10.00'], ['Widget', '30.00']]);
   });
 });
+
+describe('HubSpot connector: a public app on OAuth 2', () => {
+  const secrets = new Map<string, string>();
+  const context = {
+    saveSecret: async (connection: string, key: string, value: string) => void secrets.set(`${connection}/${key}`, value),
+    loadSecret: async (connection: string, key: string) => secrets.get(`${connection}/${key}`),
+  };
+  const oauthClient = (refreshToken = emu.oauth.refreshToken, baseUrl = emu.url) =>
+    hubspot.open({ name: 'hubspot', connector: 'hubspot', baseUrl, options: { client_id: emu.oauth.clientId, client_secret: emu.oauth.clientSecret, refresh_token: refreshToken } }, context) as HubSpotClient;
+  const readSome = (client: HubSpotClient) => hubspot.entities.contacts!.get!(client, ['1']);
+
+  it('gets an access token on first use, and refreshes once for many concurrent 401s', async () => {
+    const client = oauthClient();
+    const before = emu.emulator.refreshCount;
+    await readSome(client);
+    expect(emu.emulator.refreshCount).toBe(before + 1);
+    emu.emulator.expireAccessTokens();
+    await Promise.all(Array.from({ length: 6 }, () => readSome(client)));
+    expect(emu.emulator.refreshCount).toBe(before + 2);
+  });
+
+  it('says how to reconnect when HubSpot refuses the refresh token, and never shows a token', async () => {
+    const error = (await readSome(oauthClient('na1-revoked-token')).catch((e: unknown) => e)) as AuthError;
+    expect(error).toBeInstanceOf(AuthError);
+    expect(error.message).toMatch(/BAD_REFRESH_TOKEN.*install the app again/);
+    expect(error.message).not.toContain('na1-revoked-token');
+    expect(error.message).not.toContain(emu.oauth.clientSecret);
+  });
+
+  it('saves a refresh token HubSpot rotated before using it, and uses the saved one after a restart', async () => {
+    secrets.clear();
+    const token = (accessToken: string, refreshToken: string) => ({ token_type: 'bearer', access_token: accessToken, refresh_token: refreshToken, expires_in: 1800 });
+    const answer = { status: 'COMPLETE', results: [], startedAt: '2026-11-22T00:00:00Z', completedAt: '2026-11-22T00:00:00Z' };
+    nock('https://hub.mocked')
+      .post('/oauth/v1/token', (body: Record<string, string>) => body.refresh_token === 'configured')
+      .reply(200, token('access-1', 'rotated'))
+      .post('/crm/v3/objects/contacts/batch/read')
+      .matchHeader('authorization', 'Bearer access-1')
+      .reply(200, () => {
+        // By the time the new access token is used, the rotated refresh token is already saved.
+        expect(secrets.get('hubspot/refresh_token')).toBe('rotated');
+        return answer;
+      });
+    await readSome(oauthClient('configured', 'https://hub.mocked'));
+    // A new process: the saved token is the one sent.
+    nock('https://hub.mocked')
+      .post('/oauth/v1/token', (body: Record<string, string>) => body.refresh_token === 'rotated')
+      .reply(200, token('access-2', 'rotated'))
+      .post('/crm/v3/objects/contacts/batch/read')
+      .matchHeader('authorization', 'Bearer access-2')
+      .reply(200, answer);
+    await readSome(oauthClient('configured', 'https://hub.mocked'));
+    expect(nock.isDone()).toBe(true);
+  });
+});
