@@ -69,7 +69,14 @@ export function quickBooksEntity(spec: EntitySpec): EntityDeclaration<QuickBooks
     return value === undefined || value === null || value === '' ? undefined : { field: spec.naturalKey, value };
   };
 
+  /** QuickBooks takes 30 operations a batch; the engine sends that many, and a caller sending more is split. */
   const write = async (client: QuickBooksClient, items: WriteItem[]): Promise<WriteResult[]> => {
+    const results: WriteResult[] = [];
+    for (let i = 0; i < items.length; i += BATCH_LIMIT) results.push(...(await writeBatch(client, items.slice(i, i + BATCH_LIMIT))));
+    return results;
+  };
+
+  const writeBatch = async (client: QuickBooksClient, items: WriteItem[]): Promise<WriteResult[]> => {
     const results: WriteResult[] = new Array(items.length);
     // An update needs the current SyncToken; a retried or matched create needs to know whether the record exists.
     const queries = new Map<number, string>();

@@ -1,0 +1,76 @@
+/**
+ * QuickBooks writes with recorded `/batch` answers replayed by nock: an update carries the SyncToken the
+ * batched lookup found, a stale-token refusal (fault 5010) is re-read and sent once more, and 65 creates
+ * go out as batches of 30, 30 and 5.
+ */
+import nock from 'nock';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { QuickBooksClient } from '../../../connectors/quickbooks/client.js';
+import { quickbooks } from '../../../connectors/quickbooks/index.js';
+import type { WriteItem } from '../../../src/connector/types.js';
+
+const BASE = 'https://qbo.test';
+const REALM = '123';
+const open = async () =>
+  (await quickbooks.open(
+    { name: 'qbo', connector: 'quickbooks', baseUrl: BASE, options: { realm_id: REALM, client_id: 'id', client_secret: 'secret', refresh_token: 'rt', access_token: 'at', token_url: `${BASE}/oauth2/v1/tokens/bearer`, requests_per_minute: 100_000, batches_per_minute: 100_000 } },
+    {},
+  )) as QuickBooksClient;
+const item = (sourceId: string, payload: Record<string, unknown>, extra: Partial<WriteItem> = {}): WriteItem => ({ sourceId, idempotencyKey: `k-${sourceId}`, payload, ...extra });
+type BatchRequest = { BatchItemRequest: (Record<string, unknown> & { bId: string; operation?: string; Query?: string })[] };
+const customer = (id: string, syncToken: string, name: string) => ({ Id: id, SyncToken: syncToken, DisplayName: name, MetaData: { CreateTime: '2026-11-01T00:00:00-07:00', LastUpdatedTime: '2026-11-22T00:00:00-08:00' } });
+
+afterEach(() => nock.cleanAll());
+
+describe('QuickBooks batch writes', () => {
+  it('re-reads a stale SyncToken (fault 5010) and sends the update once more', async () => {
+    const sent: BatchRequest[] = [];
+    const answers = [
+      { BatchItemResponse: [{ bId: '0', QueryResponse: { Customer: [customer('7', '1', 'Acme')], startPosition: 1, maxResults: 1 } }] },
+      { BatchItemResponse: [{ bId: '0', Fault: { type: 'ValidationFault', Error: [{ Message: 'Stale Object Error', Detail: 'Stale Object Error : You and root were working on this at the same time. root finished before you did, so your work was not saved.', code: '5010', element: '' }] } }] },
+      { BatchItemResponse: [{ bId: '0', QueryResponse: { Customer: [customer('7', '2', 'Acme')], startPosition: 1, maxResults: 1 } }] },
+      { BatchItemResponse: [{ bId: '0', Customer: customer('7', '3', 'Acme Ltd') }] },
+    ];
+    nock(BASE)
+      .persist()
+      .post(`/v3/company/${REALM}/batch`)
+      .query(true)
+      .reply((_, body) => {
+        sent.push(body as BatchRequest);
+        return [200, answers[sent.length - 1]];
+      });
+    const [result] = await quickbooks.entities.customers!.write!(await open(), [item('a', { DisplayName: 'Acme Ltd' }, { targetId: '7' })]);
+    expect(result).toEqual({ ok: true, targetId: '7', action: 'updated', version: '3' });
+    expect(sent.map((b) => b.BatchItemRequest[0]!.Query ?? b.BatchItemRequest[0]!.operation)).toEqual(["select * from Customer where Id = '7'", 'update', "select * from Customer where Id = '7'", 'update']);
+    expect(sent[1]!.BatchItemRequest[0]!.Customer).toMatchObject({ Id: '7', SyncToken: '1', sparse: true, DisplayName: 'Acme Ltd' });
+    expect(sent[3]!.BatchItemRequest[0]!.Customer).toMatchObject({ Id: '7', SyncToken: '2', sparse: true });
+  });
+
+  it('a second stale refusal stands: the record fails, it is not retried forever', async () => {
+    const stale = { BatchItemResponse: [{ bId: '0', Fault: { type: 'ValidationFault', Error: [{ Message: 'Stale Object Error', Detail: 'Stale Object Error', code: '5010', element: '' }] } }] };
+    const lookup = { BatchItemResponse: [{ bId: '0', QueryResponse: { Customer: [customer('7', '1', 'Acme')] } }] };
+    let calls = 0;
+    nock(BASE).persist().post(`/v3/company/${REALM}/batch`).query(true).reply(() => [200, ++calls % 2 === 1 ? lookup : stale]);
+    const [result] = await quickbooks.entities.customers!.write!(await open(), [item('a', { DisplayName: 'Acme Ltd' }, { targetId: '7' })]);
+    expect(result).toMatchObject({ ok: false, error: { code: '5010' } });
+    expect(calls).toBe(4);
+  });
+
+  it('sends at most 30 operations a batch, as QuickBooks allows', async () => {
+    const sizes: number[] = [];
+    nock(BASE)
+      .persist()
+      .post(`/v3/company/${REALM}/batch`)
+      .query(true)
+      .reply((_, body) => {
+        const requests = (body as BatchRequest).BatchItemRequest;
+        sizes.push(requests.length);
+        return [200, { BatchItemResponse: requests.map((r) => ({ bId: r.bId, Customer: customer(String(1000 + Number(r.bId)), '0', String((r.Customer as { DisplayName: string }).DisplayName)) })) }];
+      });
+    const client = await open();
+    const customers = quickbooks.entities.customers!;
+    const results = await customers.write!(client, Array.from({ length: 65 }, (_, i) => item(`c${i}`, { DisplayName: `Customer ${i}` })));
+    expect(results.filter((r) => r.ok)).toHaveLength(65);
+    expect(sizes).toEqual([30, 30, 5]);
+  });
+});
