@@ -132,4 +132,20 @@ describe('Stripe connector', () => {
     expect(await read([401, { error: { type: 'invalid_request_error', message: 'Invalid API Key provided' } }]).catch((e: unknown) => e)).toBeInstanceOf(AuthError);
     expect(await read([500, { error: { type: 'api_error', message: 'boom' } }]).catch((e: unknown) => e)).toBeInstanceOf(TransientError);
   });
+
+  it('sends each step of an invoice with its own idempotency key, derived from the record’s', async () => {
+    const keys: string[] = [];
+    const invoice = { id: 'in_nock', object: 'invoice', status: 'draft', lines: { object: 'list', data: [], has_more: false } };
+    nock('https://stripe.mocked')
+      .persist()
+      .post(/\/v1\/(invoices|invoiceitems)(\/in_nock\/(finalize|send))?$/)
+      .reply(function () {
+        keys.push(String(this.req.headers['idempotency-key']));
+        return [200, this.req.path.startsWith('/v1/invoiceitems') ? { id: `ii_${keys.length}`, object: 'invoiceitem' } : invoice];
+      });
+    const payload = { customer: 'cus_nock', lines: [{ amount: 1000, currency: 'usd' }, { amount: 250, currency: 'usd' }], send: true };
+    const [result] = await stripe.entities.invoices!.write!(open('https://stripe.mocked', 'sk_test_x'), [item('deal-9', payload, { idempotencyKey: 'ferry-abc' })]);
+    expect(result).toMatchObject({ ok: true, targetId: 'in_nock', action: 'created' });
+    expect(keys).toEqual(['ferry-abc:draft', 'ferry-abc:line:0', 'ferry-abc:line:1', 'ferry-abc:finalize', 'ferry-abc:send']);
+  });
 });
