@@ -3,7 +3,8 @@
  * header's `page_info` cursor (the SDK's `nextPageParameters`).
  */
 import type Shopify from 'shopify-api-node';
-import { type EntityDeclaration, type JsonObject, type ReadPage, type ReadRequest, retried, type WriteResult } from '../../src/connector/types.js';
+import { createHash } from 'node:crypto';
+import { type EntityDeclaration, type JsonObject, type ReadPage, type ReadRequest, retried, type WriteItem, type WriteResult } from '../../src/connector/types.js';
 import { PermanentError, toFerryError } from '../../src/errors.js';
 import type { ShopifyClient } from './client.js';
 
@@ -123,6 +124,54 @@ export function inventoryLevelsEntity(): EntityDeclaration<ShopifyClient> {
         }
       }
       return results;
+    },
+  };
+}
+
+/**
+ * Customers Ferry writes (from a CRM, say). Shopify offers no idempotency key, so each customer Ferry
+ * creates carries a stable tag, `ferry-<hash of the source record id>`, and a customer without a known
+ * id is looked up by that tag (then by the flow's match, `email`) before one is created: a retry after
+ * a lost answer updates the first customer instead of making a second.
+ */
+export function customerWriter(): Pick<EntityDeclaration<ShopifyClient>, 'write' | 'matchFields' | 'batchSize' | 'concurrency' | 'find' | 'schema'> {
+  const tagOf = (item: WriteItem) => `ferry-${createHash('sha1').update(item.sourceId).digest('hex').slice(0, 16)}`;
+  const search = async (client: ShopifyClient, query: string) => (await client.call((sdk) => sdk.customer.search({ query, limit: 1 }) as unknown as Promise<JsonObject[]>))[0];
+  const existing = async (client: ShopifyClient, item: WriteItem): Promise<JsonObject | undefined> =>
+    (await search(client, `tag:${tagOf(item)}`)) ?? (item.match?.field === 'email' && item.match.value ? await search(client, `email:${String(item.match.value)}`) : undefined);
+  const withTag = (tags: unknown, tag: string) => [...new Set([...String(tags ?? '').split(',').map((t) => t.trim()).filter(Boolean), tag])].join(', ');
+
+  return {
+    matchFields: ['email'],
+    batchSize: 1,
+    concurrency: 2,
+    schema: { type: 'object', properties: { email: { type: 'string', format: 'email' }, first_name: { type: 'string' }, last_name: { type: 'string' }, phone: { type: 'string' }, tags: { type: 'string' } }, anyOf: [{ required: ['email'] }, { required: ['phone'] }, { required: ['first_name'] }, { required: ['last_name'] }] },
+    async write(client, items): Promise<WriteResult[]> {
+      const results: WriteResult[] = [];
+      for (const item of items) {
+        try {
+          // A known customer keeps the tags it has unless the flow maps tags (the ferry tag was set when it was made).
+          const found = item.targetId ? { id: item.targetId } : await existing(client, item);
+          const keepTags = found && !('tags' in found) && item.payload.tags === undefined;
+          const tags = withTag(item.payload.tags ?? found?.tags, tagOf(item));
+          if (found) {
+            const changes = keepTags ? item.payload : { ...item.payload, tags };
+            const updated = (await client.call((sdk) => sdk.customer.update(Number(found.id), changes))) as unknown as JsonObject;
+            results.push({ ok: true, targetId: String(updated.id), action: 'updated' });
+          } else {
+            const created = (await client.call((sdk) => sdk.customer.create({ ...item.payload, tags }))) as unknown as JsonObject;
+            results.push({ ok: true, targetId: String(created.id), action: 'created' });
+          }
+        } catch (error) {
+          results.push({ ok: false, error: toFerryError(error) });
+        }
+      }
+      return results;
+    },
+    async find(client, item) {
+      if (item.targetId) return item.targetId;
+      const found = await existing(client, item);
+      return found ? String(found.id) : undefined;
     },
   };
 }

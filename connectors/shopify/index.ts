@@ -2,7 +2,7 @@
 import type { ConnectorDeclaration } from '../../src/connector/types.js';
 import { shopifyWebhook } from './webhook.js';
 import { ShopifyClient } from './client.js';
-import { inventoryLevelsEntity, listedEntity, orderChildEntity } from './entities.js';
+import { customerWriter, inventoryLevelsEntity, listedEntity, orderChildEntity } from './entities.js';
 
 export const shopify: ConnectorDeclaration<ShopifyClient> = {
   name: 'shopify',
@@ -11,7 +11,7 @@ export const shopify: ConnectorDeclaration<ShopifyClient> = {
   requestCount: (client) => client.requests,
   webhook: shopifyWebhook,
   entities: {
-    customers: listedEntity('customer', 'customers'),
+    customers: { ...listedEntity('customer', 'customers: read by update time; written with a ferry tag that makes a retried create find the first'), ...customerWriter() },
     orders: listedEntity('order', 'orders of every status', { status: 'any' }),
     products: listedEntity('product', 'products with their variants and SKUs'),
     transactions: orderChildEntity('transactions', 'money received on orders (captures and sales), with their order'),

@@ -267,7 +267,8 @@ export class ShopifyEmulator {
       terms.every((term) => {
         const [field, value] = term.includes(':') ? term.split(':', 2) : [undefined, term];
         const wanted = String(value).toLowerCase();
-        const fields = field ? [c[field]] : [c.email, c.first_name, c.last_name];
+        // `tag:` matches one of the customer's comma-separated tags (https://shopify.dev/docs/api/admin-rest/latest/resources/customer#get-customers-search).
+        const fields = field === 'tag' ? String(c.tags ?? '').split(',').map((t) => t.trim()) : field ? [c[field]] : [c.email, c.first_name, c.last_name];
         return fields.some((f) => String(f ?? '').toLowerCase() === wanted);
       }),
     );

@@ -77,3 +77,29 @@ describe('Shopify connector: order children and inventory', () => {
     expect(inventory_levels[0]!.available).toBe(17);
   });
 });
+
+describe('Shopify connector: customers Ferry writes', () => {
+  it('tags what it creates, so a retried create after a lost answer updates the first customer; keeps other tags', async () => {
+    const client = shopify.open({ name: 'shopify', connector: 'shopify', baseUrl: emu.url, options: { shop: emu.shop, access_token: emu.accessToken } }, {}) as ShopifyClient;
+    const customers = shopify.entities.customers!;
+    const item = { sourceId: 'hubspot-contact-77', idempotencyKey: 'k77', payload: { first_name: 'Ada', last_name: 'Lovelace', email: 'ada.77@shop.test' } };
+    const [created] = await customers.write!(client, [item]);
+    expect(created).toMatchObject({ ok: true, action: 'created' });
+    const id = (created as { targetId: string }).targetId;
+    // The answer was lost: the same write again, with no id known, finds the customer by its tag.
+    const [again] = await customers.write!(client, [{ ...item, payload: { ...item.payload, email: 'ada.new@shop.test' } }]);
+    expect(again).toEqual({ ok: true, targetId: id, action: 'updated' });
+    expect(await customers.find!(client, item)).toBe(id);
+    const tagged = (await emu.server.inject('GET', `/admin/api/2026-07/customers/${id}.json`)).body as { customer: { tags: string; email: string } };
+    expect(tagged.customer.email).toBe('ada.new@shop.test');
+    expect(tagged.customer.tags).toMatch(/^ferry-[0-9a-f]{16}$/);
+
+    // A tag someone adds in Shopify survives Ferry's later updates.
+    await emu.server.inject('PUT', `/admin/api/2026-07/customers/${id}.json`, { customer: { tags: `${tagged.customer.tags}, VIP` } });
+    await customers.write!(client, [{ ...item, targetId: id, payload: { first_name: 'Augusta Ada' } }]);
+    const after = (await emu.server.inject('GET', `/admin/api/2026-07/customers/${id}.json`)).body as { customer: { tags: string; first_name: string } };
+    expect(after.customer).toMatchObject({ first_name: 'Augusta Ada', tags: `${tagged.customer.tags}, VIP` });
+    const matches = (await emu.server.inject('GET', `/admin/api/2026-07/customers/search.json?query=tag:${tagged.customer.tags}`)).body as { customers: unknown[] };
+    expect(matches.customers).toHaveLength(1);
+  });
+});
