@@ -1,7 +1,7 @@
 /**
- * QuickBooks writes with recorded `/batch` answers replayed by nock: an update carries the SyncToken the
- * batched lookup found, a stale-token refusal (fault 5010) is re-read and sent once more, and 65 creates
- * go out as batches of 30, 30 and 5.
+ * QuickBooks with recorded answers replayed by nock: reads page by `startposition` from the cursor;
+ * an update carries the SyncToken the batched lookup found, a stale-token refusal (fault 5010) is
+ * re-read and sent once more; 65 creates go out as batches of 30, 30 and 5.
  */
 import nock from 'nock';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -72,5 +72,27 @@ describe('QuickBooks batch writes', () => {
     const results = await customers.write!(client, Array.from({ length: 65 }, (_, i) => item(`c${i}`, { DisplayName: `Customer ${i}` })));
     expect(results.filter((r) => r.ok)).toHaveLength(65);
     expect(sizes).toEqual([30, 30, 5]);
+  });
+
+  it('reads changes since the cursor, oldest first, 1,000 a page by startposition', async () => {
+    const queries: string[] = [];
+    const page = (from: number, count: number) => Array.from({ length: count }, (_, i) => customer(String(from + i), '0', `C${from + i}`));
+    nock(BASE)
+      .persist()
+      .get(`/v3/company/${REALM}/query`)
+      .query(true)
+      .reply((uri) => {
+        const query = new URL(uri, BASE).searchParams.get('query')!;
+        queries.push(query);
+        const start = Number(/startposition (\d+)/i.exec(query)![1]);
+        return [200, { QueryResponse: { Customer: start === 1 ? page(1, 1000) : page(1001, 2), startPosition: start, maxResults: start === 1 ? 1000 : 2 } }];
+      });
+    let read = 0;
+    for await (const p of quickbooks.entities.customers!.read!(await open(), { since: new Date('2026-11-20T00:00:00Z') })) read += p.records.length;
+    expect(read).toBe(1002);
+    expect(queries).toEqual([
+      "select * from customer where Metadata.LastUpdatedTime >= '2026-11-20T00:00:00+00:00' orderby Metadata.LastUpdatedTime asc startposition 1 maxresults 1000",
+      "select * from customer where Metadata.LastUpdatedTime >= '2026-11-20T00:00:00+00:00' orderby Metadata.LastUpdatedTime asc startposition 1001 maxresults 1000",
+    ]);
   });
 });

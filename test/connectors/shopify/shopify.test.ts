@@ -103,3 +103,25 @@ describe('Shopify connector: customers Ferry writes', () => {
     expect(matches.customers).toHaveLength(1);
   });
 });
+
+describe('Shopify connector: recorded pages (nock)', () => {
+  it('asks for changes since the cursor, oldest first, and follows the Link header’s page_info', async () => {
+    const since = new Date('2026-11-01T00:00:00Z');
+    const customer = (id: number) => ({ id, email: `p${id}@shop.test`, updated_at: `2026-11-0${id}T00:00:00-05:00` });
+    const asked: Record<string, string>[] = [];
+    nock('https://shop.mocked')
+      .get('/admin/api/2026-07/customers.json')
+      .query((q) => (asked.push(q as Record<string, string>), q.page_info === undefined))
+      .reply(200, { customers: [customer(1), customer(2)] }, { link: '<https://shop.mocked/admin/api/2026-07/customers.json?limit=250&page_info=NEXT>; rel="next"' })
+      .get('/admin/api/2026-07/customers.json')
+      .query((q) => (asked.push(q as Record<string, string>), q.page_info === 'NEXT'))
+      .reply(200, { customers: [customer(3)] });
+    const ids: unknown[] = [];
+    for await (const page of shopify.entities.customers!.read!(open('https://shop.mocked'), { since })) ids.push(...page.records.map((r) => r.id));
+    expect(ids).toEqual([1, 2, 3]);
+    expect(asked[0]).toMatchObject({ limit: '250', order: 'updated_at asc', updated_at_min: since.toISOString() });
+    // A page_info request carries nothing but the cursor and the limit, as Shopify requires.
+    expect(asked.at(-1)).toEqual({ limit: '250', page_info: 'NEXT' });
+    expect(nock.isDone()).toBe(true);
+  });
+});

@@ -148,4 +148,34 @@ describe('Stripe connector', () => {
     expect(result).toMatchObject({ ok: true, targetId: 'in_nock', action: 'created' });
     expect(keys).toEqual(['ferry-abc:draft', 'ferry-abc:line:0', 'ferry-abc:line:1', 'ferry-abc:finalize', 'ferry-abc:send']);
   });
+
+  it('pages lists with starting_after, and reads changes since the cursor from the Events API (nock)', async () => {
+    const customer = (id: string) => ({ id, object: 'customer', created: 1_790_000_000, email: `${id}@x.test`, metadata: {} });
+    const startingAfter: (string | undefined)[] = [];
+    nock('https://stripe.mocked')
+      .get('/v1/customers')
+      .query((q) => (startingAfter.push(q.starting_after as string | undefined), q.starting_after === undefined))
+      .reply(200, { object: 'list', data: [customer('cus_a'), customer('cus_b')], has_more: true, url: '/v1/customers' })
+      .get('/v1/customers')
+      .query((q) => q.starting_after === 'cus_b')
+      .reply(200, { object: 'list', data: [customer('cus_c')], has_more: false, url: '/v1/customers' });
+    const client = open('https://stripe.mocked', 'sk_test_x');
+    const full: unknown[] = [];
+    for await (const page of stripe.entities.customers!.read!(client, {})) full.push(...page.records.map((r) => r.id));
+    expect(full).toEqual(['cus_a', 'cus_b', 'cus_c']);
+
+    const since = new Date('2026-11-20T00:00:00Z');
+    const event = (id: string, created: number, name: string) => ({ id, object: 'event', type: 'customer.updated', created, data: { object: { ...customer('cus_a'), name } } });
+    let asked: Record<string, unknown> = {};
+    nock('https://stripe.mocked')
+      .get('/v1/events')
+      .query((q) => ((asked = q), true))
+      .reply(200, { object: 'list', data: [event('evt_2', 1_795_700_100, 'Newer'), event('evt_1', 1_795_700_000, 'Older')], has_more: false, url: '/v1/events' });
+    const changed = [];
+    for await (const page of stripe.entities.customers!.read!(client, { since })) changed.push(...page.records);
+    expect(asked.type).toBe('customer.*');
+    expect(asked['created[gte]']).toBe(String(since.getTime() / 1000));
+    expect(changed.map((r) => [r.id, r.name])).toEqual([['cus_a', 'Newer']]);
+    expect(stripe.entities.customers!.updatedAt!(changed[0]!)).toBe(new Date(1_795_700_100_000).toISOString());
+  });
 });
