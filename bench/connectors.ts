@@ -6,9 +6,15 @@ import type { HubSpotClient } from '../connectors/hubspot/client.js';
 import { hubspot } from '../connectors/hubspot/index.js';
 import type { QuickBooksClient } from '../connectors/quickbooks/client.js';
 import { quickbooks } from '../connectors/quickbooks/index.js';
+import type { ShopifyClient } from '../connectors/shopify/client.js';
+import { shopify } from '../connectors/shopify/index.js';
+import type { StripeClient } from '../connectors/stripe/client.js';
+import { stripe } from '../connectors/stripe/index.js';
 import type { EntityDeclaration, WriteItem } from '../src/connector/types.js';
 import { startHubSpot } from '../emulators/hubspot/index.js';
 import { startQuickBooks } from '../emulators/quickbooks/index.js';
+import { startShopify } from '../emulators/shopify/index.js';
+import { startStripe } from '../emulators/stripe/index.js';
 
 export interface ConnectorFigures {
   records: number;
@@ -76,6 +82,44 @@ export async function quickbooksInvoices(records: number): Promise<ConnectorFigu
     // 40 batches a minute binds before 500 requests a minute does.
     const minimum = minimumSeconds(requests, 40, 60);
     return { records, requests, requestsPerRecord: requests / records, seconds, minimumSeconds: minimum, ratio: minimum ? seconds / minimum : null, throttled: emu.server.log.filter((e) => e.status === 429).length };
+  } finally {
+    await emu.close();
+  }
+}
+
+/** Reading orders from Shopify's leaky bucket (40 requests, draining at 2 a second): 250 orders a request. */
+export async function shopifyOrderReads(records: number): Promise<ConnectorFigures> {
+  const emu = await startShopify({ seed: 5 });
+  try {
+    // Seeded through the emulator's handlers, outside its limits: only Ferry's reads are measured.
+    const { product } = (await emu.server.inject('POST', '/admin/api/2026-07/products.json', { product: { title: 'Bench Mug', variants: [{ sku: 'BENCH-1', price: '9.50', inventory_quantity: 1_000_000 }] } })).body as { product: { variants: { id: number }[] } };
+    for (let i = 0; i < records; i++) {
+      await emu.server.inject('POST', '/admin/api/2026-07/orders.json', { order: { email: `o${i}@bench.test`, line_items: [{ variant_id: product.variants[0]!.id, quantity: 1 }], financial_status: 'paid' } });
+    }
+    const client = (await shopify.open({ name: 'shopify', connector: 'shopify', baseUrl: emu.url, options: { shop: emu.shop, access_token: emu.accessToken } }, {})) as ShopifyClient;
+    const started = performance.now();
+    let read = 0;
+    for await (const page of shopify.entities.orders!.read!(client, {})) read += page.records.length;
+    const seconds = (performance.now() - started) / 1000;
+    if (read !== records) throw new Error(`read ${read} of ${records} orders`);
+    const minimum = Math.max(0, client.requests - 40) / 2;
+    return { records, requests: client.requests, requestsPerRecord: client.requests / records, seconds, minimumSeconds: minimum, ratio: minimum ? seconds / minimum : null, throttled: emu.server.log.filter((e) => e.status === 429).length };
+  } finally {
+    await emu.close();
+  }
+}
+
+/** Creating Stripe customers at 25 requests a second (test mode): Stripe has no batch endpoint, so one request each. */
+export async function stripeCustomers(records: number): Promise<ConnectorFigures> {
+  const emu = await startStripe({ seed: 6, ratePerSecond: 25 });
+  try {
+    const client = (await stripe.open({ name: 'stripe', connector: 'stripe', baseUrl: emu.url, options: { secret_key: emu.secretKey } }, {})) as StripeClient;
+    const items = Array.from({ length: records }, (_, i) => ({ sourceId: `co${i}`, idempotencyKey: `co${i}`, payload: { email: `co${i}@bench.test`, name: `Company ${i}` } }));
+    const started = performance.now();
+    await writeAll(stripe.entities.customers as EntityDeclaration<unknown>, client, items);
+    const seconds = (performance.now() - started) / 1000;
+    const minimum = minimumSeconds(client.requests, 25, 1);
+    return { records, requests: client.requests, requestsPerRecord: client.requests / records, seconds, minimumSeconds: minimum, ratio: minimum ? seconds / minimum : null, throttled: emu.server.log.filter((e) => e.status === 429).length };
   } finally {
     await emu.close();
   }

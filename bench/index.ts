@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { table } from '../src/cli/table.js';
-import { hubspotUpserts, quickbooksInvoices } from './connectors.js';
+import { hubspotUpserts, quickbooksInvoices, shopifyOrderReads, stripeCustomers } from './connectors.js';
 import { naiveHubspotCreates } from './naive.js';
 
 interface EngineFigures {
@@ -63,7 +63,13 @@ results.baseline = { naiveHubspotCreates: naive };
 console.error('connectors: QuickBooks invoice creations against the emulator at 40 batches / minute…');
 const qbo = await quickbooksInvoices(scale(3_000));
 rows.push(['QuickBooks invoice creations (batch 30)', `${qbo.records} records`, `${qbo.requestsPerRecord.toFixed(3)} requests/record (aim < 0.04)`, `${qbo.seconds.toFixed(1)} s vs ${qbo.minimumSeconds} s minimum${qbo.ratio ? ` = ${qbo.ratio.toFixed(2)}× (aim ≤ 1.2×)` : ''}, ${qbo.throttled} × 429`]);
-results.connectors = { hubspotUpserts: hub, quickbooksInvoices: qbo };
+console.error('connectors: Shopify order reads against the emulator’s leaky bucket (40, 2 a second)…');
+const shop = await shopifyOrderReads(scale(3_000));
+rows.push(['Shopify order reads (250 a page)', `${shop.records} records`, `${shop.requestsPerRecord.toFixed(3)} requests/record`, `${shop.seconds.toFixed(1)} s vs ${shop.minimumSeconds} s minimum${shop.ratio ? ` = ${shop.ratio.toFixed(2)}×` : ''}, ${shop.throttled} × 429`]);
+console.error('connectors: Stripe customer creations against the emulator at 25 requests / s…');
+const str = await stripeCustomers(scale(500));
+rows.push(['Stripe customer creations (no batch API)', `${str.records} records`, `${str.requestsPerRecord.toFixed(3)} requests/record`, `${str.seconds.toFixed(1)} s vs ${str.minimumSeconds} s minimum${str.ratio ? ` = ${str.ratio.toFixed(2)}× (aim ≤ 1.2×)` : ''}, ${str.throttled} × 429`]);
+results.connectors = { hubspotUpserts: hub, quickbooksInvoices: qbo, shopifyOrderReads: shop, stripeCustomers: str };
 console.log(table(['measure', 'size', 'figure', 'ratio'], rows));
 writeFileSync(join(import.meta.dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 console.log(`\nwritten: bench/results.json`);
