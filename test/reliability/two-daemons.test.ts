@@ -7,7 +7,7 @@
  * pending. 30 seconds; a minute with FERRY_HEAVY=1.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,10 +32,14 @@ function query<T>(sql: string): T[] {
   }
 }
 
+/** A daemon process; what it says on stderr goes to NAME.err, shown if it dies on its own. */
 function daemon(name: string): ChildProcess {
   writeFileSync(join(cwd, `${name}.yaml`), readFileSync(join(cwd, 'base.json'), 'utf8').replace('"LOG"', JSON.stringify(`${name}.log`)));
-  return spawn(process.execPath, [FERRY, 'daemon', '--config', `${name}.yaml`, '--port', '0', '--quiet'], { cwd, stdio: 'ignore' });
+  return spawn(process.execPath, [FERRY, 'daemon', '--config', `${name}.yaml`, '--port', '0', '--grace', '10s', '--quiet'], { cwd, stdio: ['ignore', 'ignore', openSync(join(cwd, `${name}.err`), 'w')] });
 }
+
+const ended = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
+const exit = (child: ChildProcess) => (ended(child) ? Promise.resolve() : new Promise<void>((done) => child.once('exit', () => done())));
 
 beforeAll(async () => {
   // Limits scaled up (with matching client pacing): this test is about slots and locks, not QuickBooks' batch budget.
@@ -54,61 +58,70 @@ beforeAll(async () => {
 afterAll(() => Promise.all(running.map((e) => e.close())));
 
 describe(`two daemons on one ledger for ${SECONDS} s`, () => {
-  it('run each slot once, survive the SIGKILL of the lock holder, and sync every record once', { timeout: (SECONDS + 60) * 1000 }, async () => {
+  it('run each slot once, survive the SIGKILL of the lock holder, and sync every record once', { timeout: (SECONDS + 120) * 1000 }, async () => {
     const shop = running.find((e) => e.service === 'shopify')!;
     const daemons = new Map([['a', daemon('a')], ['b', daemon('b')]]);
-    const started = Date.now();
-    let killed: { pid: number; at: number } | undefined;
-    let added = 0;
-    while (Date.now() - started < SECONDS * 1000) {
-      await shop.server.inject('POST', '/admin/api/2026-07/customers.json', { customer: { email: `new.${added}@example.com`, first_name: 'New', last_name: `Customer ${added++}` } });
-      // Halfway, kill whichever daemon holds the flow's lock, mid-run.
-      if (!killed && Date.now() - started > (SECONDS * 1000) / 2) {
-        const [lock] = query<{ owner: string }>(`SELECT owner FROM locks WHERE name LIKE '%${FLOW}%' AND expires_at > ${Date.now()}`);
-        const pid = lock ? Number(lock.owner.split(':')[1]) : undefined;
-        const holder = [...daemons.values()].find((d) => d.pid === pid);
-        if (holder) {
-          holder.kill('SIGKILL');
-          killed = { pid: pid!, at: Date.now() };
-        }
-      }
-      await sleep(killed ? 300 : 40);
+    try {
+      await scenario(shop, daemons);
+    } finally {
+      for (const child of daemons.values()) if (!ended(child)) child.kill('SIGKILL');
     }
-    const survivor = [...daemons.values()].find((d) => d.pid !== killed?.pid)!;
-    survivor.kill('SIGTERM');
-    await new Promise((done) => survivor.once('exit', done));
-    expect(killed, 'the lock holder was caught mid-run and killed').toBeDefined();
-
-    // No slot ran twice: the runs' start times fall in distinct slots. Every slot one of the daemons
-    // claimed either started a run or found the flow still running (a slow run spans the next slot).
-    const runs = query<{ started_at: string; ended_at: string | null; status: string; message: string | null }>(`SELECT started_at, ended_at, status, message FROM runs WHERE flow = '${FLOW}' AND trigger = 'schedule' ORDER BY id`);
-    const slotOf = (at: number) => Math.floor(at / (EVERY * 1000));
-    const slots = runs.map((r) => slotOf(Date.parse(r.started_at)));
-    expect(new Set(slots).size, 'two runs in one slot').toBe(slots.length);
-    const claimed = query<{ slot_key: string }>(`SELECT slot_key FROM schedule_slots WHERE slot_key LIKE '${FLOW}:%'`).map((c) => Date.parse(c.slot_key.slice(FLOW.length + 1)));
-    expect(claimed.length).toBeGreaterThanOrEqual(SECONDS / EVERY - 2);
-    for (const at of claimed) {
-      const ran = slots.includes(slotOf(at));
-      const busy = runs.some((r) => Date.parse(r.started_at) < at && (r.ended_at === null || Date.parse(r.ended_at) > at));
-      expect(ran || busy, `slot ${new Date(at).toISOString()} neither ran nor found a run going`).toBe(true);
-    }
-
-    // The killed run was closed as interrupted by the survivor, whose later runs resumed the work.
-    expect(runs.filter((r) => r.status === 'failed' && /interrupted/.test(r.message ?? ''))).toHaveLength(1);
-    expect(runs.filter((r) => Date.parse(r.started_at) > killed!.at).length).toBeGreaterThan(1);
-
-    // The next run settles anything the survivor's stop left in flight.
-    const settle = spawn(process.execPath, [FERRY, 'run', FLOW, '--config', 'a.yaml', '--quiet'], { cwd, stdio: 'ignore' });
-    expect(await new Promise((done) => settle.once('exit', done))).toBe(0);
-    expect(query<{ n: number }>(`SELECT COUNT(*) AS n FROM records WHERE status = 'pending'`)[0]!.n).toBe(0);
-
-    // Every Shopify customer is in QuickBooks once (the last few may arrive after the last slot).
-    const qbo = running.find((e) => e.service === 'quickbooks')!;
-    const answer = (await qbo.server.inject('GET', `/v3/company/${qbo.credentials.realm_id}/query?query=${encodeURIComponent('select * from Customer MAXRESULTS 1000')}`)).body as { QueryResponse: { Customer: { PrimaryEmailAddr?: { Address: string } }[] } };
-    const emails = answer.QueryResponse.Customer.map((c) => c.PrimaryEmailAddr?.Address);
-    expect(new Set(emails).size).toBe(emails.length);
-    const synced = query<{ n: number }>(`SELECT COUNT(*) AS n FROM records WHERE flow = '${FLOW}' AND status = 'synced'`)[0]!.n;
-    expect(synced).toBe(added + 12);
-    console.info(`two daemons: ${runs.length} scheduled runs in ${claimed.length} slots over ${SECONDS} s; ${added} customers added, ${synced} synced; lock holder killed ${Math.round((killed!.at - started) / 1000)} s in`);
   });
 });
+
+async function scenario(shop: RunningEmulator, daemons: Map<string, ChildProcess>): Promise<void> {
+  const started = Date.now();
+  let killed: { pid: number; at: number } | undefined;
+  let added = 0;
+  while (Date.now() - started < SECONDS * 1000) {
+    for (const [name, child] of daemons) if (ended(child) && child.pid !== killed?.pid) throw new Error(`daemon ${name} stopped on its own: ${readFileSync(join(cwd, `${name}.err`), 'utf8')}`);
+    await shop.server.inject('POST', '/admin/api/2026-07/customers.json', { customer: { email: `new.${added}@example.com`, first_name: 'New', last_name: `Customer ${added++}` } });
+    // From halfway on, kill whichever daemon holds the flow's lock, mid-run.
+    if (!killed && Date.now() - started > (SECONDS * 1000) / 2) {
+      const [lock] = query<{ owner: string }>(`SELECT owner FROM locks WHERE name LIKE '%${FLOW}%' AND expires_at > ${Date.now()}`);
+      const pid = lock ? Number(lock.owner.split(':')[1]) : undefined;
+      const holder = [...daemons.values()].find((d) => d.pid === pid);
+      if (holder) {
+        holder.kill('SIGKILL');
+        killed = { pid: pid!, at: Date.now() };
+      }
+    }
+    await sleep(killed ? 300 : 40);
+  }
+  expect(killed, 'the lock holder was caught mid-run and killed').toBeDefined();
+  const survivor = [...daemons.values()].find((d) => d.pid !== killed!.pid)!;
+  survivor.kill('SIGTERM');
+  await exit(survivor);
+
+  // No slot ran twice: the runs' start times fall in distinct slots. Every slot one of the daemons
+  // claimed either started a run or found the flow still running (a slow run spans the next slot).
+  const runs = query<{ started_at: string; ended_at: string | null; status: string; message: string | null }>(`SELECT started_at, ended_at, status, message FROM runs WHERE flow = '${FLOW}' AND trigger = 'schedule' ORDER BY id`);
+  const slotOf = (at: number) => Math.floor(at / (EVERY * 1000));
+  const slots = runs.map((r) => slotOf(Date.parse(r.started_at)));
+  expect(new Set(slots).size, 'two runs in one slot').toBe(slots.length);
+  const claimed = query<{ slot_key: string }>(`SELECT slot_key FROM schedule_slots WHERE slot_key LIKE '${FLOW}:%'`).map((c) => Date.parse(c.slot_key.slice(FLOW.length + 1)));
+  expect(claimed.length).toBeGreaterThanOrEqual(SECONDS / EVERY - 2);
+  for (const at of claimed) {
+    const ran = slots.includes(slotOf(at));
+    const busy = runs.some((r) => Date.parse(r.started_at) < at && (r.ended_at === null || Date.parse(r.ended_at) > at));
+    expect(ran || busy, `slot ${new Date(at).toISOString()} neither ran nor found a run going`).toBe(true);
+  }
+
+  // The killed run was closed as interrupted by the survivor, whose later runs resumed the work.
+  expect(runs.filter((r) => r.status === 'failed' && /interrupted/.test(r.message ?? ''))).toHaveLength(1);
+  expect(runs.filter((r) => Date.parse(r.started_at) > killed!.at).length).toBeGreaterThan(1);
+
+  // The next run settles anything the survivor's stop left in flight.
+  const settle = spawn(process.execPath, [FERRY, 'run', FLOW, '--config', 'a.yaml', '--quiet'], { cwd, stdio: 'ignore' });
+  expect(await new Promise((done) => settle.once('exit', done))).toBe(0);
+  expect(query<{ n: number }>(`SELECT COUNT(*) AS n FROM records WHERE status = 'pending'`)[0]!.n).toBe(0);
+
+  // Every Shopify customer is in QuickBooks once (the last few may arrive after the last slot).
+  const qbo = running.find((e) => e.service === 'quickbooks')!;
+  const answer = (await qbo.server.inject('GET', `/v3/company/${qbo.credentials.realm_id}/query?query=${encodeURIComponent('select * from Customer MAXRESULTS 1000')}`)).body as { QueryResponse: { Customer: { PrimaryEmailAddr?: { Address: string } }[] } };
+  const emails = answer.QueryResponse.Customer.map((c) => c.PrimaryEmailAddr?.Address);
+  expect(new Set(emails).size).toBe(emails.length);
+  const synced = query<{ n: number }>(`SELECT COUNT(*) AS n FROM records WHERE flow = '${FLOW}' AND status = 'synced'`)[0]!.n;
+  expect(synced).toBe(added + 12);
+  console.info(`two daemons: ${runs.length} scheduled runs in ${claimed.length} slots over ${SECONDS} s; ${added} customers added, ${synced} synced; lock holder killed ${Math.round((killed!.at - started) / 1000)} s in`);
+}
