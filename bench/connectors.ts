@@ -41,6 +41,11 @@ async function writeAll(entity: EntityDeclaration<unknown>, client: unknown, ite
   await Promise.all(Array.from({ length: entity.concurrency ?? 1 }, worker));
 }
 
+/** The figures of one run: `log` is the emulator's request log, where its 429s are counted. */
+function figures(records: number, requests: number, seconds: number, minimum: number, log: { status: number | null }[]): ConnectorFigures {
+  return { records, requests, requestsPerRecord: requests / records, seconds, minimumSeconds: minimum, ratio: minimum ? seconds / minimum : null, throttled: log.filter((e) => e.status === 429).length };
+}
+
 /** Shortest wall time for `requests` under `limit` per `windowSeconds`: the first window's worth goes at once. */
 function minimumSeconds(requests: number, limit: number, windowSeconds: number): number {
   return Math.max(0, Math.ceil(requests / limit) - 1) * windowSeconds;
@@ -55,7 +60,7 @@ export async function hubspotUpserts(records: number): Promise<ConnectorFigures>
     await writeAll(hubspot.entities.contacts as EntityDeclaration<unknown>, client, items);
     const seconds = (performance.now() - started) / 1000;
     const minimum = minimumSeconds(client.requests, 190, 10);
-    return { records, requests: client.requests, requestsPerRecord: client.requests / records, seconds, minimumSeconds: minimum, ratio: minimum ? seconds / minimum : null, throttled: emu.server.log.filter((e) => e.status === 429).length };
+    return figures(records, client.requests, seconds, minimum, emu.server.log);
   } finally {
     await emu.close();
   }
@@ -81,7 +86,7 @@ export async function quickbooksInvoices(records: number): Promise<ConnectorFigu
     const requests = client.requests - before;
     // 40 batches a minute binds before 500 requests a minute does.
     const minimum = minimumSeconds(requests, 40, 60);
-    return { records, requests, requestsPerRecord: requests / records, seconds, minimumSeconds: minimum, ratio: minimum ? seconds / minimum : null, throttled: emu.server.log.filter((e) => e.status === 429).length };
+    return figures(records, requests, seconds, minimum, emu.server.log);
   } finally {
     await emu.close();
   }
@@ -103,7 +108,7 @@ export async function shopifyOrderReads(records: number): Promise<ConnectorFigur
     const seconds = (performance.now() - started) / 1000;
     if (read !== records) throw new Error(`read ${read} of ${records} orders`);
     const minimum = Math.max(0, client.requests - 40) / 2;
-    return { records, requests: client.requests, requestsPerRecord: client.requests / records, seconds, minimumSeconds: minimum, ratio: minimum ? seconds / minimum : null, throttled: emu.server.log.filter((e) => e.status === 429).length };
+    return figures(records, client.requests, seconds, minimum, emu.server.log);
   } finally {
     await emu.close();
   }
@@ -119,7 +124,7 @@ export async function stripeCustomers(records: number): Promise<ConnectorFigures
     await writeAll(stripe.entities.customers as EntityDeclaration<unknown>, client, items);
     const seconds = (performance.now() - started) / 1000;
     const minimum = minimumSeconds(client.requests, 25, 1);
-    return { records, requests: client.requests, requestsPerRecord: client.requests / records, seconds, minimumSeconds: minimum, ratio: minimum ? seconds / minimum : null, throttled: emu.server.log.filter((e) => e.status === 429).length };
+    return figures(records, client.requests, seconds, minimum, emu.server.log);
   } finally {
     await emu.close();
   }
