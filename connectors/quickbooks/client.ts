@@ -4,6 +4,8 @@
  * SDK lacks, one OAuth refresh at a time, rotated refresh tokens persisted before use, and errors
  * mapped to Ferry's classes.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createRequire } from 'node:module';
 import QuickBooks from 'node-quickbooks';
 import type { ConnectionSettings, ConnectorContext } from '../../src/connector/types.js';
 import { AuthError, ConfigError, type FerryError, TransientError } from '../../src/errors.js';
@@ -14,6 +16,24 @@ type Callback = (error: unknown, data: unknown) => void;
 type Sdk = Record<string, (...args: unknown[]) => void> & { endpoint: string; token: string; refreshToken: string };
 
 const REFRESH_WARNING_DAYS = 14;
+
+/**
+ * QuickBooks de-duplicates a POST that repeats its `requestid`, but node-quickbooks builds the `/batch`
+ * request itself and only reads a `requestId` from single-entity bodies. It sends through axios's
+ * default instance, so an interceptor on that instance (the SDK's own copy, resolved from the SDK)
+ * adds the id of the batch in progress. The id travels in async context, so concurrent batches on
+ * other connections never see it.
+ */
+const batchRequestId = new AsyncLocalStorage<string>();
+type AxiosConfig = { method?: string; params?: Record<string, unknown> };
+const sdkAxios = createRequire(createRequire(import.meta.url).resolve('node-quickbooks'))('axios') as {
+  interceptors: { request: { use(handler: (config: AxiosConfig) => AxiosConfig): void } };
+};
+sdkAxios.interceptors.request.use((config) => {
+  const requestId = batchRequestId.getStore();
+  if (requestId && config.method?.toLowerCase() === 'post') config.params = { ...config.params, requestid: requestId };
+  return config;
+});
 
 export class QuickBooksClient {
   readonly realmId: string;
@@ -65,9 +85,19 @@ export class QuickBooksClient {
   }
 
   /** Calls an SDK method (callback style) under the budget, refreshing the access token once on a 401. */
-  async call<T>(method: string, ...args: unknown[]): Promise<T> {
+  call<T>(method: string, ...args: unknown[]): Promise<T> {
+    return this.callWith<T>(undefined, method, args);
+  }
+
+  /** A `/batch` of writes; sent again with the same `requestId`, QuickBooks answers as it did the first time. */
+  writeBatch<T>(operations: object[], requestId: string): Promise<T> {
+    return this.callWith<T>(requestId, 'batch', [operations]);
+  }
+
+  private async callWith<T>(requestId: string | undefined, method: string, args: unknown[]): Promise<T> {
+    const send = () => (requestId ? batchRequestId.run(requestId, () => this.send<T>(method, args)) : this.send<T>(method, args));
     const limiter = method === 'batch' ? this.batches : undefined;
-    const attempt = () => (limiter ? limiter.schedule(() => this.general.schedule(() => this.send<T>(method, args))) : this.general.schedule(() => this.send<T>(method, args)));
+    const attempt = () => (limiter ? limiter.schedule(() => this.general.schedule(send)) : this.general.schedule(send));
     try {
       if (!this.sdk.token) await this.refresh();
       return await attempt();

@@ -2,8 +2,9 @@
  * QuickBooks entities as Ferry sees them: incremental reads by `Metadata.LastUpdatedTime`, writes through
  * `/batch` (30 operations a request) with the current `SyncToken`, and a natural key per entity
  * (DisplayName, Name, DocNumber, PaymentRefNum) so a retried create finds the record an earlier attempt
- * made instead of making a second one.
+ * made instead of making a second one; a batch resent as it was repeats its `requestid`.
  */
+import { createHash } from 'node:crypto';
 import { type EntityDeclaration, type JsonObject, retried, type WriteItem, type WriteResult } from '../../src/connector/types.js';
 import { TransientError } from '../../src/errors.js';
 import type { QuickBooksClient } from './client.js';
@@ -30,6 +31,15 @@ const BATCH_LIMIT = 30;
 /** `2026-11-01T00:00:00+00:00`: the form Intuit's query examples use. */
 function qboTimestamp(date: Date): string {
   return `${date.toISOString().slice(0, 19)}+00:00`;
+}
+
+/**
+ * A batch's `requestid`: the same writes resent (an answer lost on the way back) repeat it, and QuickBooks
+ * answers as it did the first time instead of creating again. An update's SyncToken is part of it, so an
+ * update sent after someone else's change is a new request, never a replay of an old answer.
+ */
+function requestIdOf(writes: [idempotencyKey: string, syncToken: string | undefined][]): string {
+  return createHash('sha1').update(JSON.stringify(writes)).digest('hex');
 }
 
 const quote = (value: unknown) => `'${String(value).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
@@ -98,7 +108,7 @@ export function quickBooksEntity(spec: EntitySpec): EntityDeclaration<QuickBooks
         const body = found ? { ...items[i]!.payload, Id: found.Id, SyncToken: found.SyncToken, sparse: true } : items[i]!.payload;
         return { bId: String(i), operation: found ? 'update' : 'create', [entity]: body };
       });
-      const answer = await client.call<BatchAnswer>('batch', operations);
+      const answer = await client.writeBatch<BatchAnswer>(operations, requestIdOf(pending.map((i) => [items[i]!.idempotencyKey, existing.get(i)?.SyncToken])));
       const again = new Map<number, string>();
       const refusals = new Map<number, ReturnType<typeof faultError>>();
       for (const response of answer.BatchItemResponse) {

@@ -133,7 +133,8 @@ export class EmulatorServer {
     if (fault) entry.fault = fault;
     if (fault === 'dropped') return void req.socket.destroy();
     if (fault === 'timeout') return; // never answered; closed with the server or by the client
-    const response = fault ? this.behaviour.faultResponse(fault) : await this.admitAndServe(request, now);
+    const response = fault && fault !== 'lost' ? this.behaviour.faultResponse(fault) : await this.admitAndServe(request, now);
+    if (fault === 'lost') return void req.socket.destroy();
     entry.status = response.status;
     if (response.status === 429) entry.limited = !fault;
     this.behaviour.decorate?.(request, response, Date.now());

@@ -43,7 +43,7 @@ export interface ReadPage {
 export interface WriteItem {
   /** Source record id, for messages and events. */
   sourceId: string;
-  /** Stable for the same flow, source record and output: lets the target de-duplicate a retried write. */
+  /** Stable for the same flow, source record, output and recorded attempts: lets the target de-duplicate a resent write. */
   idempotencyKey: string;
   /** The target id the ledger already knows; absent means "find by match, else create". */
   targetId?: string;

@@ -80,7 +80,10 @@ export async function decide(record: JsonObject, sourceId: string, sourceHash: s
     if (!ctx.force && state?.status === 'synced' && state.outputHash === outputHash) return { kind: 'unchanged', touch: true };
 
     const matchValue = flow.target.match ? await flow.target.match.value.evaluate(record, ctx.bindings) : undefined;
-    const idempotencyKey = `ferry-${contentHash([flow.name, sourceId, outputHash])}`;
+    // The same write resent before its outcome is recorded (a retry in the run, a pending write after a
+    // crash) repeats its key; once an outcome is recorded the next attempt gets a new one, so a target that
+    // remembers its answer under a key (Stripe, QuickBooks' requestid) never replays an old refusal.
+    const idempotencyKey = `ferry-${contentHash([flow.name, sourceId, outputHash, state?.attempts ?? 0])}`;
     const item: WriteItem = {
       sourceId,
       idempotencyKey,

@@ -54,7 +54,7 @@ export interface RecordState {
 }
 
 /** The part of a record's state that decides what happens to it on a run: kept small, it is read for every record. */
-export type RecordDigest = Pick<RecordState, 'sourceId' | 'status' | 'targetId' | 'sourceHash' | 'outputHash' | 'flowVersion' | 'failedRuns' | 'statusSince' | 'reason' | 'approvedHash'> & {
+export type RecordDigest = Pick<RecordState, 'sourceId' | 'status' | 'targetId' | 'sourceHash' | 'outputHash' | 'flowVersion' | 'attempts' | 'failedRuns' | 'statusSince' | 'reason' | 'approvedHash'> & {
   errorMessage?: string;
 };
 

@@ -58,7 +58,7 @@ function positional(db: Database.Database, sql: string): PositionalStatement {
   };
 }
 
-const DIGEST_COLUMNS = 'source_id, status, target_id, source_hash, output_hash, flow_version, failed_runs, status_since, reason, error_message, approved_hash';
+const DIGEST_COLUMNS = 'source_id, status, target_id, source_hash, output_hash, flow_version, attempts, failed_runs, status_since, reason, error_message, approved_hash';
 
 export interface SqliteLedgerOptions {
   /** Clock, replaceable in tests. */
@@ -473,6 +473,7 @@ function toDigest(row: Row): RecordDigest {
     sourceHash: optional(row.source_hash),
     outputHash: optional(row.output_hash),
     flowVersion: optional(row.flow_version),
+    attempts: Number(row.attempts),
     failedRuns: Number(row.failed_runs),
     statusSince: String(row.status_since),
     reason: optional(row.reason),
@@ -487,7 +488,6 @@ function toState(row: Row): RecordState {
     ...digest,
     flow: String(row.flow),
     idempotencyKey: optional(row.idempotency_key),
-    attempts: Number(row.attempts),
     error: errorMessage
       ? {
           class: row.error_class as ErrorClass,

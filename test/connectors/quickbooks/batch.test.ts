@@ -1,7 +1,8 @@
 /**
  * QuickBooks with recorded answers replayed by nock: reads page by `startposition` from the cursor;
  * an update carries the SyncToken the batched lookup found, a stale-token refusal (fault 5010) is
- * re-read and sent once more; 65 creates go out as batches of 30, 30 and 5.
+ * re-read and sent once more; 65 creates go out as batches of 30, 30 and 5; write batches carry a
+ * `requestid` that repeats only when the same writes are resent.
  */
 import nock from 'nock';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -72,6 +73,37 @@ describe('QuickBooks batch writes', () => {
     const results = await customers.write!(client, Array.from({ length: 65 }, (_, i) => item(`c${i}`, { DisplayName: `Customer ${i}` })));
     expect(results.filter((r) => r.ok)).toHaveLength(65);
     expect(sizes).toEqual([30, 30, 5]);
+  });
+
+  it('a write batch carries a requestid made from its writes; lookups carry none', async () => {
+    const seen: { requestId: string | undefined; first: string }[] = [];
+    let syncToken = 1;
+    nock(BASE)
+      .persist()
+      .post(`/v3/company/${REALM}/batch`)
+      .query(true)
+      .reply(function (_, body) {
+        const first = (body as BatchRequest).BatchItemRequest[0]!;
+        seen.push({ requestId: new URL(this.req.path, BASE).searchParams.get('requestid') ?? undefined, first: first.Query ? 'query' : first.operation! });
+        if (first.Query) return [200, { BatchItemResponse: [{ bId: first.bId, QueryResponse: { Customer: [customer('7', String(syncToken), 'Acme')] } }] }];
+        return [200, { BatchItemResponse: [{ bId: first.bId, Customer: customer('7', String(++syncToken), 'Acme') }] }];
+      });
+    const client = await open();
+    const customers = quickbooks.entities.customers!;
+    await customers.write!(client, [item('n', { DisplayName: 'New' })]);
+    await customers.write!(client, [item('n', { DisplayName: 'New' })]);
+    await customers.write!(client, [item('n', { DisplayName: 'New' }, { idempotencyKey: 'k-n-2' })]);
+    await customers.write!(client, [item('a', { DisplayName: 'Acme' }, { targetId: '7' })]);
+    await customers.write!(client, [item('a', { DisplayName: 'Acme' }, { targetId: '7' })]);
+    const [create, resent, newKey, lookup, update, , secondUpdate] = seen;
+    expect(create).toMatchObject({ first: 'create', requestId: expect.stringMatching(/^[0-9a-f]{40}$/) });
+    expect(resent!.requestId).toBe(create!.requestId);
+    expect(newKey!.requestId).not.toBe(create!.requestId);
+    expect(lookup).toEqual({ first: 'query', requestId: undefined });
+    // The second update goes out on the SyncToken the first one left: a new request, never a replay.
+    expect(update!.first).toBe('update');
+    expect(secondUpdate!.first).toBe('update');
+    expect(secondUpdate!.requestId).not.toBe(update!.requestId);
   });
 
   it('reads changes since the cursor, oldest first, 1,000 a page by startposition', async () => {

@@ -5,6 +5,7 @@ import type { QuickBooksClient } from '../../../connectors/quickbooks/client.js'
 import type { ConnectionSettings, WriteItem } from '../../../src/connector/types.js';
 import { AuthError, PermanentError } from '../../../src/errors.js';
 import { startQuickBooks, type RunningQuickBooks } from '../../../emulators/quickbooks/index.js';
+import { NO_FAULTS } from '../../../emulators/core/faults.js';
 
 let emu: RunningQuickBooks;
 const saved = new Map<string, string>();
@@ -91,10 +92,33 @@ describe('QuickBooks connector', () => {
     const [first] = await invoices.write!(client, [item('o1', payload)]);
     const [again] = await invoices.write!(client, [item('o1', payload, { retry: true })]);
     expect(again).toMatchObject({ ok: true, action: 'updated', targetId: (first as { targetId: string }).targetId });
-    // Without the retry flag, QuickBooks' duplicate-number refusal leads to the same record.
-    const [third] = await invoices.write!(client, [item('o1', payload)]);
+    // A later attempt (a new key) without the retry flag: QuickBooks' duplicate-number refusal leads to the same record.
+    const [third] = await invoices.write!(client, [item('o1', payload, { idempotencyKey: 'k-o1-attempt-2' })]);
     expect(third).toMatchObject({ ok: true, action: 'updated' });
     expect(await invoices.find!(client, item('o1', payload))).toBe((first as { targetId: string }).targetId);
+  });
+
+  it('a batch whose answer was lost is resent with the same requestid: QuickBooks answers as before, with no second payment', async () => {
+    const client = await open();
+    const [payer] = await quickbooks.entities.customers!.write!(client, [item('lost-c', { DisplayName: 'Lost Answer Payer' })]);
+    const customerId = (payer as { targetId: string }).targetId;
+    // No PaymentRefNum: nothing but the requestid can tell QuickBooks this is the same payment.
+    const payment = item('pay-1', { CustomerRef: { value: customerId }, TotalAmt: 25 });
+    const payments = quickbooks.entities.payments!;
+    emu.server.setFaults({ ...NO_FAULTS, lost: 1 });
+    try {
+      await expect(payments.write!(client, [payment])).rejects.toThrow();
+    } finally {
+      emu.server.setFaults(NO_FAULTS);
+    }
+    const [resent] = await payments.write!(client, [{ ...payment, retry: true }]);
+    expect(resent).toMatchObject({ ok: true, action: 'created' });
+    const stored = await client.call<{ QueryResponse: { Payment?: { Id: string }[] } }>('findPayments', `where CustomerRef = '${customerId}'`);
+    expect(stored.QueryResponse.Payment?.map((p) => p.Id)).toEqual([(resent as { targetId: string }).targetId]);
+    // A write under a new key is a new payment, as it should be.
+    await payments.write!(client, [item('pay-1', payment.payload, { idempotencyKey: 'k-pay-1-attempt-2' })]);
+    const after = await client.call<{ QueryResponse: { Payment?: unknown[] } }>('findPayments', `where CustomerRef = '${customerId}'`);
+    expect(after.QueryResponse.Payment).toHaveLength(2);
   });
 
   it('one refused item does not fail its neighbours, and keeps QuickBooks’ code and field', async () => {

@@ -5,8 +5,8 @@ import { LeakyBucketLimiter, SlidingWindowLimiter } from '../../../emulators/cor
 
 describe('emulator core', () => {
   it('parses fault specs and draws faults in the asked shares, the same for the same seed', () => {
-    const plan = parseFaults('429=0.2,500=0.05,drop=0.02,timeout=0.02,latency=20ms');
-    expect(plan).toEqual({ rateLimited: 0.2, serverError: 0.05, dropped: 0.02, timeout: 0.02, latencyMs: 20 });
+    const plan = parseFaults('429=0.2,500=0.05,drop=0.02,lost=0.03,timeout=0.02,latency=20ms');
+    expect(plan).toEqual({ rateLimited: 0.2, serverError: 0.05, dropped: 0.02, lost: 0.03, timeout: 0.02, latencyMs: 20 });
     const draw = (seed: number) => {
       const random = seededRandom(seed);
       return Array.from({ length: 20_000 }, () => drawFault(plan, random));
@@ -16,6 +16,7 @@ describe('emulator core', () => {
     expect(share('rate-limited')).toBeCloseTo(0.2, 1);
     expect(share('server-error')).toBeCloseTo(0.05, 1);
     expect(share('dropped')).toBeCloseTo(0.02, 1);
+    expect(share('lost')).toBeCloseTo(0.03, 1);
     expect(faults).toEqual(draw(9));
     expect(() => parseFaults('teapot=0.1')).toThrow(/unknown fault 'teapot'/);
   });
@@ -37,19 +38,24 @@ describe('emulator core', () => {
 });
 
 describe('injected connection faults', () => {
-  it('drops connections and leaves requests unanswered as told', async () => {
+  it('drops connections, loses answers and leaves requests unanswered as told', async () => {
     const { startStripe } = await import('../../../emulators/stripe/index.js');
     const emu = await startStripe({ seed: 1 });
     try {
       const headers = { authorization: `Bearer ${emu.secretKey}` };
       await fetch(`${emu.url}/__admin/faults`, { method: 'PUT', body: JSON.stringify({ dropped: 1 }) });
       await expect(fetch(`${emu.url}/v1/customers`, { headers })).rejects.toThrow();
+      // A lost answer: the customer is created, but the client only sees the connection close.
+      await fetch(`${emu.url}/__admin/faults`, { method: 'PUT', body: JSON.stringify({ lost: 1 }) });
+      const create = { method: 'POST', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, body: 'email=lost%40x.test' };
+      await expect(fetch(`${emu.url}/v1/customers`, create)).rejects.toThrow();
       await fetch(`${emu.url}/__admin/faults`, { method: 'PUT', body: JSON.stringify({ timeout: 1 }) });
       await expect(fetch(`${emu.url}/v1/customers`, { headers, signal: AbortSignal.timeout(300) })).rejects.toThrow(/aborted|timeout/i);
       await fetch(`${emu.url}/__admin/faults`, { method: 'PUT', body: JSON.stringify({}) });
-      expect((await fetch(`${emu.url}/v1/customers`, { headers })).status).toBe(200);
+      const list = await fetch(`${emu.url}/v1/customers?email=lost%40x.test`, { headers });
+      expect(((await list.json()) as { data: unknown[] }).data).toHaveLength(1);
       const log = (await (await fetch(`${emu.url}/__admin/requests`)).json()) as { byFault: Record<string, number> };
-      expect(log.byFault).toEqual({ dropped: 1, timeout: 1 });
+      expect(log.byFault).toEqual({ dropped: 1, lost: 1, timeout: 1 });
     } finally {
       await emu.close();
     }

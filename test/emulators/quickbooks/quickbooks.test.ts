@@ -3,6 +3,7 @@ import { createHmac } from 'node:crypto';
 import QuickBooks from 'node-quickbooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startQuickBooks, type RunningQuickBooks } from '../../../emulators/quickbooks/index.js';
+import { NO_FAULTS } from '../../../emulators/core/faults.js';
 import { startReceiver } from '../../support/webhook-receiver.js';
 
 type Callback = (error: unknown, data: unknown) => void;
@@ -207,7 +208,7 @@ describe('QuickBooks emulator throttles', () => {
   });
 
   it('answers 429 beyond 10 requests in flight at once', async () => {
-    const slow = await startQuickBooks({ seed: 2, faults: { rateLimited: 0, serverError: 0, dropped: 0, timeout: 0, latencyMs: 200 } });
+    const slow = await startQuickBooks({ seed: 2, faults: { ...NO_FAULTS, latencyMs: 200 } });
     try {
       const url = `${slow.url}/v3/company/${slow.options.realmId}/query?query=${encodeURIComponent('select * from Account')}`;
       const statuses = await Promise.all(Array.from({ length: 25 }, () => fetch(url, { headers: { authorization: `Bearer ${slow.options.accessToken}` } }).then((r) => r.status)));
