@@ -34,7 +34,7 @@ type SqlValue = string | number | null;
  * named parameters through a property lookup each, which cost a third of a hot upsert's time.
  */
 interface PositionalStatement {
-  run(values: Record<string, SqlValue>): void;
+  run(values: Record<string, SqlValue>): number;
 }
 
 function positional(db: Database.Database, sql: string): PositionalStatement {
@@ -46,6 +46,7 @@ function positional(db: Database.Database, sql: string): PositionalStatement {
   });
   const statement = db.prepare(text);
   return {
+    /** Binds the named values in order; returns the number of rows changed. */
     run(values) {
       const args = new Array<SqlValue>(names.length);
       for (let i = 0; i < names.length; i++) {
@@ -53,7 +54,7 @@ function positional(db: Database.Database, sql: string): PositionalStatement {
         if (value === undefined) throw new Error(`ledger statement: no value for @${names[i]}`);
         args[i] = value;
       }
-      statement.run(...args);
+      return statement.run(...args).changes;
     },
   };
 }
@@ -139,6 +140,30 @@ export class SqliteLedger implements Ledger {
           source_json = excluded.source_json,
           payload_json = excluded.payload_json,
           match_value = excluded.match_value`),
+      // The settlement of nearly every write: its row exists (reserved as pending), so one UPDATE does
+      // what the upsert does for 'synced' at about half the cost of the upsert's failed INSERT first.
+      synced: positional(db, `
+        UPDATE records SET
+          status = 'synced',
+          target_id = COALESCE(@targetId, target_id),
+          source_hash = @sourceHash,
+          output_hash = COALESCE(@outputHash, output_hash),
+          flow_version = @flowVersion,
+          attempts = attempts + @attempts,
+          failed_runs = 0,
+          error_class = NULL, error_status = NULL, error_code = NULL, error_field = NULL, error_message = NULL,
+          waiting_on = @waitingOn,
+          reason = @reason,
+          source_updated_at = COALESCE(@sourceUpdatedAt, source_updated_at),
+          first_synced_at = COALESCE(first_synced_at, @syncedAt),
+          last_synced_at = @syncedAt,
+          first_failed_at = NULL,
+          status_since = CASE WHEN status = 'synced' THEN status_since ELSE @now END,
+          last_run_id = @runId,
+          source_json = NULL,
+          payload_json = @payload,
+          match_value = NULL
+        WHERE flow = @flow AND source_id = @sourceId`),
       touch: db.prepare('UPDATE records SET source_hash = @sourceHash, flow_version = @flowVersion WHERE flow = @flow AND source_id = @sourceId'),
       approve: db.prepare(`UPDATE records SET status = 'waiting', approved_hash = source_hash, reason = @reason, status_since = @now
                             WHERE flow = @flow AND source_id = @sourceId AND status = 'held'`),
@@ -277,7 +302,7 @@ export class SqliteLedger implements Ledger {
         for (const s of settlements) {
           const failing = s.status === 'failed' || s.status === 'dead';
           const keepsSource = s.status !== 'synced' && s.status !== 'skipped';
-          this.statements.settle.run({
+          const values = {
             flow,
             sourceId: s.sourceId,
             status: s.status,
@@ -303,7 +328,8 @@ export class SqliteLedger implements Ledger {
             // A synced record keeps its payload only when the writer passes it (two-way flows compare field by field).
             payload: s.payload && (keepsSource || s.status === 'synced') ? JSON.stringify(s.payload) : null,
             matchValue: keepsSource && s.matchValue !== undefined ? JSON.stringify(s.matchValue) : null,
-          });
+          };
+          if (s.status !== 'synced' || this.statements.synced.run(values) === 0) this.statements.settle.run(values);
           this.statements.event.run(flow, s.sourceId, runId, now, s.action ?? s.status, JSON.stringify(eventDetail(s)));
           if (s.crossReference) {
             this.statements.became.run(s.crossReference.from, s.crossReference.to, flow, now, s.targetVersion ?? null);

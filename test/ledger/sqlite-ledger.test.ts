@@ -73,6 +73,19 @@ describe('SQLite ledger', () => {
     expect((await ledger.listRuns({ flow: 'orders' }))[0]).toMatchObject({ status: 'succeeded', counts: { read: 1, created: 1 } });
   });
 
+  it('a failed record that syncs is cleared of its failure and keeps its history; one never seen is inserted', async () => {
+    const ledger = new SqliteLedger(join(tempDir(), 'ledger.db'));
+    const run = await ledger.startRun('orders', 'manual');
+    await ledger.settle(run, 'orders', [{ sourceId: '1', status: 'failed', sourceHash: 'h0', flowVersion: 'v1', attempts: 3, error: { class: 'transient', status: 503, message: 'Service Unavailable' }, source: { id: 1 }, payload: { Amount: 5 } }]);
+    await ledger.markPending(run, 'orders', [{ sourceId: '1', idempotencyKey: 'k', sourceHash: 'h1', outputHash: 'o1', flowVersion: 'v1', source: { id: 1 }, payload: { Amount: 5 } }]);
+    await ledger.settle(run, 'orders', [{ ...synced('1', '10'), attempts: 1 }, { ...synced('2', '20'), attempts: 1 }]);
+    const [retried, fresh] = await ledger.getRecords('orders', ['1', '2']);
+    expect(retried).toMatchObject({ status: 'synced', targetId: '10', sourceHash: 'h1', outputHash: 'o1', attempts: 4, failedRuns: 0, lastFailedAt: expect.any(String), firstSyncedAt: expect.any(String) });
+    for (const field of ['error', 'firstFailedAt', 'source', 'payload', 'matchValue', 'waitingOn', 'reason'] as const) expect(retried![field]).toBeUndefined();
+    expect(fresh).toMatchObject({ status: 'synced', targetId: '20', attempts: 1, failedRuns: 0, firstSyncedAt: expect.any(String) });
+    expect((await ledger.events('orders', '1')).map((e) => e.kind)).toEqual(['failed', 'created']);
+  });
+
   it('a run lock is exclusive until released or its lease expires', async () => {
     let now = new Date('2026-01-01T00:00:00Z');
     const path = join(tempDir(), 'ledger.db');
