@@ -1,9 +1,11 @@
 /**
- * Mapping expressions are JSONata (https://docs.jsonata.org). Each is parsed once per flow.
- * Plain field paths (`email`, `billing_address.city`) and literals are by far the most common
- * expressions, so they skip the JSONata evaluator: same answer, a fraction of the cost.
+ * Mapping expressions are JSONata (https://docs.jsonata.org). Each is parsed once per flow. The
+ * common ones (paths, constructors, Ferry's money and date functions) are evaluated directly, with
+ * JSONata's semantics and without its promise per node (direct.ts); the rest by JSONata itself.
  */
 import jsonata from 'jsonata';
+import { type AstNode, compileDirect, OUTSIDE_SUBSET } from './direct.js';
+import { PURE_FUNCTIONS } from './functions.js';
 
 export type Bindings = Record<string, unknown>;
 
@@ -14,18 +16,6 @@ export interface Expression {
 
 export type ParseResult = { ok: true; expression: Expression } | { ok: false; message: string; position?: number };
 
-interface JsonataNode {
-  type: string;
-  value?: unknown;
-  stages?: unknown[];
-  predicate?: unknown[];
-  group?: unknown;
-  focus?: unknown;
-  tuple?: unknown;
-  keepArray?: boolean;
-  steps?: JsonataNode[];
-}
-
 export function parseExpression(text: string): ParseResult {
   let compiled: jsonata.Expression;
   try {
@@ -34,34 +24,25 @@ export function parseExpression(text: string): ParseResult {
     const e = error as { message?: string; position?: number };
     return { ok: false, message: e.message ?? String(error), position: e.position };
   }
-  const slow: Expression = { text, evaluate: (input, bindings) => compiled.evaluate(input, bindings) };
-  return { ok: true, expression: fastPath(text, compiled.ast() as JsonataNode, slow) ?? slow };
-}
-
-function fastPath(text: string, ast: JsonataNode, slow: Expression): Expression | undefined {
-  if (ast.type === 'string' || ast.type === 'number' || (ast.type === 'value' && typeof ast.value === 'boolean')) {
-    const constant = ast.value;
-    return { text, evaluate: () => constant };
-  }
-  if (ast.type !== 'path' || !ast.steps?.every(isPlainName)) return undefined;
-  const names = ast.steps.map((s) => String(s.value));
+  const slow = (input: unknown, bindings: Bindings) => compiled.evaluate(input, bindings);
+  const direct = compileDirect(compiled.ast() as AstNode, PURE_FUNCTIONS);
+  if (!direct) return { ok: true, expression: { text, evaluate: slow } };
   return {
-    text,
-    evaluate(input, bindings) {
-      let value: unknown = input;
-      for (const name of names) {
-        // JSONata maps over arrays and flattens sequences; leave those cases to it.
-        if (Array.isArray(value)) return slow.evaluate(input, bindings);
-        if (value === null || typeof value !== 'object') return undefined;
-        value = (value as Record<string, unknown>)[name];
-      }
-      return Array.isArray(value) ? slow.evaluate(input, bindings) : value;
+    ok: true,
+    expression: {
+      text,
+      evaluate(input, bindings) {
+        // JSONata wraps an array input in a sequence of its own; rare for a record, so left to it.
+        if (Array.isArray(input)) return slow(input, bindings);
+        try {
+          return direct(input, bindings);
+        } catch (error) {
+          if (error === OUTSIDE_SUBSET) return slow(input, bindings);
+          throw error;
+        }
+      },
     },
   };
-}
-
-function isPlainName(step: JsonataNode): boolean {
-  return step.type === 'name' && !step.stages && !step.predicate && !step.group && !step.focus && !step.tuple && !step.keepArray;
 }
 
 /** Names of functions an expression calls with a literal first argument: `$lookup('flow', id)` → ['flow']. */

@@ -27,6 +27,9 @@ export interface CrossReferences {
   source: LookupResolver;
 }
 
+/** The functions above that are synchronous and depend on their arguments alone: the direct evaluator may call them. */
+export const PURE_FUNCTIONS: ReadonlySet<string> = new Set(['money', 'sumMoney', 'addMoney', 'subMoney', 'mulMoney', 'cents', 'fromCents', 'date', 'addDays']);
+
 export function ferryFunctions(references: CrossReferences): Bindings {
   const resolve = async (flow: unknown, sourceId: unknown): Promise<string | undefined> => {
     if (sourceId === undefined || sourceId === null || sourceId === '') return undefined;

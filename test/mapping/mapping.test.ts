@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { MissingParentError, PermanentError } from '../../src/errors.js';
-import { parseExpression } from '../../src/mapping/expression.js';
 import { addDays, ferryFunctions, isoDate } from '../../src/mapping/functions.js';
 import { CompiledMapping } from '../../src/mapping/mapping.js';
 
@@ -51,17 +50,6 @@ describe('mapping', () => {
     const error = await mapping.evaluate({ price: 'n/a' }, bindings).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PermanentError);
     expect((error as PermanentError).message).toBe("mapping.Line.Amount: $money: 'n/a' is not an amount");
-  });
-
-  it('plain paths take the fast path and agree with JSONata, arrays included', async () => {
-    const record = { a: { b: 'x' }, list: [{ v: 1 }, { v: 2 }], nothing: null };
-    for (const text of ['a.b', 'a.c', 'nothing', 'nothing.x', 'list.v', 'list', '"text"', '12']) {
-      const parsed = parseExpression(text);
-      if (!parsed.ok) throw new Error(parsed.message);
-      const slow = parseExpression(`(${text})`); // parentheses defeat the fast path
-      if (!slow.ok) throw new Error(slow.message);
-      expect(await parsed.expression.evaluate(record, {}), text).toEqual(await slow.expression.evaluate(record, {}));
-    }
   });
 
   it('reports expressions that do not parse, with the character', () => {
