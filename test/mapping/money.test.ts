@@ -1,5 +1,25 @@
+import { Decimal } from 'decimal.js';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fromCents, money, mulMoney, subMoney, sumMoney, toCents } from '../../src/mapping/money.js';
+import { addMoney, fromCents, money, mulMoney, subMoney, sumMoney, toCents } from '../../src/mapping/money.js';
+
+/** decimal.js alone, as the helpers were before their integer fast path: the reference answer. */
+const Reference = Decimal.clone({ precision: 40, rounding: Decimal.ROUND_HALF_UP });
+const decimal = (v: string | number | null) => new Reference(v === null || v === '' ? 0 : typeof v === 'number' ? String(v) : v.trim());
+const reference = {
+  money: (a: string | number | null, places: number) => decimal(a).toDecimalPlaces(places).toNumber(),
+  add: (a: string | number | null, b: string | number | null, places: number) => decimal(a).plus(decimal(b)).toDecimalPlaces(places).toNumber(),
+  sub: (a: string | number | null, b: string | number | null, places: number) => decimal(a).minus(decimal(b)).toDecimalPlaces(places).toNumber(),
+  mul: (a: string | number | null, b: string | number | null, places: number) => decimal(a).times(decimal(b)).toDecimalPlaces(places).toNumber(),
+  sum: (list: (string | number | null)[], places: number) => list.reduce((t, v) => t.plus(decimal(v)), new Reference(0)).toDecimalPlaces(places).toNumber(),
+};
+function outcome(run: () => number): { value: number } | { error: true } {
+  try {
+    return { value: run() };
+  } catch {
+    return { error: true };
+  }
+}
 
 describe('money', () => {
   it('sums thousands of line amounts exactly to the cent, where floating point drifts', () => {
@@ -28,5 +48,30 @@ describe('money', () => {
 
   it('refuses text that is not an amount', () => {
     expect(() => money('twelve')).toThrow("$money: 'twelve' is not an amount");
+    // What a mapping may hand over besides text and numbers gets the same refusal.
+    expect(() => mulMoney(true as never, 2)).toThrow("$mulMoney: 'true' is not an amount");
+  });
+
+  it('gives decimal.js’s answer, signed zeros and refusals included, on generated amounts', () => {
+    const plain = fc
+      .tuple(fc.constantFrom('', '-', '+'), fc.stringMatching(/^\d{0,9}$/), fc.option(fc.stringMatching(/^\d{0,6}$/), { nil: undefined }), fc.constantFrom('', ' '))
+      .map(([sign, whole, fraction, pad]) => `${pad}${sign}${whole}${fraction === undefined ? '' : `.${fraction}`}${pad}`);
+    const amount = fc.oneof(
+      plain,
+      fc.integer({ min: -1_000_000, max: 1_000_000 }).map((cents) => cents / 100),
+      fc.double({ noNaN: true, min: -1e9, max: 1e9 }),
+      fc.constantFrom('1e3', '1234567890123456.5', '0.0000001', 'abc', '.', '-0', '0.005', '-0.005', '2.675', null, ''),
+    );
+    const places = fc.constantFrom(0, 1, 2, 3, 4, 6);
+    fc.assert(
+      fc.property(amount, amount, fc.array(amount, { maxLength: 6 }), places, (a, b, list, p) => {
+        expect(outcome(() => money(a, p)), `money(${a}, ${p})`).toEqual(outcome(() => reference.money(a, p)));
+        expect(outcome(() => addMoney(a, b, p))).toEqual(outcome(() => reference.add(a, b, p)));
+        expect(outcome(() => subMoney(a, b, p))).toEqual(outcome(() => reference.sub(a, b, p)));
+        expect(outcome(() => mulMoney(a, b, p)), `mulMoney(${a}, ${b}, ${p})`).toEqual(outcome(() => reference.mul(a, b, p)));
+        expect(outcome(() => sumMoney(list, p))).toEqual(outcome(() => reference.sum(list, p)));
+      }),
+      { numRuns: 3_000, seed: 20261123 },
+    );
   });
 });
