@@ -1,8 +1,7 @@
 /**
  * Fault injection, deterministic under a seed: a share of rate-limit answers, server errors, dropped
  * connections, answers lost after the request was carried out, and requests that never answer, plus
- * added latency. Set at start (`--faults`) and
- * changed while running through the admin endpoint.
+ * added latency. Set at start (`--faults`) and changed while running through the admin endpoint.
  */
 export interface FaultPlan {
   /** Share of requests answered 429 with the vendor's body and Retry-After. */

@@ -27,8 +27,8 @@ function finish(value: Decimal, places: number): number {
  * The same arithmetic on scaled integers, for the everyday case: plain decimal text or numbers of at
  * most 15 digits, rounded to 0–6 places. A BigInt of digits and a count of places is exact, and these
  * operands stay far inside decimal.js's 40 digits, so the answer is the one decimal.js gives (the
- * money tests compare the two on generated amounts); about ten times cheaper. Anything else
- * (exponents, long numbers, text decimal.js must judge) goes to decimal.js.
+ * money tests compare the two on generated amounts) at a fraction of the cost. Anything else
+ * (exponents, long numbers, text decimal.js must judge, an exact zero) goes to decimal.js.
  */
 interface Scaled {
   digits: bigint;
