@@ -207,7 +207,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .description('serve local emulators of the vendor APIs on 127.0.0.1 (ports 7301 Shopify, 7302 HubSpot, 7303 Stripe, 7304 QuickBooks)')
     .argument('[services...]', 'shopify, hubspot, stripe, quickbooks (default: all)')
     .option('--seed <n>', 'seed for generated data, ids and injected faults', '1')
-    .option('--faults <spec>', 'inject faults, e.g. 429=0.1,500=0.05,drop=0.02,timeout=0.01,latency=20ms')
+    .option('--faults <spec>', 'inject faults, e.g. 429=0.1,500=0.05,drop=0.02,lost=0.01,timeout=0.01,latency=20ms (drop: cut before the request is carried out; lost: after)')
     .option('--port <n>', 'port of the first service; the others follow')
     .option('--data-size <size>', 'load a generated business: small, demo or large', 'demo')
     .option('--state <dir>', 'keep the emulators\' state in this directory across restarts')
