@@ -209,7 +209,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .option('--seed <n>', 'seed for generated data, ids and injected faults', '1')
     .option('--faults <spec>', 'inject faults, e.g. 429=0.1,500=0.05,drop=0.02,lost=0.01,timeout=0.01,latency=20ms (drop: cut before the request is carried out; lost: after)')
     .option('--port <n>', 'port of the first service; the others follow')
-    .option('--data-size <size>', 'load a generated business: small, demo or large', 'demo')
+    .option('--data-size <size>', `load a generated business: ${DATA_SIZES.join(', ')}`, 'demo')
     .option('--state <dir>', 'keep the emulators\' state in this directory across restarts')
     .option('--webhooks <url>', 'send signed webhooks to a Ferry daemon at this base URL (e.g. http://127.0.0.1:7400)')
     .action(async (services: string[], opts: { seed?: string; faults?: string; port?: string; dataSize?: string; state?: string; webhooks?: string }) => {

@@ -270,13 +270,13 @@ function flowVersion(doc: FlowDocument): string {
 }
 
 
-/** Flows in an order where every flow comes after the flows it depends on. */
 /** Pairs each flow with the flows going the other way between the same two entities (a two-way sync). */
 function linkReverseFlows(flows: Flow[]): void {
   const same = (a: Flow['source'] | Flow['target'], b: Flow['source'] | Flow['target']) => a.connection === b.connection && a.entity === b.entity;
   for (const flow of flows) flow.source.reverseFlows = flows.filter((other) => same(other.source, flow.target) && same(other.target, flow.source)).map((other) => other.name);
 }
 
+/** Flows in an order where every flow comes after the flows it depends on. */
 export function dependencyOrder(flows: Flow[]): Flow[] {
   const byName = new Map(flows.map((f) => [f.name, f]));
   const done = new Set<string>();

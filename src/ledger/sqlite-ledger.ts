@@ -256,14 +256,14 @@ export class SqliteLedger implements Ledger {
   }
 
   async ownWrites(flows: string[], records: { key: string; version: string }[]): Promise<Set<string>> {
-    const own = new Set<string>();
-    for (const { key, version } of records) {
-      if (flows.some((flow) => (this.statements.stamp.get(key, flow) as { to_version: string } | undefined)?.to_version === version)) own.add(key);
-    }
-    return own;
+    return new Set(records.filter(({ key, version }) => flows.some((flow) => this.stampOf(flow, key) === version)).map((r) => r.key));
   }
 
   async lastStamp(flow: string, key: string): Promise<string | undefined> {
+    return this.stampOf(flow, key);
+  }
+
+  private stampOf(flow: string, key: string): string | undefined {
     return (this.statements.stamp.get(key, flow) as { to_version: string } | undefined)?.to_version;
   }
 

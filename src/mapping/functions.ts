@@ -27,8 +27,11 @@ export interface CrossReferences {
   source: LookupResolver;
 }
 
-/** The functions above that are synchronous and depend on their arguments alone: the direct evaluator may call them. */
-export const PURE_FUNCTIONS: ReadonlySet<string> = new Set(['money', 'sumMoney', 'addMoney', 'subMoney', 'mulMoney', 'cents', 'fromCents', 'date', 'addDays']);
+/** The functions above that are synchronous and depend on their arguments alone. */
+const PURE = { money, sumMoney, addMoney, subMoney, mulMoney, cents: toCents, fromCents, date: isoDate, addDays };
+
+/** Their names: the direct evaluator may call them. */
+export const PURE_FUNCTIONS: ReadonlySet<string> = new Set(Object.keys(PURE));
 
 export function ferryFunctions(references: CrossReferences): Bindings {
   const resolve = async (flow: unknown, sourceId: unknown): Promise<string | undefined> => {
@@ -48,15 +51,7 @@ export function ferryFunctions(references: CrossReferences): Bindings {
     },
     tryLookup: resolve,
     sourceOf: async (flow: unknown, targetId: unknown) => (targetId === undefined || targetId === null || targetId === '' ? undefined : references.source(String(flow), String(targetId))),
-    money,
-    sumMoney,
-    addMoney,
-    subMoney,
-    mulMoney,
-    cents: toCents,
-    fromCents,
-    date: isoDate,
-    addDays,
+    ...PURE,
   };
 }
 

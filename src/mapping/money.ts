@@ -51,16 +51,11 @@ function scaled(value: MoneyInput): Scaled | undefined {
   return { digits: sign === '-' ? -digits : digits, places: fraction.length };
 }
 
-function aligned(a: Scaled, b: Scaled): [bigint, bigint, number] {
-  const places = Math.max(a.places, b.places);
-  return [a.digits * POWERS[places - a.places]!, b.digits * POWERS[places - b.places]!, places];
-}
-
 /**
  * Rounds half away from zero to `places`, as decimal.js's ROUND_HALF_UP does, and makes a number of it.
  * An exact zero is decimal.js's to sign (it keeps IEEE's signed zeros); undefined sends it there.
  */
-function finishScaled(digits: bigint, from: number, places: number): number | undefined {
+function finishScaled({ digits, places: from }: Scaled, places: number): number | undefined {
   if (digits === 0n) return undefined;
   const negative = digits < 0n;
   let rounded = digits;
@@ -82,68 +77,62 @@ function finishScaled(digits: bigint, from: number, places: number): number | un
 
 const fastPlaces = (places: number) => Number.isInteger(places) && places >= 0 && places <= 6;
 
-function scaledPair(a: MoneyInput, b: MoneyInput, places: number): [Scaled, Scaled] | undefined {
+/** `a` and `b` combined on scaled integers and rounded, or undefined where decimal.js must answer. */
+function combinedScaled(a: MoneyInput, b: MoneyInput, places: number, combine: (x: Scaled, y: Scaled) => Scaled): number | undefined {
   if (!fastPlaces(places)) return undefined;
   const x = scaled(a);
   const y = x && scaled(b);
-  return x && y ? [x, y] : undefined;
+  if (!x || !y) return undefined;
+  return finishScaled(combine(x, y), places);
+}
+
+/** a + b (or a − b with sign −1), at the finer of the two scales. */
+function plus(a: Scaled, b: Scaled, sign = 1n): Scaled {
+  const places = Math.max(a.places, b.places);
+  return { digits: a.digits * POWERS[places - a.places]! + sign * b.digits * POWERS[places - b.places]!, places };
 }
 
 /** Rounds an amount to the minor unit (2 places unless told). */
 export function money(value: MoneyInput, places = 2): number {
   const fast = fastPlaces(places) ? scaled(value) : undefined;
-  return (fast && finishScaled(fast.digits, fast.places, places)) ?? finish(toDecimal(value, '$money'), places);
+  return (fast && finishScaled(fast, places)) ?? finish(toDecimal(value, '$money'), places);
+}
+
+function scaledSum(list: MoneyInput[]): Scaled | undefined {
+  let total: Scaled = { digits: 0n, places: 0 };
+  for (const value of list) {
+    const next = scaled(value);
+    if (!next) return undefined;
+    total = plus(total, next);
+  }
+  return total;
 }
 
 /** Exact sum of amounts, rounded once at the end. */
 export function sumMoney(values: MoneyInput[] | MoneyInput, places = 2): number {
   const list = Array.isArray(values) ? values : [values];
-  if (fastPlaces(places)) {
-    let total: Scaled | undefined = { digits: 0n, places: 0 };
-    for (const v of list) {
-      const next = scaled(v);
-      if (!next) {
-        total = undefined;
-        break;
-      }
-      const [x, y, at] = aligned(total, next);
-      total = { digits: x + y, places: at };
-    }
-    const result = total && finishScaled(total.digits, total.places, places);
-    if (result !== undefined) return result;
-  }
-  return finish(
-    list.reduce<Decimal>((total, v) => total.plus(toDecimal(v, '$sumMoney')), new Money(0)),
-    places,
+  const total = fastPlaces(places) ? scaledSum(list) : undefined;
+  return (
+    (total && finishScaled(total, places)) ??
+    finish(
+      list.reduce<Decimal>((sum, v) => sum.plus(toDecimal(v, '$sumMoney')), new Money(0)),
+      places,
+    )
   );
 }
 
 export function addMoney(a: MoneyInput, b: MoneyInput, places = 2): number {
-  const pair = scaledPair(a, b, places);
-  if (pair) {
-    const [x, y, at] = aligned(...pair);
-    const result = finishScaled(x + y, at, places);
-    if (result !== undefined) return result;
-  }
-  return finish(toDecimal(a, '$addMoney').plus(toDecimal(b, '$addMoney')), places);
+  return combinedScaled(a, b, places, plus) ?? finish(toDecimal(a, '$addMoney').plus(toDecimal(b, '$addMoney')), places);
 }
 
 export function subMoney(a: MoneyInput, b: MoneyInput, places = 2): number {
-  const pair = scaledPair(a, b, places);
-  if (pair) {
-    const [x, y, at] = aligned(...pair);
-    const result = finishScaled(x - y, at, places);
-    if (result !== undefined) return result;
-  }
-  return finish(toDecimal(a, '$subMoney').minus(toDecimal(b, '$subMoney')), places);
+  return combinedScaled(a, b, places, (x, y) => plus(x, y, -1n)) ?? finish(toDecimal(a, '$subMoney').minus(toDecimal(b, '$subMoney')), places);
 }
 
 /** Quantity × unit price, or amount × rate, rounded to the minor unit. */
 export function mulMoney(a: MoneyInput, b: MoneyInput, places = 2): number {
-  const pair = scaledPair(a, b, places);
-  const result = pair && finishScaled(pair[0].digits * pair[1].digits, pair[0].places + pair[1].places, places);
-  if (result !== undefined) return result;
-  return finish(toDecimal(a, '$mulMoney').times(toDecimal(b, '$mulMoney')), places);
+  const times = (x: Scaled, y: Scaled): Scaled => ({ digits: x.digits * y.digits, places: x.places + y.places });
+  return combinedScaled(a, b, places, times) ?? finish(toDecimal(a, '$mulMoney').times(toDecimal(b, '$mulMoney')), places);
 }
 
 /** Decimal amount → integer minor units, as Stripe wants them (12.34 → 1234). */
