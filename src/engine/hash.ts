@@ -9,7 +9,12 @@ import { hash } from 'node:crypto';
  * hash); a real change is never missed. SHA-1 is ample for this and cheaper than SHA-256.
  */
 export function contentHash(value: unknown): string {
-  return hash('sha1', JSON.stringify(value) ?? 'null', 'base64url');
+  return textHash(JSON.stringify(value) ?? 'null');
+}
+
+/** The content hash of JSON already serialised. */
+export function textHash(json: string): string {
+  return hash('sha1', json, 'base64url');
 }
 
 /** JSON with keys sorted, for hashes that must not depend on how a file was written (flow versions). */

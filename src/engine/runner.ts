@@ -15,7 +15,7 @@ import { creditCheck } from '../mapping/credit.js';
 import { ferryFunctions } from '../mapping/functions.js';
 import type { Connections, OpenEntity } from './connections.js';
 import { type DecideContext, type Decision, decide, recordError, sourceIdOf } from './decide.js';
-import { contentHash } from './hash.js';
+import { contentHash, textHash } from './hash.js';
 import { isAbandoned, newLockOwner } from './lock-owner.js';
 import { type RetryHooks, withRetry } from './retry.js';
 import { deliver, type PlannedWrite, type WriterContext } from './writer.js';
@@ -527,7 +527,7 @@ function countKey(action: DryRunLine['action']): keyof RunCounts {
 
 function plannedFromState(state: RecordState, flow: Flow): PlannedWrite | undefined {
   if (!state.payload || !state.idempotencyKey || !state.sourceHash || !state.flowVersion) return undefined;
-  const outputHash = contentHash(state.payload);
+  const payloadJson = JSON.stringify(state.payload);
   return {
     item: {
       sourceId: state.sourceId,
@@ -541,14 +541,16 @@ function plannedFromState(state: RecordState, flow: Flow): PlannedWrite | undefi
     pending: {
       sourceId: state.sourceId,
       idempotencyKey: state.idempotencyKey,
+      inLedger: true,
       sourceHash: state.sourceHash,
-      outputHash,
+      outputHash: textHash(payloadJson),
       flowVersion: state.flowVersion,
       sourceUpdatedAt: state.sourceUpdatedAt,
       targetId: state.targetId,
       matchValue: state.matchValue,
       source: state.source ?? {},
       payload: state.payload,
+      payloadJson,
     },
     previous: state,
   };
@@ -560,15 +562,12 @@ function sameValue(a: unknown, b: unknown): boolean {
 }
 
 function laterOf(current: string | undefined, candidates: (string | undefined)[]): string | undefined {
-  let best = current;
-  let bestMs = current ? Date.parse(current) : -Infinity;
+  const currentMs = current ? Date.parse(current) : -Infinity;
+  let bestMs = currentMs;
   for (const c of candidates) {
     if (!c) continue;
     const ms = Date.parse(c);
-    if (ms > bestMs) {
-      best = new Date(ms).toISOString();
-      bestMs = ms;
-    }
+    if (ms > bestMs) bestMs = ms;
   }
-  return best;
+  return bestMs > currentMs ? new Date(bestMs).toISOString() : current;
 }

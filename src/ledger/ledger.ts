@@ -61,6 +61,8 @@ export type RecordDigest = Pick<RecordState, 'sourceId' | 'status' | 'targetId' 
 export interface PendingWrite {
   sourceId: string;
   idempotencyKey: string;
+  /** The ledger already holds a row for this record (false on its first sync: the settlement inserts it). */
+  inLedger: boolean;
   sourceHash: string;
   outputHash: string;
   flowVersion: string;
@@ -70,6 +72,8 @@ export interface PendingWrite {
   /** Kept in memory for the settlement; the ledger stores only the payload while a write is pending. */
   source: JsonObject;
   payload: JsonObject;
+  /** The payload as JSON, as it was hashed: the ledger keeps it without serialising it again. */
+  payloadJson: string;
   /** Parent records the mapping looked up (`flow:parentFlow:sourceId`). */
   references?: string[];
 }

@@ -142,4 +142,33 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX schedule_slots_age ON schedule_slots (claimed_at);
     `,
   },
+  {
+    version: 7,
+    description: "write intents (a page's reserved writes in one row, not a pending row per record); what a record became read from its own row, not a cross-reference row per sync",
+    sql: `
+      CREATE TABLE write_intents (
+        id         INTEGER PRIMARY KEY,
+        flow       TEXT NOT NULL,
+        run_id     INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        writes     TEXT NOT NULL
+      );
+      CREATE INDEX write_intents_flow ON write_intents (flow, run_id);
+
+      -- The 'system/entity' halves of the keys a flow links (shopify/orders → quickbooks/invoices).
+      -- A record row names its pair, so its 'became' link is its own row; rows written before this
+      -- version keep theirs in cross_references.
+      CREATE TABLE key_prefixes (
+        id            INTEGER PRIMARY KEY,
+        flow          TEXT NOT NULL,
+        source_prefix TEXT NOT NULL,
+        target_prefix TEXT NOT NULL,
+        UNIQUE (flow, source_prefix, target_prefix)
+      );
+      CREATE INDEX key_prefixes_source ON key_prefixes (source_prefix);
+      CREATE INDEX key_prefixes_target ON key_prefixes (target_prefix);
+      ALTER TABLE records ADD COLUMN keys_id INTEGER REFERENCES key_prefixes (id);
+      ALTER TABLE records ADD COLUMN target_version TEXT;
+    `,
+  },
 ];

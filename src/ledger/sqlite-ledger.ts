@@ -5,6 +5,11 @@
  * killed process; writes take the lock up front (BEGIN IMMEDIATE) so two processes never deadlock
  * on an upgrade; no transaction is ever held across an HTTP call (better-sqlite3 transactions are
  * synchronous, so they cannot span an await anyway).
+ *
+ * Reservations: a page of writes is reserved as one `write_intents` row, not a `pending` row per record
+ * (which cost as much as the settlement itself). Settling a write releases its reservation; when a run
+ * ends, or after a crash when the flow's next run starts, what is still reserved becomes `pending` rows,
+ * which the runner settles by asking the target.
  */
 import Database from 'better-sqlite3';
 import type { JsonObject } from '../connector/types.js';
@@ -61,6 +66,35 @@ function positional(db: Database.Database, sql: string): PositionalStatement {
 
 const DIGEST_COLUMNS = 'source_id, status, target_id, source_hash, output_hash, flow_version, attempts, failed_runs, status_since, reason, error_message, approved_hash';
 
+/** What a write intent keeps of each reserved write: enough to settle it after a crash. */
+type ReservedWrite = Pick<PendingWrite, 'sourceId' | 'idempotencyKey' | 'sourceHash' | 'flowVersion' | 'sourceUpdatedAt' | 'targetId' | 'matchValue' | 'payload'>;
+
+interface IntentRow {
+  id: number;
+  flow: string;
+  run_id: number;
+  writes: string;
+}
+
+const reservationKey = (flow: string, sourceId: string) => `${flow}\u0000${sourceId}`;
+
+/** `system/entity/id` → its `system/entity` and id (the id may hold slashes: Shopify's gid://…). */
+function splitKey(key: string): { prefix: string; id: string } | undefined {
+  const slash = key.indexOf('/', key.indexOf('/') + 1);
+  return key.indexOf('/') > 0 && slash > 0 ? { prefix: key.slice(0, slash), id: key.slice(slash + 1) } : undefined;
+}
+
+/** The `system/entity` of `key` when it is exactly that followed by `/id`. */
+function prefixOf(key: string, id: string): string | undefined {
+  const prefix = key.slice(0, key.length - id.length - 1);
+  return isKeyOf(key, prefix, id) && splitKey(key)?.prefix === prefix ? prefix : undefined;
+}
+
+/** `key` is `prefix/id`. */
+function isKeyOf(key: string, prefix: string, id: string): boolean {
+  return key.length === prefix.length + 1 + id.length && key.charCodeAt(prefix.length) === 47 && key.startsWith(prefix) && key.endsWith(id);
+}
+
 export interface SqliteLedgerOptions {
   /** Clock, replaceable in tests. */
   now?: () => Date;
@@ -88,8 +122,8 @@ export class SqliteLedger implements Ledger {
     return {
       findTarget: db.prepare("SELECT target_id FROM records WHERE flow = ? AND source_id = ? AND target_id IS NOT NULL AND status IN ('synced','pending','failed','dead')"),
       findSource: db.prepare("SELECT source_id FROM records WHERE flow = ? AND target_id = ? AND status IN ('synced','pending','failed','dead') ORDER BY status_since DESC LIMIT 1"),
-      // The source record is not kept for a pending write: settling needs only the payload, and a failure
-      // recorded afterwards brings the source with it.
+      // A reservation left unsettled becomes a pending row. The source record is not kept: settling needs
+      // only the payload, and a failure recorded afterwards brings the source with it.
       pending: positional(db, `
         INSERT INTO records (flow, source_id, status, target_id, source_hash, flow_version, idempotency_key,
                              source_updated_at, status_since, last_run_id, payload_json, match_value)
@@ -107,20 +141,21 @@ export class SqliteLedger implements Ledger {
           payload_json = excluded.payload_json,
           match_value = excluded.match_value`),
       settle: positional(db, `
-        INSERT INTO records (flow, source_id, status, target_id, source_hash, output_hash, flow_version, attempts, failed_runs,
+        INSERT INTO records (flow, source_id, status, target_id, source_hash, output_hash, flow_version, idempotency_key, attempts, failed_runs,
                              error_class, error_status, error_code, error_field, error_message, waiting_on, reason,
                              source_updated_at, first_synced_at, last_synced_at, first_failed_at, last_failed_at,
-                             status_since, last_run_id, source_json, payload_json, match_value)
-        VALUES (@flow, @sourceId, @status, @targetId, @sourceHash, @outputHash, @flowVersion, @attempts, @failedRuns,
+                             status_since, last_run_id, source_json, payload_json, match_value, keys_id, target_version)
+        VALUES (@flow, @sourceId, @status, @targetId, @sourceHash, @outputHash, @flowVersion, @idempotencyKey, @attempts, @failedRuns,
                 @errorClass, @errorStatus, @errorCode, @errorField, @errorMessage, @waitingOn, @reason,
                 @sourceUpdatedAt, @syncedAt, @syncedAt, @failedAt, @failedAt,
-                @now, @runId, @source, @payload, @matchValue)
+                @now, @runId, @source, @payload, @matchValue, @keysId, @targetVersion)
         ON CONFLICT (flow, source_id) DO UPDATE SET
           status = excluded.status,
           target_id = COALESCE(excluded.target_id, records.target_id),
           source_hash = excluded.source_hash,
           output_hash = COALESCE(excluded.output_hash, records.output_hash),
           flow_version = excluded.flow_version,
+          idempotency_key = COALESCE(excluded.idempotency_key, records.idempotency_key),
           attempts = records.attempts + excluded.attempts,
           failed_runs = CASE excluded.status WHEN 'failed' THEN records.failed_runs + 1 WHEN 'synced' THEN 0 ELSE records.failed_runs END,
           error_class = excluded.error_class,
@@ -139,9 +174,19 @@ export class SqliteLedger implements Ledger {
           last_run_id = excluded.last_run_id,
           source_json = excluded.source_json,
           payload_json = excluded.payload_json,
-          match_value = excluded.match_value`),
-      // The settlement of nearly every write: its row exists (reserved as pending), so one UPDATE does
-      // what the upsert does for 'synced' at about half the cost of the upsert's failed INSERT first.
+          match_value = excluded.match_value,
+          keys_id = COALESCE(excluded.keys_id, records.keys_id),
+          target_version = CASE WHEN excluded.keys_id IS NULL THEN records.target_version ELSE excluded.target_version END`),
+      // The settlements of nearly every write, a first sync and a later one: each does what the upsert
+      // does for 'synced' at about half its cost (the upsert tries an INSERT first, then updates).
+      firstSync: positional(db, `
+        INSERT INTO records (flow, source_id, status, target_id, source_hash, output_hash, flow_version, idempotency_key, attempts,
+                             waiting_on, reason, source_updated_at, first_synced_at, last_synced_at, status_since, last_run_id, payload_json,
+                             keys_id, target_version)
+        VALUES (@flow, @sourceId, 'synced', @targetId, @sourceHash, @outputHash, @flowVersion, @idempotencyKey, @attempts,
+                @waitingOn, @reason, @sourceUpdatedAt, @syncedAt, @syncedAt, @now, @runId, @payload,
+                @keysId, @targetVersion)
+        ON CONFLICT (flow, source_id) DO NOTHING`),
       synced: positional(db, `
         UPDATE records SET
           status = 'synced',
@@ -149,6 +194,7 @@ export class SqliteLedger implements Ledger {
           source_hash = @sourceHash,
           output_hash = COALESCE(@outputHash, output_hash),
           flow_version = @flowVersion,
+          idempotency_key = COALESCE(@idempotencyKey, idempotency_key),
           attempts = attempts + @attempts,
           failed_runs = 0,
           error_class = NULL, error_status = NULL, error_code = NULL, error_field = NULL, error_message = NULL,
@@ -162,8 +208,15 @@ export class SqliteLedger implements Ledger {
           last_run_id = @runId,
           source_json = NULL,
           payload_json = @payload,
-          match_value = NULL
+          match_value = NULL,
+          keys_id = COALESCE(@keysId, keys_id),
+          target_version = CASE WHEN @keysId IS NULL THEN target_version ELSE @targetVersion END
         WHERE flow = @flow AND source_id = @sourceId`),
+      reserve: db.prepare('INSERT INTO write_intents (flow, run_id, created_at, writes) VALUES (?, ?, ?, ?)'),
+      intentsOfFlow: db.prepare('SELECT id, flow, run_id, writes FROM write_intents WHERE flow = ? ORDER BY id'),
+      intentsOfRun: db.prepare('SELECT id, flow, run_id, writes FROM write_intents WHERE run_id = ? ORDER BY id'),
+      dropIntent: db.prepare('DELETE FROM write_intents WHERE id = ?'),
+      settledMark: db.prepare('SELECT status, last_run_id, idempotency_key FROM records WHERE flow = ? AND source_id = ?'),
       touch: db.prepare('UPDATE records SET source_hash = @sourceHash, flow_version = @flowVersion WHERE flow = @flow AND source_id = @sourceId'),
       approve: db.prepare(`UPDATE records SET status = 'waiting', approved_hash = source_hash, reason = @reason, status_since = @now
                             WHERE flow = @flow AND source_id = @sourceId AND status = 'held'`),
@@ -172,6 +225,10 @@ export class SqliteLedger implements Ledger {
       crossReference: db.prepare('INSERT OR IGNORE INTO cross_references (from_key, to_key, flow, created_at) VALUES (?, ?, ?, ?)'),
       became: db.prepare('INSERT INTO cross_references (from_key, to_key, flow, created_at, to_version) VALUES (?, ?, ?, ?, ?) ON CONFLICT (from_key, to_key) DO UPDATE SET to_version = excluded.to_version'),
       stamp: db.prepare('SELECT to_version FROM cross_references WHERE to_key = ? AND flow = ? AND to_version IS NOT NULL'),
+      derivedStamps: db.prepare(`SELECT r.target_version AS version FROM key_prefixes k JOIN records r ON r.flow = k.flow AND r.target_id = @id AND r.keys_id = k.id
+                                 WHERE k.flow = @flow AND k.target_prefix = @prefix`),
+      addKeyPrefixes: db.prepare('INSERT INTO key_prefixes (flow, source_prefix, target_prefix) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
+      keyPrefixesId: db.prepare('SELECT id FROM key_prefixes WHERE flow = ? AND source_prefix = ? AND target_prefix = ?'),
       flowState: db.prepare('SELECT cursor, flow_version FROM flow_state WHERE flow = ?'),
       saveCursor: db.prepare(`INSERT INTO flow_state (flow, cursor, updated_at) VALUES (?, ?, ?)
                               ON CONFLICT (flow) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`),
@@ -193,6 +250,12 @@ export class SqliteLedger implements Ledger {
       events: db.prepare('SELECT * FROM events WHERE flow = ? AND source_id = ? ORDER BY id'),
       crossFrom: db.prepare('SELECT to_key AS key, flow, created_at FROM cross_references WHERE from_key = ?'),
       crossTo: db.prepare('SELECT from_key AS key, flow, created_at FROM cross_references WHERE to_key = ?'),
+      becameFrom: db.prepare(`SELECT k.target_prefix || '/' || r.target_id AS key, r.flow, COALESCE(r.first_synced_at, r.status_since) AS created_at
+                              FROM key_prefixes k JOIN records r ON r.flow = k.flow AND r.source_id = @id AND r.keys_id = k.id
+                              WHERE k.source_prefix = @prefix AND r.target_id IS NOT NULL`),
+      becameTo: db.prepare(`SELECT k.source_prefix || '/' || r.source_id AS key, r.flow, COALESCE(r.first_synced_at, r.status_since) AS created_at
+                            FROM key_prefixes k JOIN records r ON r.flow = k.flow AND r.target_id = @id AND r.keys_id = k.id
+                            WHERE k.target_prefix = @prefix`),
       countByStatus: db.prepare('SELECT status, COUNT(*) AS n FROM records WHERE flow = ? GROUP BY status'),
     };
   }
@@ -264,6 +327,10 @@ export class SqliteLedger implements Ledger {
   }
 
   private stampOf(flow: string, key: string): string | undefined {
+    const split = splitKey(key);
+    const derived = split ? (this.statements.derivedStamps.all({ flow, ...split }) as { version: string | null }[]) : [];
+    // A record row that names its key pair is the truth; only rows written before schema 7 fall back.
+    if (derived.length) return derived.find((d) => d.version !== null)?.version ?? undefined;
     return (this.statements.stamp.get(key, flow) as { to_version: string } | undefined)?.to_version;
   }
 
@@ -273,33 +340,69 @@ export class SqliteLedger implements Ledger {
   }
 
   async markPending(runId: number, flow: string, writes: PendingWrite[]): Promise<void> {
-    const now = this.now().toISOString();
-    this.db
-      .transaction(() => {
-        for (const w of writes) {
-          this.statements.pending.run({
-            flow,
-            sourceId: w.sourceId,
-            targetId: w.targetId ?? null,
-            sourceHash: w.sourceHash,
-            flowVersion: w.flowVersion,
-            idempotencyKey: w.idempotencyKey,
-            sourceUpdatedAt: w.sourceUpdatedAt ?? null,
-            now,
-            runId,
-            payload: JSON.stringify(w.payload),
-            matchValue: w.matchValue === undefined ? null : JSON.stringify(w.matchValue),
-          });
-        }
-      })
-      .immediate();
+    if (!writes.length) return;
+    // A ReservedWrite each, with the payload spliced in as the JSON it was hashed from.
+    const reserved = writes.map((w) => {
+      const { sourceId, idempotencyKey, sourceHash, flowVersion, sourceUpdatedAt, targetId, matchValue } = w;
+      return `${JSON.stringify({ sourceId, idempotencyKey, sourceHash, flowVersion, sourceUpdatedAt, targetId, matchValue }).slice(0, -1)},"payload":${w.payloadJson}}`;
+    });
+    const intent = Number(this.statements.reserve.run(flow, runId, this.now().toISOString(), `[${reserved.join(',')}]`).lastInsertRowid);
+    for (const w of writes) this.reservations.set(reservationKey(flow, w.sourceId), { intent, idempotencyKey: w.idempotencyKey, inLedger: w.inLedger });
+    this.unsettled.set(intent, writes.length);
+  }
+
+  /** Writes this process reserved and has not settled: `flow` NUL `sourceId` → the intent holding it. */
+  private readonly reservations = new Map<string, { intent: number; idempotencyKey: string; inLedger: boolean }>();
+  /** Per open intent, how many of its writes are not settled yet; at zero its row is deleted. */
+  private readonly unsettled = new Map<number, number>();
+
+  /**
+   * Turns intents into `pending` rows for the writes they hold that were not settled after they were
+   * reserved (settled means: this run recorded an outcome under the reserved idempotency key). Called
+   * inside a transaction.
+   */
+  private materialise(intents: IntentRow[], now: string): void {
+    for (const intent of intents) {
+      for (const w of JSON.parse(intent.writes) as ReservedWrite[]) {
+        const mark = this.statements.settledMark.get(intent.flow, w.sourceId) as { status: string; last_run_id: number | null; idempotency_key: string | null } | undefined;
+        if (mark && mark.status !== 'pending' && mark.last_run_id === intent.run_id && mark.idempotency_key === w.idempotencyKey) continue;
+        this.statements.pending.run({
+          flow: intent.flow,
+          sourceId: w.sourceId,
+          targetId: w.targetId ?? null,
+          sourceHash: w.sourceHash,
+          flowVersion: w.flowVersion,
+          idempotencyKey: w.idempotencyKey,
+          sourceUpdatedAt: w.sourceUpdatedAt ?? null,
+          now,
+          runId: intent.run_id,
+          payload: JSON.stringify(w.payload),
+          matchValue: w.matchValue === undefined ? null : JSON.stringify(w.matchValue),
+        });
+      }
+      this.statements.dropIntent.run(intent.id);
+    }
+  }
+
+  /** Drops this process's memory of intents that are now settled or materialised. */
+  private forgetIntents(ids: number[]): void {
+    if (!ids.length) return;
+    const gone = new Set(ids);
+    for (const [key, reservation] of this.reservations) if (gone.has(reservation.intent)) this.reservations.delete(key);
+    for (const id of ids) this.unsettled.delete(id);
   }
 
   async settle(runId: number, flow: string, settlements: Settlement[]): Promise<void> {
     const now = this.now().toISOString();
+    const claims = settlements.map((s) => this.reservations.get(reservationKey(flow, s.sourceId)));
+    // Outside the transaction: a key pair once stored is valid whether or not this settlement commits.
+    const keysIds = settlements.map((s) => (s.crossReference ? this.keyPrefixesId(flow, s.crossReference, s.sourceId, s.targetId) : undefined));
+    // Counted on a copy and applied once the transaction commits, so a failed commit leaves memory as the file.
+    const left = new Map<number, number>();
     this.db
       .transaction(() => {
-        for (const s of settlements) {
+        settlements.forEach((s, i) => {
+          const claim = claims[i];
           const failing = s.status === 'failed' || s.status === 'dead';
           const keepsSource = s.status !== 'synced' && s.status !== 'skipped';
           const values = {
@@ -310,6 +413,9 @@ export class SqliteLedger implements Ledger {
             sourceHash: s.sourceHash,
             outputHash: s.status === 'synced' ? (s.outputHash ?? null) : null,
             flowVersion: s.flowVersion,
+            idempotencyKey: claim?.idempotencyKey ?? null,
+            keysId: keysIds[i] ?? null,
+            targetVersion: s.targetVersion ?? null,
             attempts: s.attempts ?? 0,
             failedRuns: s.status === 'failed' ? 1 : 0,
             errorClass: s.error?.class ?? null,
@@ -329,15 +435,48 @@ export class SqliteLedger implements Ledger {
             payload: s.payload && (keepsSource || s.status === 'synced') ? JSON.stringify(s.payload) : null,
             matchValue: keepsSource && s.matchValue !== undefined ? JSON.stringify(s.matchValue) : null,
           };
-          if (s.status !== 'synced' || this.statements.synced.run(values) === 0) this.statements.settle.run(values);
+          const quick = s.status !== 'synced' ? 0 : claim && !claim.inLedger ? this.statements.firstSync.run(values) : this.statements.synced.run(values);
+          if (quick === 0) this.statements.settle.run(values);
           this.statements.event.run(flow, s.sourceId, runId, now, s.action ?? s.status, JSON.stringify(eventDetail(s)));
           if (s.crossReference) {
-            this.statements.became.run(s.crossReference.from, s.crossReference.to, flow, now, s.targetVersion ?? null);
+            // A key not of the `system/entity/id` shape cannot be derived from the row: it keeps a row of its own.
+            if (keysIds[i] === undefined) this.statements.became.run(s.crossReference.from, s.crossReference.to, flow, now, s.targetVersion ?? null);
             for (const parent of s.references ?? []) this.statements.crossReference.run(s.crossReference.from, parent, flow, now);
           }
-        }
+          if (claim) {
+            const remaining = (left.get(claim.intent) ?? this.unsettled.get(claim.intent) ?? 1) - 1;
+            left.set(claim.intent, remaining);
+            if (remaining === 0) this.statements.dropIntent.run(claim.intent);
+          }
+        });
       })
       .immediate();
+    settlements.forEach((s, i) => claims[i] && this.reservations.delete(reservationKey(flow, s.sourceId)));
+    for (const [intent, remaining] of left) this.unsettled.set(intent, remaining);
+    this.forgetIntents([...left].filter(([, remaining]) => remaining <= 0).map(([intent]) => intent));
+  }
+
+  private readonly keyPrefixIds = new Map<string, number>();
+  private lastKeyPrefixes?: { flow: string; source: string; target: string; id: number };
+
+  /** The id of the key pair a settlement's cross-reference uses, stored on first use; undefined when its keys are not `prefix/id`. */
+  private keyPrefixesId(flow: string, ref: { from: string; to: string }, sourceId: string, targetId: string | undefined): number | undefined {
+    if (targetId === undefined) return undefined;
+    // Every settlement of a flow uses the same pair: the last one is tried before any key is parsed.
+    const last = this.lastKeyPrefixes;
+    if (last?.flow === flow && isKeyOf(ref.from, last.source, sourceId) && isKeyOf(ref.to, last.target, targetId)) return last.id;
+    const source = prefixOf(ref.from, sourceId);
+    const target = prefixOf(ref.to, targetId);
+    if (source === undefined || target === undefined) return undefined;
+    const cacheKey = `${flow}\u0000${source}\u0000${target}`;
+    let id = this.keyPrefixIds.get(cacheKey);
+    if (id === undefined) {
+      this.statements.addKeyPrefixes.run(flow, source, target);
+      id = (this.statements.keyPrefixesId.get(flow, source, target) as { id: number }).id;
+      this.keyPrefixIds.set(cacheKey, id);
+    }
+    this.lastKeyPrefixes = { flow, source, target, id };
+    return id;
   }
 
   async touchUnchanged(flow: string, rows: { sourceId: string; sourceHash: string; flowVersion: string }[]): Promise<void> {
@@ -384,14 +523,30 @@ export class SqliteLedger implements Ledger {
 
   async startRun(flow: string, trigger: RunTrigger): Promise<number> {
     const now = this.now().toISOString();
-    return this.db.transaction(() => {
-      this.statements.closeInterrupted.run(now, flow);
-      return Number(this.statements.startRun.run(flow, trigger, now).lastInsertRowid);
-    })();
+    // With the flow's lock held no other run of it is live: any intent left is a crashed run's.
+    const intents = this.statements.intentsOfFlow.all(flow) as IntentRow[];
+    const runId = this.db
+      .transaction(() => {
+        this.statements.closeInterrupted.run(now, flow);
+        this.materialise(intents, now);
+        return Number(this.statements.startRun.run(flow, trigger, now).lastInsertRowid);
+      })
+      .immediate();
+    this.forgetIntents(intents.map((i) => i.id));
+    return runId;
   }
 
   async finishRun(runId: number, status: RunStatus, counts: RunCounts, message?: string): Promise<void> {
-    this.statements.finishRun.run({ id: runId, status, now: this.now().toISOString(), message: message ?? null, ...counts });
+    const now = this.now().toISOString();
+    const intents = this.statements.intentsOfRun.all(runId) as IntentRow[];
+    try {
+      this.db.transaction(() => this.materialise(intents, now)).immediate();
+      this.forgetIntents(intents.map((i) => i.id));
+    } catch {
+      // No room for pending rows (a full disk ended the run): the intents stay, durable, and the flow's
+      // next run turns them into pending rows. The run's end is still recorded, in place.
+    }
+    this.statements.finishRun.run({ id: runId, status, now, message: message ?? null, ...counts });
   }
 
   async listRuns(query: { flow?: string; since?: Date; limit?: number } = {}): Promise<RunRecord[]> {
@@ -449,10 +604,19 @@ export class SqliteLedger implements Ledger {
 
   async crossReferences(key: string): Promise<{ key: string; flow: string; direction: 'from' | 'to'; at: string }[]> {
     const map = (direction: 'from' | 'to') => (row: Row) => ({ key: String(row.key), flow: String(row.flow), direction, at: String(row.created_at) });
-    return [
+    const split = splitKey(key);
+    const all = [
       ...(this.statements.crossFrom.all(key) as Row[]).map(map('to')),
+      ...(split ? (this.statements.becameFrom.all(split) as Row[]) : []).map(map('to')),
       ...(this.statements.crossTo.all(key) as Row[]).map(map('from')),
+      ...(split ? (this.statements.becameTo.all(split) as Row[]) : []).map(map('from')),
     ];
+    // A link written before schema 7 and derived from the row since shows once, at its first time.
+    const seen = new Set<string>();
+    return all.filter((ref) => {
+      const id = `${ref.direction}\u0000${ref.flow}\u0000${ref.key}`;
+      return !seen.has(id) && seen.add(id) !== undefined;
+    });
   }
 
   async close(): Promise<void> {

@@ -59,9 +59,8 @@ describe('SQLite ledger', () => {
     const ledger = new SqliteLedger(join(tempDir(), 'ledger.db'));
     const run = await ledger.startRun('orders', 'manual');
     await ledger.markPending(run, 'orders', [
-      { sourceId: '1', idempotencyKey: 'k1', sourceHash: 'h1', outputHash: 'o1', flowVersion: 'v1', source: { id: 1 }, payload: { Amount: 5 } },
+      { sourceId: '1', idempotencyKey: 'k1', inLedger: false, sourceHash: 'h1', outputHash: 'o1', flowVersion: 'v1', source: { id: 1 }, payload: { Amount: 5 }, payloadJson: '{"Amount":5}' },
     ]);
-    expect((await ledger.getRecords('orders', ['1']))[0]).toMatchObject({ status: 'pending', idempotencyKey: 'k1', payload: { Amount: 5 } });
     await ledger.settle(run, 'orders', [{ ...synced('1', '10'), attempts: 2 }]);
     const [state] = await ledger.getRecords('orders', ['1']);
     expect(state).toMatchObject({ status: 'synced', targetId: '10', attempts: 2, outputHash: 'o1' });
@@ -73,11 +72,80 @@ describe('SQLite ledger', () => {
     expect((await ledger.listRuns({ flow: 'orders' }))[0]).toMatchObject({ status: 'succeeded', counts: { read: 1, created: 1 } });
   });
 
+  it('reserves a page of writes as one intent; what a run leaves unsettled becomes pending when it ends, or after a crash when the next run starts', async () => {
+    const path = join(tempDir(), 'ledger.db');
+    const ledger = new SqliteLedger(path);
+    const intents = () => (ledger as unknown as { db: Database.Database }).db.prepare('SELECT COUNT(*) AS n FROM write_intents').get();
+    const reserve = (id: string, key = `k${id}`) => ({ sourceId: id, idempotencyKey: key, inLedger: key !== `k${id}`, sourceHash: `h${id}`, outputHash: `o${id}`, flowVersion: 'v1', source: { id }, payload: { Amount: Number(id) }, payloadJson: JSON.stringify({ Amount: Number(id) }) });
+    const pending = async () => (await ledger.listRecords('orders', { statuses: ['pending'] })).map((r) => [r.sourceId, r.idempotencyKey, r.payload?.Amount]);
+
+    let run = await ledger.startRun('orders', 'manual');
+    await ledger.markPending(run, 'orders', ['1', '2'].map((id) => reserve(id)));
+    await ledger.settle(run, 'orders', [synced('1', '10'), synced('2', '20')]);
+    expect(intents()).toEqual({ n: 0 }); // a page settled in full leaves nothing behind
+
+    await ledger.markPending(run, 'orders', ['3', '4', '5'].map((id) => reserve(id)));
+    await ledger.settle(run, 'orders', [synced('3', '30')]);
+    await ledger.finishRun(run, 'failed', emptyCounts());
+    expect(await pending()).toEqual([['4', 'k4', 4], ['5', 'k5', 5]]);
+    expect(intents()).toEqual({ n: 0 });
+
+    // A crash: this process dies with a page reserved, one write of it settled and one (record 1, again) not.
+    run = await ledger.startRun('orders', 'manual');
+    await ledger.markPending(run, 'orders', [reserve('6'), reserve('1', 'k1-again')]);
+    await ledger.settle(run, 'orders', [synced('6', '60')]);
+    const afterCrash = new SqliteLedger(path);
+    await afterCrash.startRun('orders', 'manual');
+    expect((await afterCrash.listRecords('orders', { statuses: ['pending'] })).map((r) => [r.sourceId, r.idempotencyKey, r.targetId])).toEqual([
+      ['4', 'k4', undefined],
+      ['5', 'k5', undefined],
+      ['1', 'k1-again', '10'],
+    ]);
+    expect(await afterCrash.countByStatus('orders')).toMatchObject({ synced: 3, pending: 3 });
+    await afterCrash.close();
+  });
+
+  it("reads what a record became from the record's own row, and links written before schema 7 from their own rows", async () => {
+    const ledger = new SqliteLedger(join(tempDir(), 'ledger.db'));
+    const db = (ledger as unknown as { db: Database.Database }).db;
+    const run = await ledger.startRun('customers', 'manual');
+    const sync = (sourceId: string, targetId: string, targetVersion: string | undefined, from = `hubspot/contacts/${sourceId}`): Settlement => ({
+      sourceId,
+      status: 'synced',
+      action: 'updated',
+      targetId,
+      sourceHash: 'h',
+      flowVersion: 'v1',
+      crossReference: { from, to: `quickbooks/customers/${targetId}` },
+      targetVersion,
+    });
+    // As an older ledger left it: the link and its stamp in cross_references, the record row knowing neither.
+    await ledger.settle(run, 'customers', [{ sourceId: '1', status: 'synced', action: 'created', targetId: '7', sourceHash: 'h', flowVersion: 'v1' }]);
+    db.prepare("INSERT INTO cross_references VALUES ('hubspot/contacts/1', 'quickbooks/customers/7', 'customers', '2026-01-01T00:00:00.000Z', '3')").run();
+    const legacy = { key: 'quickbooks/customers/7', flow: 'customers', direction: 'to', at: '2026-01-01T00:00:00.000Z' };
+    expect(await ledger.lastStamp('customers', 'quickbooks/customers/7')).toBe('3');
+    expect(await ledger.crossReferences('hubspot/contacts/1')).toEqual([legacy]);
+
+    // Written again now: the row carries the link (shown once) and its stamp, which wins; an unstamped write clears it.
+    await ledger.settle(run, 'customers', [sync('1', '7', '4')]);
+    expect(await ledger.lastStamp('customers', 'quickbooks/customers/7')).toBe('4');
+    expect(await ledger.crossReferences('hubspot/contacts/1')).toEqual([legacy]);
+    await ledger.settle(run, 'customers', [sync('1', '7', undefined)]);
+    expect(await ledger.lastStamp('customers', 'quickbooks/customers/7')).toBeUndefined();
+
+    // Ids may hold slashes (Shopify's gid://); a flow may link more than one pair of entities.
+    await ledger.settle(run, 'customers', [sync('gid://shopify/Customer/9', '8', '0', 'shopify/customers/gid://shopify/Customer/9')]);
+    expect(await ledger.crossReferences('quickbooks/customers/8')).toEqual([{ key: 'shopify/customers/gid://shopify/Customer/9', flow: 'customers', direction: 'from', at: expect.any(String) }]);
+    expect(await ledger.crossReferences('shopify/customers/gid://shopify/Customer/9')).toMatchObject([{ key: 'quickbooks/customers/8', direction: 'to' }]);
+    expect(await ledger.ownWrites(['customers'], [{ key: 'quickbooks/customers/8', version: '0' }, { key: 'quickbooks/customers/7', version: '3' }])).toEqual(new Set(['quickbooks/customers/8']));
+    expect(db.prepare('SELECT COUNT(*) AS n FROM cross_references').get()).toEqual({ n: 1 }); // the older ledger's row only
+  });
+
   it('a failed record that syncs is cleared of its failure and keeps its history; one never seen is inserted', async () => {
     const ledger = new SqliteLedger(join(tempDir(), 'ledger.db'));
     const run = await ledger.startRun('orders', 'manual');
     await ledger.settle(run, 'orders', [{ sourceId: '1', status: 'failed', sourceHash: 'h0', flowVersion: 'v1', attempts: 3, error: { class: 'transient', status: 503, message: 'Service Unavailable' }, source: { id: 1 }, payload: { Amount: 5 } }]);
-    await ledger.markPending(run, 'orders', [{ sourceId: '1', idempotencyKey: 'k', sourceHash: 'h1', outputHash: 'o1', flowVersion: 'v1', source: { id: 1 }, payload: { Amount: 5 } }]);
+    await ledger.markPending(run, 'orders', [{ sourceId: '1', idempotencyKey: 'k', inLedger: true, sourceHash: 'h1', outputHash: 'o1', flowVersion: 'v1', source: { id: 1 }, payload: { Amount: 5 }, payloadJson: '{"Amount":5}' }]);
     await ledger.settle(run, 'orders', [{ ...synced('1', '10'), attempts: 1 }, { ...synced('2', '20'), attempts: 1 }]);
     const [retried, fresh] = await ledger.getRecords('orders', ['1', '2']);
     expect(retried).toMatchObject({ status: 'synced', targetId: '10', sourceHash: 'h1', outputHash: 'o1', attempts: 4, failedRuns: 0, lastFailedAt: expect.any(String), firstSyncedAt: expect.any(String) });
