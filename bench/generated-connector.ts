@@ -13,13 +13,14 @@ export interface GeneratedSource {
 }
 
 export function generatedOrder(i: number, revision = 0): JsonObject {
+  const at = new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString();
   return {
     id: i,
     name: `#${1000 + i}`,
     email: `buyer${i % 5000}@example.com`,
     currency: 'USD',
-    created_at: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString(),
-    updated_at: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString(),
+    created_at: at,
+    updated_at: at,
     financial_status: i % 10 === 0 ? 'pending' : 'paid',
     note: revision ? `revision ${revision}` : null,
     customer: { id: 1 + (i % 5000), first_name: 'Ada', last_name: `Buyer${i % 5000}` },

@@ -29,8 +29,9 @@ export class CompiledMapping {
     return problems.length ? { problems } : { mapping: new CompiledMapping(root), problems };
   }
 
-  async evaluate(record: JsonObject, bindings: Bindings): Promise<JsonObject> {
-    return (await evaluateNode(this.root, record, bindings)) as JsonObject;
+  /** Synchronous while every expression answers directly; a promise once one needs JSONata. */
+  evaluate(record: JsonObject, bindings: Bindings): JsonObject | Promise<JsonObject> {
+    return evaluateNode(this.root, record, bindings) as JsonObject | Promise<JsonObject>;
   }
 }
 
@@ -48,28 +49,51 @@ function compileNode(spec: MappingSpec[string], path: (string | number)[], probl
   return { kind: 'object', fields: Object.entries(spec).map(([k, v]) => [k, compileNode(v, [...path, k], problems)]) };
 }
 
-async function evaluateNode(node: CompiledNode, record: JsonObject, bindings: Bindings): Promise<unknown> {
+const isPromise = (value: unknown): value is Promise<unknown> => value instanceof Promise;
+
+/**
+ * Evaluates without a promise per field (most mappings never need one, and the microtasks cost more
+ * than the fields); from the first field whose expression answers with a promise on, it awaits.
+ */
+function evaluateNode(node: CompiledNode, record: JsonObject, bindings: Bindings): unknown {
   switch (node.kind) {
     case 'constant':
       return node.value;
     case 'expression': {
+      let result: unknown;
       try {
-        return normalise(await node.expression.evaluate(record, bindings));
+        result = node.expression.evaluate(record, bindings);
       } catch (error) {
-        if (error instanceof MissingParentError) throw error;
-        const message = (error as { message?: string }).message ?? String(error);
-        throw new PermanentError(`${node.field}: ${message}`, { field: node.field, code: 'mapping' });
+        throw fieldError(node.field, error);
       }
+      return isPromise(result) ? result.then(normalise, (error: unknown) => Promise.reject(fieldError(node.field, error))) : normalise(result);
     }
     case 'object': {
       const out: JsonObject = {};
-      for (const [key, child] of node.fields) {
-        const value = await evaluateNode(child, record, bindings);
+      for (let i = 0; i < node.fields.length; i++) {
+        const [key, child] = node.fields[i]!;
+        const value = evaluateNode(child, record, bindings);
+        if (isPromise(value)) return finishObject(node.fields, i, value, out, record, bindings);
         if (value !== undefined) out[key] = value;
       }
       return out;
     }
   }
+}
+
+async function finishObject(fields: [string, CompiledNode][], from: number, first: Promise<unknown>, out: JsonObject, record: JsonObject, bindings: Bindings): Promise<JsonObject> {
+  for (let i = from; i < fields.length; i++) {
+    const value = await (i === from ? first : evaluateNode(fields[i]![1], record, bindings));
+    if (value !== undefined) out[fields[i]![0]] = value;
+  }
+  return out;
+}
+
+/** A missing parent keeps its class (the record waits); anything else is the field's permanent failure. */
+function fieldError(field: string, error: unknown): unknown {
+  if (error instanceof MissingParentError) return error;
+  const message = (error as { message?: string }).message ?? String(error);
+  return new PermanentError(`${field}: ${message}`, { field, code: 'mapping' });
 }
 
 /** JSONata marks its result arrays with extra properties (`sequence`, `keepSingleton`); copy to plain data. */

@@ -34,7 +34,7 @@ describe('mapping', () => {
 
   it('a missing cross-reference makes the record wait for its parent', async () => {
     const mapping = compile({ CustomerRef: "$lookup('customers', customer.id)" });
-    const error = await mapping.evaluate({ customer: { id: 7 } }, bindings).catch((e: unknown) => e);
+    const error = await (async () => mapping.evaluate({ customer: { id: 7 } }, bindings))().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MissingParentError);
     expect(error).toMatchObject({ parentFlow: 'customers', parentId: '7' });
     expect(await compile({ Ref: "$tryLookup('customers', 7)" }).evaluate({}, bindings)).toEqual({});
@@ -47,7 +47,7 @@ describe('mapping', () => {
 
   it('a failing expression names the target field', async () => {
     const mapping = compile({ Line: { Amount: '$money(price)' } });
-    const error = await mapping.evaluate({ price: 'n/a' }, bindings).catch((e: unknown) => e);
+    const error = await (async () => mapping.evaluate({ price: 'n/a' }, bindings))().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PermanentError);
     expect((error as PermanentError).message).toBe("mapping.Line.Amount: $money: 'n/a' is not an amount");
   });
