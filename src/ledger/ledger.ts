@@ -135,6 +135,7 @@ export interface RunRecord {
 }
 
 export interface LedgerEvent {
+  /** Increasing along a record's history; 0 for a first event a ledger keeps on the record's own row. */
   id: number;
   flow: string;
   sourceId: string;

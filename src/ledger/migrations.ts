@@ -169,6 +169,9 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX key_prefixes_target ON key_prefixes (target_prefix);
       ALTER TABLE records ADD COLUMN keys_id INTEGER REFERENCES key_prefixes (id);
       ALTER TABLE records ADD COLUMN target_version TEXT;
+      -- A record synced at its first attempt (most of them) keeps that first event on its row, written
+      -- once with it, never changed: {"kind","runId","detail"}, at first_synced_at. Later events are rows.
+      ALTER TABLE records ADD COLUMN first_event TEXT;
     `,
   },
 ];

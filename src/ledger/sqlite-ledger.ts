@@ -188,10 +188,10 @@ export class SqliteLedger implements Ledger {
       firstSync: positional(db, `
         INSERT INTO records (flow, source_id, status, target_id, source_hash, output_hash, flow_version, idempotency_key, attempts,
                              waiting_on, reason, source_updated_at, first_synced_at, last_synced_at, status_since, last_run_id, payload_json,
-                             keys_id, target_version)
+                             keys_id, target_version, first_event)
         VALUES (@flow, @sourceId, 'synced', @targetId, @sourceHash, @outputHash, @flowVersion, @idempotencyKey, @attempts,
                 @waitingOn, @reason, @sourceUpdatedAt, @syncedAt, @syncedAt, @now, @runId, @payload,
-                @keysId, @targetVersion)
+                @keysId, @targetVersion, @firstEvent)
         ON CONFLICT (flow, source_id) DO NOTHING`),
       synced: positional(db, `
         UPDATE records SET
@@ -255,6 +255,7 @@ export class SqliteLedger implements Ledger {
       claimSlot: db.prepare('INSERT OR IGNORE INTO schedule_slots (slot_key, owner, claimed_at) VALUES (?, ?, ?)'),
       forgetSlots: db.prepare('DELETE FROM schedule_slots WHERE claimed_at < ?'),
       events: db.prepare('SELECT * FROM events WHERE flow = ? AND source_id = ? ORDER BY id'),
+      firstEvent: db.prepare('SELECT first_event, first_synced_at FROM records WHERE flow = ? AND source_id = ?'),
       crossFrom: db.prepare('SELECT to_key AS key, flow, created_at FROM cross_references WHERE from_key = ?'),
       crossTo: db.prepare('SELECT from_key AS key, flow, created_at FROM cross_references WHERE to_key = ?'),
       becameFrom: db.prepare(`SELECT k.target_prefix || '/' || r.target_id AS key, r.flow, COALESCE(r.first_synced_at, r.status_since) AS created_at
@@ -425,6 +426,7 @@ export class SqliteLedger implements Ledger {
             idempotencyKey: claim?.idempotencyKey ?? null,
             keysId: keysIds[i] ?? null,
             targetVersion: s.targetVersion ?? null,
+            firstEvent: null as string | null,
             attempts: s.attempts ?? 0,
             failedRuns: s.status === 'failed' ? 1 : 0,
             errorClass: s.error?.class ?? null,
@@ -444,9 +446,14 @@ export class SqliteLedger implements Ledger {
             payload: s.payload && (keepsSource || s.status === 'synced') ? JSON.stringify(s.payload) : null,
             matchValue: keepsSource && s.matchValue !== undefined ? JSON.stringify(s.matchValue) : null,
           };
-          const quick = s.status !== 'synced' ? 0 : claim && !claim.inLedger ? this.statements.firstSync.run(values) : this.statements.synced.run(values);
+          const kind = s.action ?? s.status;
+          const detail = JSON.stringify(eventDetail(s));
+          // A first sync inserts its row with its event on it; anything else updates the row and appends the event.
+          const firstSync = s.status === 'synced' && claim !== undefined && !claim.inLedger;
+          if (firstSync) values.firstEvent = `{"kind":${JSON.stringify(kind)},"runId":${runId},"detail":${detail}}`;
+          const quick = s.status !== 'synced' ? 0 : firstSync ? this.statements.firstSync.run(values) : this.statements.synced.run(values);
           if (quick === 0) this.statements.settle.run(values);
-          events.push(flow, s.sourceId, runId, now, s.action ?? s.status, JSON.stringify(eventDetail(s)));
+          if (!firstSync || quick === 0) events.push(flow, s.sourceId, runId, now, kind, detail);
           if (s.crossReference) {
             // A key not of the `system/entity/id` shape cannot be derived from the row: it keeps a row of its own.
             if (keysIds[i] === undefined) this.statements.became.run(s.crossReference.from, s.crossReference.to, flow, now, s.targetVersion ?? null);
@@ -610,7 +617,13 @@ export class SqliteLedger implements Ledger {
   }
 
   async events(flow: string, sourceId: string): Promise<LedgerEvent[]> {
-    return (this.statements.events.all(flow, sourceId) as Row[]).map((row) => ({
+    const kept = this.statements.firstEvent.get(flow, sourceId) as { first_event: string | null; first_synced_at: string } | undefined;
+    const first: LedgerEvent[] = [];
+    if (kept?.first_event) {
+      const { kind, runId, detail } = JSON.parse(kept.first_event) as { kind: string; runId: number; detail: JsonObject };
+      first.push({ id: 0, flow, sourceId, runId, at: kept.first_synced_at, kind, detail });
+    }
+    return first.concat((this.statements.events.all(flow, sourceId) as Row[]).map((row) => ({
       id: Number(row.id),
       flow: String(row.flow),
       sourceId: String(row.source_id),
@@ -618,7 +631,7 @@ export class SqliteLedger implements Ledger {
       at: String(row.at),
       kind: String(row.kind),
       detail: row.detail ? (JSON.parse(String(row.detail)) as JsonObject) : undefined,
-    }));
+    })));
   }
 
   async crossReferences(key: string): Promise<{ key: string; flow: string; direction: 'from' | 'to'; at: string }[]> {

@@ -66,7 +66,11 @@ describe('SQLite ledger', () => {
     expect(state).toMatchObject({ status: 'synced', targetId: '10', attempts: 2, outputHash: 'o1' });
     expect(state.payload).toBeUndefined(); // not kept once synced
     expect(await ledger.findTarget('orders', '1')).toBe('10');
-    expect((await ledger.events('orders', '1')).map((e) => e.kind)).toEqual(['created']);
+    expect(await ledger.events('orders', '1')).toEqual([{ id: 0, flow: 'orders', sourceId: '1', runId: run, at: state!.firstSyncedAt, kind: 'created', detail: { targetId: '10', attempts: 2 } }]);
+    await ledger.settle(run, 'orders', [{ ...synced('1', '10'), action: 'updated', attempts: 1 }]);
+    const history = await ledger.events('orders', '1');
+    expect(history.map((e) => [e.kind, e.detail])).toEqual([['created', { targetId: '10', attempts: 2 }], ['updated', { targetId: '10', attempts: 1 }]]);
+    expect(history[1]!.id).toBeGreaterThan(history[0]!.id);
     expect(await ledger.crossReferences('quickbooks/invoices/10')).toEqual([{ key: 'shopify/orders/1', flow: 'orders', direction: 'from', at: expect.any(String) }]);
     await ledger.finishRun(run, 'succeeded', { ...emptyCounts(), read: 1, created: 1 });
     expect((await ledger.listRuns({ flow: 'orders' }))[0]).toMatchObject({ status: 'succeeded', counts: { read: 1, created: 1 } });
