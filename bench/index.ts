@@ -32,21 +32,38 @@ const rows: (string | number)[][] = [];
 const results: Record<string, unknown> = { node: process.version, date: new Date().toISOString(), quick };
 const AIM_RPS = 20_000;
 
-console.error('engine: customer-style mapping…');
-const simple = engine(scale(100_000), 'simple', true);
-rows.push(['engine throughput, customer mapping', `${simple.records} records`, `${Math.round(simple.recordsPerSecond)} records/s`, `${(simple.recordsPerSecond / AIM_RPS).toFixed(2)}× the 20,000/s aim`]);
-rows.push(['incremental re-run, nothing changed', `${simple.records} records`, `${simple.rerun!.seconds.toFixed(2)} s, ${simple.rerun!.writes} target writes`, `${Math.round(simple.records / simple.rerun!.seconds)} records/s`]);
+/**
+ * This class of machine runs the same benchmark a sixth faster or slower from one minute to the next,
+ * so each throughput is the median of three runs in separate processes, printed with their range.
+ */
+function engineMedian(records: number, mapping: 'simple' | 'orders'): { median: EngineFigures; runs: EngineFigures[] } {
+  const runs = [engine(records, mapping, mapping === 'simple'), engine(records, mapping), engine(records, mapping)];
+  const sorted = [...runs].sort((a, b) => a.recordsPerSecond - b.recordsPerSecond);
+  return { median: sorted[1]!, runs };
+}
+const spread = (runs: EngineFigures[]) => {
+  const rates = runs.map((r) => Math.round(r.recordsPerSecond)).sort((a, b) => a - b);
+  return `median of 3 (${rates[0]}–${rates[2]})`;
+};
 
-console.error('engine: order → invoice mapping with lines…');
-const orders = engine(scale(100_000), 'orders');
-rows.push(['engine throughput, order→invoice mapping', `${orders.records} records`, `${Math.round(orders.recordsPerSecond)} records/s`, `${(orders.recordsPerSecond / AIM_RPS).toFixed(2)}× the 20,000/s aim`]);
+console.error('engine: customer-style mapping, three runs…');
+const simpleRuns = engineMedian(scale(100_000), 'simple');
+const simple = simpleRuns.median;
+const rerun = simpleRuns.runs[0]!;
+rows.push(['engine throughput, customer mapping', `${simple.records} records`, `${Math.round(simple.recordsPerSecond)} records/s, ${spread(simpleRuns.runs)}`, `${(simple.recordsPerSecond / AIM_RPS).toFixed(2)}× the 20,000/s aim`]);
+rows.push(['incremental re-run, nothing changed', `${rerun.records} records`, `${rerun.rerun!.seconds.toFixed(2)} s, ${rerun.rerun!.writes} target writes`, `${Math.round(rerun.records / rerun.rerun!.seconds)} records/s`]);
+
+console.error('engine: order → invoice mapping with lines, three runs…');
+const ordersRuns = engineMedian(scale(100_000), 'orders');
+const orders = ordersRuns.median;
+rows.push(['engine throughput, order→invoice mapping', `${orders.records} records`, `${Math.round(orders.recordsPerSecond)} records/s, ${spread(ordersRuns.runs)}`, `${(orders.recordsPerSecond / AIM_RPS).toFixed(2)}× the 20,000/s aim`]);
 
 console.error('engine: peak memory at 10× the records…');
 const large = engine(scale(1_000_000), 'simple');
 const growth = large.peakRssMb / simple.peakRssMb - 1;
 rows.push(['peak RSS', `${simple.records} → ${large.records} records`, `${simple.peakRssMb.toFixed(0)} MB → ${large.peakRssMb.toFixed(0)} MB`, `${(growth * 100).toFixed(1)}% growth (aim < 10%)`]);
 
-results.engine = { simple, orders, large, memoryGrowth: growth };
+results.engine = { simple: simpleRuns, orders: ordersRuns, large, memoryGrowth: growth };
 
 console.error('connectors: HubSpot upserts against the emulator at 190 requests / 10 s…');
 const hub = await hubspotUpserts(scale(5_000));
