@@ -169,7 +169,10 @@ export interface Ledger {
   /** The source record `flow` wrote as `targetId`: what `$sourceOf` resolves (the way back along a cross-reference). */
   findSource(flow: string, targetId: string): Promise<string | undefined>;
 
-  /** Reserve writes before calling the target (one transaction). */
+  /**
+   * Reserve writes before calling the target, durably. A reservation its run does not settle shows as a
+   * `pending` record once the run ends (after a crash: once the flow's next run starts).
+   */
   markPending(runId: number, flow: string, writes: PendingWrite[]): Promise<void>;
   /** Record outcomes, events and cross-references (one transaction). */
   settle(runId: number, flow: string, settlements: Settlement[]): Promise<void>;

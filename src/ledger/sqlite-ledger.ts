@@ -549,11 +549,12 @@ export class SqliteLedger implements Ledger {
 
   async startRun(flow: string, trigger: RunTrigger): Promise<number> {
     const now = this.now().toISOString();
-    // With the flow's lock held no other run of it is live: any intent left is a crashed run's.
-    const intents = this.statements.intentsOfFlow.all(flow) as IntentRow[];
+    let intents: IntentRow[] = [];
     const runId = this.db
       .transaction(() => {
         this.statements.closeInterrupted.run(now, flow);
+        // With the flow's lock held no other run of it is live: any intent left is a crashed run's.
+        intents = this.statements.intentsOfFlow.all(flow) as IntentRow[];
         this.materialise(intents, now);
         return Number(this.statements.startRun.run(flow, trigger, now).lastInsertRowid);
       })
@@ -569,8 +570,8 @@ export class SqliteLedger implements Ledger {
       this.db.transaction(() => this.materialise(intents, now)).immediate();
       this.forgetIntents(intents.map((i) => i.id));
     } catch {
-      // No room for pending rows (a full disk ended the run): the intents stay, durable, and the flow's
-      // next run turns them into pending rows. The run's end is still recorded, in place.
+      // Pending rows that cannot be written now (a full disk ended the run) wait: the intents are durable
+      // and the flow's next run turns them into pending rows. The run's end is still recorded, in place.
     }
     this.statements.finishRun.run({ id: runId, status, now, message: message ?? null, ...counts });
   }
