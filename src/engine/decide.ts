@@ -48,12 +48,11 @@ export async function decide(record: JsonObject, sourceId: string, sourceHash: s
     if (state.status === 'held' || state.status === 'dead' || state.status === 'skipped') return { kind: 'still', status: state.status };
   }
 
-  const base = { sourceId, sourceHash, flowVersion: flow.version, sourceUpdatedAt: ctx.source.updatedAt?.(record), source: record };
-  const settle = (s: Omit<Settlement, keyof typeof base>): Decision => ({ kind: 'settle', settlement: { ...base, ...s } });
+  const base: SettlementBase = { sourceId, sourceHash, flowVersion: flow.version, sourceUpdatedAt: ctx.source.updatedAt?.(record), source: record };
 
   try {
     if (flow.source.filter && (await flow.source.filter.evaluate(record, ctx.bindings)) !== true) {
-      return settle({ status: 'skipped', reason: 'filtered out by source.filter' });
+      return settle(base, { status: 'skipped', reason: 'filtered out by source.filter' });
     }
 
     const payload = await flow.mapping.evaluate(record, ctx.bindings);
@@ -61,7 +60,7 @@ export async function decide(record: JsonObject, sourceId: string, sourceHash: s
     if (ctx.target.schema) {
       const problems = targetSchemaValidator(ctx.target.schema)(payload);
       if (problems.length) {
-        return settle({ status: 'dead', payload, error: { class: 'permanent', code: 'validation', message: problems.join('; '), field: fieldOf(problems[0]!) } });
+        return settle(base, { status: 'dead', payload, error: { class: 'permanent', code: 'validation', message: problems.join('; '), field: fieldOf(problems[0]!) } });
       }
     }
 
@@ -70,14 +69,14 @@ export async function decide(record: JsonObject, sourceId: string, sourceHash: s
     const verdict = flow.rules.length
       ? await applyRules(flow.rules, record, payload, { ...ctx.bindings, isNew: () => state?.targetId === undefined }, state?.approvedHash === sourceHash)
       : OK;
-    if (verdict.kind === 'reject') return settle({ status: 'dead', payload, error: { class: 'permanent', code: 'rule', message: verdict.reasons.join('; ') } });
+    if (verdict.kind === 'reject') return settle(base, { status: 'dead', payload, error: { class: 'permanent', code: 'rule', message: verdict.reasons.join('; ') } });
     if (verdict.kind === 'hold' || verdict.kind === 'skip') {
       const status = verdict.kind === 'hold' ? 'held' : 'skipped';
-      return settle({ status, payload, reason: `${verdict.rule}: ${verdict.reason}` });
+      return settle(base, { status, payload, reason: `${verdict.rule}: ${verdict.reason}` });
     }
 
     // A two-way flow's side with nothing to say yet (no billing address in QuickBooks) writes nothing.
-    if (!Object.keys(payload).length) return settle({ status: 'skipped', payload, reason: 'the mapping gave no fields to write' });
+    if (!Object.keys(payload).length) return settle(base, { status: 'skipped', payload, reason: 'the mapping gave no fields to write' });
 
     const payloadJson = JSON.stringify(payload);
     const outputHash = textHash(payloadJson);
@@ -120,15 +119,22 @@ export async function decide(record: JsonObject, sourceId: string, sourceHash: s
       const waitingOn = `${error.parentFlow}:${error.parentId}`;
       const waitedMs = state?.status === 'waiting' ? ctx.now().getTime() - Date.parse(state.statusSince) : 0;
       if (waitedMs > flow.waiting.maxAgeMs) {
-        return settle({ status: 'dead', error: { class: 'permanent', code: 'parent-missing', message: `gave up waiting: ${error.message}` } });
+        return settle(base, { status: 'dead', error: { class: 'permanent', code: 'parent-missing', message: `gave up waiting: ${error.message}` } });
       }
-      return settle({ status: 'waiting', waitingOn, reason: error.message });
+      return settle(base, { status: 'waiting', waitingOn, reason: error.message });
     }
     const failure = recordError(error);
     // Transient trouble while deciding (a lookup in the target timed out) is retried by later runs, up to the flow's limit.
-    if (failure.class !== 'permanent' && (state?.failedRuns ?? 0) + 1 <= flow.onFailure.retryRuns) return settle({ status: 'failed', error: failure });
-    return settle({ status: 'dead', error: failure });
+    if (failure.class !== 'permanent' && (state?.failedRuns ?? 0) + 1 <= flow.onFailure.retryRuns) return settle(base, { status: 'failed', error: failure });
+    return settle(base, { status: 'dead', error: failure });
   }
+}
+
+type SettlementBase = Pick<Settlement, 'sourceId' | 'sourceHash' | 'flowVersion' | 'sourceUpdatedAt' | 'source'>;
+
+/** A module function, not a closure per record: the launcher names every closure it creates, at a cost. */
+function settle(base: SettlementBase, s: Omit<Settlement, keyof SettlementBase>): Decision {
+  return { kind: 'settle', settlement: { ...base, ...s } };
 }
 
 export function recordError(error: unknown): RecordError {
