@@ -1,5 +1,5 @@
 /**
- * Delivering decided writes to the target: reserve (pending, one transaction) → call the target in
+ * Delivering decided writes to the target: reserve (durably, before any is sent) → call the target in
  * the connector's batch size, retrying transient failures per item → settle (one transaction).
  * One bad item never fails or acknowledges its neighbours.
  */
@@ -37,8 +37,8 @@ const SETTLE_INTERVAL_MS = 250;
 /**
  * Delivers one page of writes: reserves them all in one transaction, sends them in the connector's
  * batch size with up to its concurrency, and commits the outcomes in groups at most SETTLE_INTERVAL_MS
- * apart. A crash between sending and committing leaves `pending` rows, which the next run settles
- * by asking the target, so grouping commits costs no correctness, only fsyncs.
+ * apart. A crash between sending and committing leaves the reservation, which becomes `pending` rows
+ * that the next run settles by asking the target, so grouping commits costs no correctness, only fsyncs.
  */
 export async function deliver(writes: PlannedWrite[], ctx: WriterContext, onSettled: (s: Settlement[]) => void): Promise<void> {
   if (!writes.length) return;
