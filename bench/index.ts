@@ -22,8 +22,12 @@ interface EngineFigures {
 const quick = process.env.BENCH_QUICK === '1';
 const scale = (n: number) => (quick ? n / 10 : n);
 
+/**
+ * The engine runs with V8's garbage collector on the main thread, so the figures are one core's: by
+ * default V8 marks on a second core, and the timing of that work moves a run's peak RSS by a fifth.
+ */
 function engine(records: number, mapping: 'simple' | 'orders', rerun = false): EngineFigures {
-  const args = ['--import', 'tsx', join(import.meta.dirname, 'engine-run.ts'), String(records), mapping, ...(rerun ? ['--rerun'] : [])];
+  const args = ['--single-threaded-gc', '--import', 'tsx', join(import.meta.dirname, 'engine-run.ts'), String(records), mapping, ...(rerun ? ['--rerun'] : [])];
   const output = execFileSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 20 });
   return JSON.parse(output.trim().split('\n').pop()!) as EngineFigures;
 }
@@ -34,8 +38,7 @@ const AIM_RPS = 20_000;
 
 /**
  * This class of machine runs the same benchmark a sixth faster or slower from one minute to the next,
- * and the V8 heap's slack moves peak RSS by as much, so every engine figure is the median of three
- * runs in separate processes, printed with their range.
+ * so every engine figure is the median of three runs in separate processes, printed with their range.
  */
 function threeRuns(records: number, mapping: 'simple' | 'orders', rerun = false): EngineFigures[] {
   return [engine(records, mapping, rerun), engine(records, mapping), engine(records, mapping)];

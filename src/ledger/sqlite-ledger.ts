@@ -66,6 +66,7 @@ function positional(db: Database.Database, sql: string): PositionalStatement {
 
 const EVENT_COLUMNS = ['flow', 'source_id', 'run_id', 'at', 'kind', 'detail'];
 const EVENTS_PER_STATEMENT = 50;
+const WRITES_PER_INTENT = 100;
 
 const DIGEST_COLUMNS = 'source_id, status, target_id, source_hash, output_hash, flow_version, attempts, failed_runs, status_since, reason, error_message, approved_hash';
 
@@ -349,14 +350,27 @@ export class SqliteLedger implements Ledger {
 
   async markPending(runId: number, flow: string, writes: PendingWrite[]): Promise<void> {
     if (!writes.length) return;
-    // A ReservedWrite each, with the payload spliced in as the JSON it was hashed from.
-    const reserved = writes.map((w) => {
-      const { sourceId, idempotencyKey, sourceHash, flowVersion, sourceUpdatedAt, targetId, matchValue } = w;
-      return `${JSON.stringify({ sourceId, idempotencyKey, sourceHash, flowVersion, sourceUpdatedAt, targetId, matchValue }).slice(0, -1)},"payload":${w.payloadJson}}`;
-    });
-    const intent = Number(this.statements.reserve.run(flow, runId, this.now().toISOString(), `[${reserved.join(',')}]`).lastInsertRowid);
-    for (const w of writes) this.reservations.set(reservationKey(flow, w.sourceId), { intent, idempotencyKey: w.idempotencyKey, inLedger: w.inLedger });
-    this.unsettled.set(intent, writes.length);
+    const now = this.now().toISOString();
+    const intents: { id: number; writes: PendingWrite[] }[] = [];
+    this.db
+      .transaction(() => {
+        // An intent row per hundred writes: a page's reservations in one string would be a large object,
+        // which V8 allocates straight into the old generation, and the heap's peak would grow with the run.
+        for (let i = 0; i < writes.length; i += WRITES_PER_INTENT) {
+          const chunk = writes.slice(i, i + WRITES_PER_INTENT);
+          // A ReservedWrite each, with the payload spliced in as the JSON it was hashed from.
+          const reserved = chunk.map((w) => {
+            const { sourceId, idempotencyKey, sourceHash, flowVersion, sourceUpdatedAt, targetId, matchValue } = w;
+            return `${JSON.stringify({ sourceId, idempotencyKey, sourceHash, flowVersion, sourceUpdatedAt, targetId, matchValue }).slice(0, -1)},"payload":${w.payloadJson}}`;
+          });
+          intents.push({ id: Number(this.statements.reserve.run(flow, runId, now, `[${reserved.join(',')}]`).lastInsertRowid), writes: chunk });
+        }
+      })
+      .immediate();
+    for (const intent of intents) {
+      for (const w of intent.writes) this.reservations.set(reservationKey(flow, w.sourceId), { intent: intent.id, idempotencyKey: w.idempotencyKey, inLedger: w.inLedger });
+      this.unsettled.set(intent.id, intent.writes.length);
+    }
   }
 
   /** Writes this process reserved and has not settled: `flow` NUL `sourceId` → the intent holding it. */
