@@ -23,11 +23,12 @@ const quick = process.env.BENCH_QUICK === '1';
 const scale = (n: number) => (quick ? n / 10 : n);
 
 /**
- * The engine runs with V8's garbage collector on the main thread, so the figures are one core's: by
- * default V8 marks on a second core, and the timing of that work moves a run's peak RSS by a fifth.
+ * The engine runs with V8's garbage collector on the main thread, so the figures are one core's (by
+ * default V8 marks on a second core, and the timing of that work moves a run's peak RSS by a fifth),
+ * and with bin/ferry's young generation size.
  */
 function engine(records: number, mapping: 'simple' | 'orders', rerun = false): EngineFigures {
-  const args = ['--single-threaded-gc', '--import', 'tsx', join(import.meta.dirname, 'engine-run.ts'), String(records), mapping, ...(rerun ? ['--rerun'] : [])];
+  const args = ['--single-threaded-gc', '--max-semi-space-size=8', '--import', 'tsx', join(import.meta.dirname, 'engine-run.ts'), String(records), mapping, ...(rerun ? ['--rerun'] : [])];
   const output = execFileSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 20 });
   return JSON.parse(output.trim().split('\n').pop()!) as EngineFigures;
 }
