@@ -6,8 +6,8 @@
  * on an upgrade; no transaction is ever held across an HTTP call (better-sqlite3 transactions are
  * synchronous, so they cannot span an await anyway).
  *
- * Reservations: a page of writes is reserved as one `write_intents` row, not a `pending` row per record
- * (which cost as much as the settlement itself). Settling a write releases its reservation; when a run
+ * Reservations: a page of writes is reserved as `write_intents` rows of a hundred writes each, not a
+ * `pending` row per record (which cost as much as the settlement itself). Settling a write releases its reservation; when a run
  * ends, or after a crash when the flow's next run starts, what is still reserved becomes `pending` rows,
  * which the runner settles by asking the target.
  */
