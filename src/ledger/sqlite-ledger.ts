@@ -496,26 +496,20 @@ export class SqliteLedger implements Ledger {
     for (; at < values.length; at += width) this.statements.event.run(values.slice(at, at + width));
   }
 
-  private readonly keyPrefixIds = new Map<string, number>();
-  private lastKeyPrefixes?: { flow: string; source: string; target: string; id: number };
+  /** Per flow, the key pair its settlements last used: nearly always its only one. */
+  private readonly keyPrefixes = new Map<string, { source: string; target: string; id: number }>();
 
   /** The id of the key pair a settlement's cross-reference uses, stored on first use; undefined when its keys are not `prefix/id`. */
   private keyPrefixesId(flow: string, ref: { from: string; to: string }, sourceId: string, targetId: string | undefined): number | undefined {
     if (targetId === undefined) return undefined;
-    // Every settlement of a flow uses the same pair: the last one is tried before any key is parsed.
-    const last = this.lastKeyPrefixes;
-    if (last?.flow === flow && isKeyOf(ref.from, last.source, sourceId) && isKeyOf(ref.to, last.target, targetId)) return last.id;
+    const known = this.keyPrefixes.get(flow);
+    if (known && isKeyOf(ref.from, known.source, sourceId) && isKeyOf(ref.to, known.target, targetId)) return known.id;
     const source = prefixOf(ref.from, sourceId);
     const target = prefixOf(ref.to, targetId);
     if (source === undefined || target === undefined) return undefined;
-    const cacheKey = `${flow}\u0000${source}\u0000${target}`;
-    let id = this.keyPrefixIds.get(cacheKey);
-    if (id === undefined) {
-      this.statements.addKeyPrefixes.run(flow, source, target);
-      id = (this.statements.keyPrefixesId.get(flow, source, target) as { id: number }).id;
-      this.keyPrefixIds.set(cacheKey, id);
-    }
-    this.lastKeyPrefixes = { flow, source, target, id };
+    this.statements.addKeyPrefixes.run(flow, source, target);
+    const { id } = this.statements.keyPrefixesId.get(flow, source, target) as { id: number };
+    this.keyPrefixes.set(flow, { source, target, id });
     return id;
   }
 
