@@ -65,7 +65,7 @@ export async function decide(record: JsonObject, sourceId: string, sourceHash: s
     }
 
     // `$isNew()`: nothing has been written to the target for this record yet (a credit check counts new documents only).
-    // Copying the bindings costs more than mapping a simple record, so flows without rules skip it.
+    // Copying every binding for every record is needless work when no rule will read them.
     const verdict = flow.rules.length
       ? await applyRules(flow.rules, record, payload, { ...ctx.bindings, isNew: () => state?.targetId === undefined }, state?.approvedHash === sourceHash)
       : OK;

@@ -114,7 +114,8 @@ export class SqliteLedger implements Ledger {
     if (path !== ':memory:') ensureOwnerOnlyFile(path);
     this.db = new Database(path);
     // A new ledger gets 16 KiB pages: its indexes are shallower and a settlement touches fewer pages
-    // (measured: a sixth less time per ledger row than 4 KiB). An existing file keeps its own size.
+    // (measured on the ledger alone: about a tenth less time per record than 4 KiB). An existing file
+    // keeps its own size.
     this.db.pragma('page_size = 16384');
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
@@ -487,7 +488,7 @@ export class SqliteLedger implements Ledger {
     this.forgetIntents([...left].filter(([, remaining]) => remaining <= 0).map(([intent]) => intent));
   }
 
-  /** Events as flat rows of EVENT_COLUMNS values, many to a statement: one call per event cost a sixth of a settlement. */
+  /** Events as flat rows of EVENT_COLUMNS values, many to a statement (measured: about 1.5 µs an event less than a call each). */
   private appendEvents(values: SqlValue[]): void {
     const width = EVENT_COLUMNS.length;
     const chunk = EVENTS_PER_STATEMENT * width;
