@@ -221,6 +221,12 @@ export interface Ledger {
   close(): Promise<void>;
 }
 
+/** `system/entity/id` → its `system/entity` and id (the id may hold slashes: Shopify's gid://…). */
+export function splitKey(key: string): { prefix: string; id: string } | undefined {
+  const slash = key.indexOf('/', key.indexOf('/') + 1);
+  return key.indexOf('/') > 0 && slash > 0 ? { prefix: key.slice(0, slash), id: key.slice(slash + 1) } : undefined;
+}
+
 export function emptyCounts(): RunCounts {
   return { read: 0, created: 0, updated: 0, unchanged: 0, waiting: 0, held: 0, skipped: 0, failed: 0, dead: 0 };
 }

@@ -7,26 +7,27 @@
  * synchronous, so they cannot span an await anyway).
  *
  * Reservations: a page of writes is reserved as `write_intents` rows of a hundred writes each, not a
- * `pending` row per record (which cost as much as the settlement itself). Settling a write releases its reservation; when a run
- * ends, or after a crash when the flow's next run starts, what is still reserved becomes `pending` rows,
- * which the runner settles by asking the target.
+ * `pending` row per record (which cost as much as the settlement itself). Settling a write releases
+ * its reservation; when a run ends, or after a crash when the flow's next run starts, what is still
+ * reserved becomes `pending` rows, which the runner settles by asking the target.
  */
 import Database from 'better-sqlite3';
 import type { JsonObject } from '../connector/types.js';
 import type { ErrorClass } from '../errors.js';
-import type {
-  Ledger,
-  LedgerEvent,
-  PendingWrite,
-  RecordDigest,
-  RecordQuery,
-  RecordState,
-  RecordStatus,
-  RunCounts,
-  RunRecord,
-  RunStatus,
-  RunTrigger,
-  Settlement,
+import {
+  type Ledger,
+  type LedgerEvent,
+  type PendingWrite,
+  type RecordDigest,
+  type RecordQuery,
+  type RecordState,
+  type RecordStatus,
+  type RunCounts,
+  type RunRecord,
+  type RunStatus,
+  type RunTrigger,
+  type Settlement,
+  splitKey,
 } from './ledger.js';
 import { MIGRATIONS } from './migrations.js';
 import { ensureOwnerOnlyFile } from '../owner-only.js';
@@ -81,12 +82,6 @@ interface IntentRow {
 }
 
 const reservationKey = (flow: string, sourceId: string) => `${flow}\u0000${sourceId}`;
-
-/** `system/entity/id` → its `system/entity` and id (the id may hold slashes: Shopify's gid://…). */
-function splitKey(key: string): { prefix: string; id: string } | undefined {
-  const slash = key.indexOf('/', key.indexOf('/') + 1);
-  return key.indexOf('/') > 0 && slash > 0 ? { prefix: key.slice(0, slash), id: key.slice(slash + 1) } : undefined;
-}
 
 /** The `system/entity` of `key` when it is exactly that followed by `/id`. */
 function prefixOf(key: string, id: string): string | undefined {

@@ -10,7 +10,7 @@
 import type { ConnectorRegistry } from '../connector/types.js';
 import { ConfigError } from '../errors.js';
 import type { Flow } from '../flow/types.js';
-import type { Ledger, RecordState } from '../ledger/ledger.js';
+import { type Ledger, type RecordState, splitKey } from '../ledger/ledger.js';
 
 export interface TraceRecordState {
   flow: string;
@@ -55,10 +55,8 @@ export async function buildTrace(ledger: Ledger, flows: Flow[], startKey: string
   const flowByName = new Map(flows.map((f) => [f.name, f]));
   const seen = new Set<string>();
 
-  const split = (key: string) => {
-    const slash = key.indexOf('/', key.indexOf('/') + 1);
-    return { prefix: key.slice(0, slash), id: key.slice(slash + 1) };
-  };
+  // Every key here is the start key (checked) or one the ledger linked: `system/entity/id`.
+  const split = (key: string) => splitKey(key) ?? { prefix: key, id: '' };
 
   const statesOf = async (key: string): Promise<TraceRecordState[]> => {
     const { prefix, id } = split(key);
