@@ -47,6 +47,8 @@ interface Spec {
   description: string;
   write?(client: StripeClient, item: WriteItem): Promise<WriteResult>;
   matchFields?: string[];
+  /** The object an earlier write of this item made or adopted, as the write itself would find it; default: by id, else by `ferry_key`. */
+  locate?(client: StripeClient, item: WriteItem): Promise<string | undefined>;
   /** What a record needs from other endpoints before Ferry sees it (an invoice's remaining lines, a payment's invoice). */
   complete?(client: StripeClient, records: JsonObject[], request?: ReadRequest): Promise<void>;
 }
@@ -115,21 +117,33 @@ export function stripeEntity(spec: Spec): EntityDeclaration<StripeClient> {
           )
       : undefined,
     async find(client, item) {
-      return item.targetId ?? findByKey(client, spec.resource, item.sourceId);
+      return spec.locate ? spec.locate(client, item) : (item.targetId ?? findByKey(client, spec.resource, item.sourceId));
     },
   };
 }
 
+/**
+ * The customer a write of this item updates: the one the ledger knows, else the flow's match (email),
+ * else, when an earlier attempt may have created one (`lookEverywhere`), the one carrying its `ferry_key`.
+ * Settling a crashed write asks the same questions, so it adopts what the write would have.
+ */
+async function existingCustomer(client: StripeClient, item: WriteItem, lookEverywhere: boolean): Promise<string | undefined> {
+  if (item.targetId) return item.targetId;
+  if (item.match?.field === 'email') {
+    const byEmail = (await client.call((sdk) => sdk.customers.list({ email: String(item.match!.value), limit: 1 }))).data[0]?.id;
+    if (byEmail) return byEmail;
+  }
+  return lookEverywhere ? findByKey(client, 'customers', item.sourceId) : undefined;
+}
+
+export const locateCustomer = (client: StripeClient, item: WriteItem) => existingCustomer(client, item, true);
+
 /** A customer: created with an idempotency key, or updated; matched by email when the flow says so. */
 export async function writeCustomer(client: StripeClient, item: WriteItem): Promise<WriteResult> {
   const params = { ...item.payload, metadata: { ...(item.payload.metadata as object), ferry_key: item.sourceId } } as Stripe.CustomerCreateParams;
-  let targetId = item.targetId;
-  if (!targetId && item.match?.field === 'email') {
-    targetId = (await client.call((sdk) => sdk.customers.list({ email: String(item.match!.value), limit: 1 }))).data[0]?.id;
-  }
-  if (!targetId && item.retry) targetId = await findByKey(client, 'customers', item.sourceId);
+  const targetId = await existingCustomer(client, item, item.retry === true);
   if (targetId) {
-    const updated = await client.call((sdk) => sdk.customers.update(targetId!, params as Stripe.CustomerUpdateParams));
+    const updated = await client.call((sdk) => sdk.customers.update(targetId, params as Stripe.CustomerUpdateParams));
     return { ok: true, targetId: updated.id, action: 'updated' };
   }
   const created = await client.call((sdk) => sdk.customers.create(params, { idempotencyKey: item.idempotencyKey }));

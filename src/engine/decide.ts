@@ -91,7 +91,7 @@ export async function decide(record: JsonObject, sourceId: string, sourceHash: s
       sourceId,
       idempotencyKey,
       targetId: state?.targetId,
-      match: flow.target.match && matchValue !== undefined && matchValue !== null ? { field: flow.target.match.field, value: matchValue } : undefined,
+      match: writeMatch(flow, matchValue),
       // An earlier, failed attempt may still have reached the target, and the target may have forgotten its
       // idempotency key by now (Stripe keeps them about a day): look before creating.
       retry: state?.status === 'failed' || state?.status === 'dead' ? true : undefined,
@@ -135,6 +135,15 @@ type SettlementBase = Pick<Settlement, 'sourceId' | 'sourceHash' | 'flowVersion'
 /** A module function, not a closure per record: the launcher names every closure it creates, at a cost. */
 function settle(base: SettlementBase, s: Omit<Settlement, keyof SettlementBase>): Decision {
   return { kind: 'settle', settlement: { ...base, ...s } };
+}
+
+/**
+ * How a write finds a target record the ledger does not know: the flow's `target.match` with the value
+ * the record gave it, or nothing when that value is empty. One function for a first write and for
+ * settling a write a crash interrupted, so recovery adopts exactly what the normal path adopts.
+ */
+export function writeMatch(flow: Flow, value: unknown): WriteItem['match'] {
+  return flow.target.match && value !== undefined && value !== null && value !== '' ? { field: flow.target.match.field, value } : undefined;
 }
 
 export function recordError(error: unknown): RecordError {

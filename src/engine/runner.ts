@@ -14,7 +14,7 @@ import type { Logger } from '../log.js';
 import { creditCheck } from '../mapping/credit.js';
 import { ferryFunctions } from '../mapping/functions.js';
 import type { Connections, OpenEntity } from './connections.js';
-import { type DecideContext, type Decision, decide, recordError, sourceIdOf } from './decide.js';
+import { type DecideContext, type Decision, decide, recordError, sourceIdOf, writeMatch } from './decide.js';
 import { contentHash, textHash } from './hash.js';
 import { isAbandoned, newLockOwner } from './lock-owner.js';
 import { type RetryHooks, withRetry } from './retry.js';
@@ -533,7 +533,7 @@ function plannedFromState(state: RecordState, flow: Flow): PlannedWrite | undefi
       sourceId: state.sourceId,
       idempotencyKey: state.idempotencyKey,
       targetId: state.targetId,
-      match: flow.target.match && state.matchValue !== undefined ? { field: flow.target.match.field, value: state.matchValue } : undefined,
+      match: writeMatch(flow, state.matchValue),
       // A crash left this write unsettled: it may have reached the target.
       retry: true,
       payload: state.payload,

@@ -7,50 +7,24 @@
  * reconcile`), and no write is left reserved or `pending`. 3,000 orders and 20 random kills; with FERRY_HEAVY=1,
  * 10,000 orders and 100 kills.
  */
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../emulators/core/random.js';
 import { type RunningEmulator, startEmulators } from '../../emulators/index.js';
 import type { Reconciliation } from '../../src/report/reconcile.js';
+import { type FerryProcessOptions, ferryProcess, ledgerCount as countIn, UNSETTLED_SQL as UNSETTLED } from '../support/ferry-process.js';
 import { tempDir } from '../support/harness.js';
 
 const HEAVY = Boolean(process.env.FERRY_HEAVY);
 const KILLS = HEAVY ? 100 : 20;
 const SEED = Number(process.env.FERRY_SEED ?? 20261122);
-const FERRY = resolve(import.meta.dirname, '../../bin/ferry');
 const PARENT_FLOWS = ['shopify-customers-to-quickbooks', 'shopify-products-to-quickbooks-items'];
 const ORDER_FLOWS = ['shopify-orders-to-quickbooks-sales-receipts', 'shopify-orders-to-quickbooks-invoices'];
-/** Writes reserved and not settled: pages still reserved, and pending rows (what a run left reserved when it ended). */
-const UNSETTLED = "SELECT (SELECT COUNT(*) FROM records WHERE status = 'pending') + (SELECT COUNT(*) FROM write_intents) AS n";
 let running: RunningEmulator[];
 let cwd: string;
-
-/** Runs the ferry CLI as a child process; `killAfterMs` sends SIGKILL that long after it starts. */
-function ferry(args: string[], options: { killAfterMs?: number; env?: Record<string, string> } = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
-  const child = spawn(process.execPath, [FERRY, '--config', 'ferry.yaml', '--quiet', ...args], { cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const timer = options.killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.killAfterMs);
-  return new Promise((done) =>
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      done({ code, signal, output });
-    }),
-  );
-}
-
-function ledgerCount(sql: string): number {
-  const db = new Database(join(cwd, 'ledger.db'), { readonly: true });
-  try {
-    return (db.prepare(sql).get() as { n: number }).n;
-  } finally {
-    db.close();
-  }
-}
+const ferry = (args: string[], options?: FerryProcessOptions) => ferryProcess(cwd, args, options);
+const ledgerCount = (sql: string) => countIn(cwd, sql);
 
 beforeAll(async () => {
   running = await startEmulators(['shopify', 'quickbooks'], { seed: SEED, dataSize: HEAVY ? 'huge' : 'large', rateScale: 50, ports: { shopify: 0, quickbooks: 0 } });
