@@ -9,7 +9,7 @@
 import type { JsonObject, ReadRequest, WriteItem } from '../connector/types.js';
 import { PermanentError, toFerryError } from '../errors.js';
 import type { Flow } from '../flow/types.js';
-import { emptyCounts, type Ledger, type RecordDigest, type RecordState, type RunCounts, type RunStatus, type RunTrigger, type Settlement } from '../ledger/ledger.js';
+import { emptyCounts, type Ledger, type RecordDigest, type RecordError, type RecordState, type RunCounts, type RunStatus, type RunTrigger, type Settlement } from '../ledger/ledger.js';
 import type { Logger } from '../log.js';
 import { creditCheck } from '../mapping/credit.js';
 import { ferryFunctions } from '../mapping/functions.js';
@@ -83,6 +83,8 @@ class FlowRun {
   private readonly notes: string[] = [];
   /** Records retried from the ledger in this run, so reading them again from the source does not count them twice. */
   private readonly retried = new Map<string, string>();
+  /** Records whose interrupted write could not be settled in this run: nobody knows yet whether it arrived, so they are not written. */
+  private readonly unsettled = new Set<string>();
   private retrying = false;
   private readonly now: () => Date;
   private readonly owner: string;
@@ -127,7 +129,7 @@ class FlowRun {
       try {
         await this.prepare();
         await this.work();
-        const troubled = this.counts.failed + this.counts.dead + this.counts.held + this.counts.waiting > 0;
+        const troubled = this.counts.failed + this.counts.dead + this.counts.held + this.counts.waiting + this.unsettled.size > 0;
         if (this.options.signal?.aborted) this.notes.push('stopped early by shutdown');
         status = troubled || this.options.signal?.aborted ? 'partial' : 'succeeded';
       } catch (error) {
@@ -221,7 +223,12 @@ class FlowRun {
     }
   }
 
-  /** A crash between calling the target and recording the answer leaves `pending` rows: ask the target what happened. */
+  /**
+   * A crash between calling the target and recording the answer leaves `pending` rows: ask the target
+   * what happened, each question under the flow's retry policy. A write whose fate still cannot be
+   * learnt stays pending with the reason, is not written again in this run, and holds the cursor; the
+   * rest of the run goes on.
+   */
   private async settlePending(): Promise<void> {
     const pending = await this.ledger.listRecords(this.flow.name, { statuses: ['pending'] });
     if (!pending.length) return;
@@ -229,13 +236,28 @@ class FlowRun {
     const found: Settlement[] = [];
     const rewrite: PlannedWrite[] = [];
     const broken: Settlement[] = [];
+    const unknown: { sourceId: string; error: RecordError }[] = [];
+    const find = this.target.entity.find;
     for (const state of pending) {
       const planned = plannedFromState(state, this.flow);
       if (!planned) {
         broken.push(this.deadSettlement(state.sourceId, 'an interrupted write could not be settled: its ledger row is incomplete; resync the record', state.source));
         continue;
       }
-      const existing = this.target.entity.find ? await this.target.entity.find(this.target.client, planned.item) : undefined;
+      let existing: string | undefined;
+      try {
+        existing = find ? await withRetry(() => find(this.target.client, planned.item), this.flow.retry, this.retryHooks()) : undefined;
+      } catch (error) {
+        const failure = recordError(error);
+        if (failure.class === 'permanent') {
+          broken.push({ ...this.deadSettlement(state.sourceId, '', state.source), error: { ...failure, message: `could not learn whether an interrupted write arrived: ${failure.message}` } });
+        } else {
+          unknown.push({ sourceId: state.sourceId, error: failure });
+          this.unsettled.add(state.sourceId);
+          this.holdCursorAt(state.sourceUpdatedAt);
+        }
+        continue;
+      }
       if (existing) {
         found.push({
           sourceId: state.sourceId,
@@ -253,6 +275,10 @@ class FlowRun {
       }
     }
     await this.ledger.settle(this.runId, this.flow.name, [...found, ...broken]);
+    await this.ledger.notePending(this.runId, this.flow.name, unknown);
+    if (unknown.length) {
+      this.notes.push(`${unknown.length} interrupted write${unknown.length === 1 ? '' : 's'} could not be settled (${unknown[0]!.error.message}); left pending for the next run to ask again`);
+    }
     this.count(found);
     this.count(broken);
     await this.deliverAll(rewrite);
@@ -356,6 +382,7 @@ class FlowRun {
       if (this.retrying) this.retried.set(id, hash);
       else if (this.retried.get(id) === hash) continue;
       this.counts.read++;
+      if (this.unsettled.has(id)) continue;
       const state = states.get(id);
       if (echoes.has(id)) {
         // The reverse flow's own write read back: sending it back would start a ping-pong.
@@ -465,9 +492,14 @@ class FlowRun {
     return this.earliestFailed && Date.parse(this.earliestFailed) < Date.parse(highWater) ? this.earliestFailed : highWater;
   }
 
+  /** The next run must read this record's source again: the cursor stops at its time. */
+  private holdCursorAt(sourceUpdatedAt: string | undefined): void {
+    if (sourceUpdatedAt && (!this.earliestFailed || Date.parse(sourceUpdatedAt) < Date.parse(this.earliestFailed))) this.earliestFailed = sourceUpdatedAt;
+  }
+
   private count(settlements: Settlement[]): void {
     for (const s of settlements) {
-      if (s.status === 'failed' && s.sourceUpdatedAt && (!this.earliestFailed || Date.parse(s.sourceUpdatedAt) < Date.parse(this.earliestFailed))) this.earliestFailed = s.sourceUpdatedAt;
+      if (s.status === 'failed') this.holdCursorAt(s.sourceUpdatedAt);
       if (s.status === 'synced') this.counts[s.action ?? 'updated']++;
       else this.counts[s.status]++;
     }

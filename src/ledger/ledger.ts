@@ -176,6 +176,11 @@ export interface Ledger {
   markPending(runId: number, flow: string, writes: PendingWrite[]): Promise<void>;
   /** Record outcomes, events and cross-references (one transaction). */
   settle(runId: number, flow: string, settlements: Settlement[]): Promise<void>;
+  /**
+   * Writes a crash left `pending` that a run could not settle (the target could not be asked): they stay
+   * pending, with the reason, and an event each in their history.
+   */
+  notePending(runId: number, flow: string, rows: { sourceId: string; error: RecordError }[]): Promise<void>;
   /** A record already synced whose output is unchanged under a new flow version. */
   touchUnchanged(flow: string, rows: { sourceId: string; sourceHash: string; flowVersion: string }[]): Promise<void>;
   /**

@@ -19,6 +19,7 @@ import {
   type LedgerEvent,
   type PendingWrite,
   type RecordDigest,
+  type RecordError,
   type RecordQuery,
   type RecordState,
   type RecordStatus,
@@ -220,6 +221,8 @@ export class SqliteLedger implements Ledger {
       intentsOfRun: db.prepare('SELECT id, flow, run_id, writes FROM write_intents WHERE run_id = ? ORDER BY id'),
       dropIntent: db.prepare('DELETE FROM write_intents WHERE id = ?'),
       settledMark: db.prepare('SELECT status, last_run_id, idempotency_key FROM records WHERE flow = ? AND source_id = ?'),
+      notePending: db.prepare(`UPDATE records SET error_class = @errorClass, error_status = @errorStatus, error_code = @errorCode, error_field = @errorField,
+                                error_message = @errorMessage, last_run_id = @runId WHERE flow = @flow AND source_id = @sourceId AND status = 'pending'`),
       touch: db.prepare('UPDATE records SET source_hash = @sourceHash, flow_version = @flowVersion WHERE flow = @flow AND source_id = @sourceId'),
       approve: db.prepare(`UPDATE records SET status = 'waiting', approved_hash = source_hash, reason = @reason, status_since = @now
                             WHERE flow = @flow AND source_id = @sourceId AND status = 'held'`),
@@ -507,6 +510,19 @@ export class SqliteLedger implements Ledger {
     const { id } = this.statements.keyPrefixesId.get(flow, source, target) as { id: number };
     this.keyPrefixes.set(flow, { source, target, id });
     return id;
+  }
+
+  async notePending(runId: number, flow: string, rows: { sourceId: string; error: RecordError }[]): Promise<void> {
+    if (!rows.length) return;
+    const now = this.now().toISOString();
+    this.db
+      .transaction(() => {
+        for (const { sourceId, error } of rows) {
+          const noted = { flow, sourceId, runId, errorClass: error.class, errorStatus: error.status ?? null, errorCode: error.code ?? null, errorField: error.field ?? null, errorMessage: error.message };
+          if (this.statements.notePending.run(noted).changes) this.statements.event.run(flow, sourceId, runId, now, 'unsettled', JSON.stringify({ error }));
+        }
+      })
+      .immediate();
   }
 
   async touchUnchanged(flow: string, rows: { sourceId: string; sourceHash: string; flowVersion: string }[]): Promise<void> {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PermanentError, TransientError } from '../../src/errors.js';
 import { SqliteLedger } from '../../src/ledger/sqlite-ledger.js';
+import type { Flow } from '../../src/flow/types.js';
 import { Harness, CUSTOMERS_FLOW, customers, flowFrom, flowsFrom, ORDERS_FLOW } from '../support/harness.js';
 
 describe('runner', () => {
@@ -138,6 +139,59 @@ describe('runner', () => {
     const emails = [...h.target('accounts').values()].map((r) => r.Email);
     expect(emails).toHaveLength(30);
     expect(new Set(emails).size).toBe(30);
+  });
+
+  /** A run that crashed after the target took the batch holding record 15: its writes are left pending. */
+  async function crashedRun(h: Harness, flow: Flow): Promise<void> {
+    h.ledger.settle = async (runId, flowName, settlements) => {
+      if (settlements.some((s) => s.sourceId === '15')) throw new Error('process killed');
+      return SqliteLedger.prototype.settle.call(h.ledger, runId, flowName, settlements);
+    };
+    expect((await h.run(flow)).status).toBe('failed');
+    h.ledger.settle = SqliteLedger.prototype.settle;
+    expect((await h.ledger.listRecords(flow.name, { statuses: ['pending'] })).length).toBeGreaterThan(0);
+  }
+
+  it('settling pending writes retries a busy target under the flow\'s retry policy', async () => {
+    const h = new Harness();
+    const flow = flowFrom(CUSTOMERS_FLOW);
+    h.addSource('customers', customers(30));
+    await crashedRun(h, flow);
+    h.store.findFault = (_item, attempt) => (attempt < 3 ? new TransientError('service unavailable', { status: 503 }) : undefined);
+    const resumed = await h.run(flow);
+    expect(resumed.status).toBe('succeeded');
+    expect(await h.ledger.listRecords('customers', { statuses: ['pending'] })).toEqual([]);
+    expect(h.sleeps.length).toBeGreaterThan(0);
+    expect(new Set([...h.target('accounts').values()].map((r) => r.Email)).size).toBe(30);
+  });
+
+  it('a write that still cannot be settled stays pending with its reason; the rest of the run goes on and its cursor waits', async () => {
+    const h = new Harness();
+    const flow = flowFrom(CUSTOMERS_FLOW);
+    h.addSource('customers', customers(30));
+    await crashedRun(h, flow);
+    h.store.findFault = (item) => (item.sourceId === '15' ? new TransientError('service unavailable', { status: 503 }) : undefined);
+    // Record 15 changes at the source while its interrupted write cannot be settled; new customers arrive.
+    h.addSource('customers', customers(1, 15, { name: 'Renamed', updated_at: '2026-10-03T00:00:00.000Z' }));
+    h.addSource('customers', customers(10, 31, { updated_at: '2026-10-04T00:00:00.000Z' }));
+
+    const stuck = await h.run(flow);
+    expect(stuck.status).toBe('partial');
+    expect(stuck.message).toMatch(/1 interrupted write could not be settled.*service unavailable/);
+    expect(stuck.counts.created).toBeGreaterThanOrEqual(10);
+    const [pending] = await h.ledger.listRecords('customers', { statuses: ['pending'] });
+    expect(pending).toMatchObject({ sourceId: '15', error: { class: 'transient', status: 503, message: expect.stringContaining('service unavailable') } });
+    // Not written again while nobody knows whether the first write arrived.
+    expect([...h.target('accounts').values()].filter((r) => r.Email === 'c15@example.com')).toHaveLength(1);
+
+    h.store.findFault = undefined;
+    const settled = await h.run(flow);
+    expect(settled.status).toBe('succeeded');
+    expect(await h.ledger.listRecords('customers', { statuses: ['pending'] })).toEqual([]);
+    const accounts = [...h.target('accounts').values()];
+    expect(accounts).toHaveLength(40);
+    // The change made while it was stuck was read again, because the cursor had not passed it.
+    expect(accounts.find((r) => r.Email === 'c15@example.com')?.Name).toBe('Renamed');
   });
 
   it('refuses to run a flow another process holds the lock for', async () => {

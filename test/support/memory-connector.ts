@@ -15,6 +15,8 @@ export interface MemoryStore {
   readsSince: (Date | undefined)[];
   /** Decides the fate of one item before it is stored; return a result to override. */
   fault?: (item: WriteItem, attempt: number) => WriteResult | undefined;
+  /** Thrown by `find` when it returns an error (a settlement's look-up meeting a busy service). */
+  findFault?: (item: WriteItem, attempt: number) => Error | undefined;
   pageSize: number;
 }
 
@@ -39,6 +41,7 @@ const targetSchema: JsonObject = {
 
 export function memoryConnector(store: MemoryStore): ConnectorDeclaration<MemoryStore> {
   const attempts = new Map<string, number>();
+  const findAttempts = new Map<string, number>();
   const read = async function* (client: MemoryStore, request: ReadRequest, entity: string): AsyncIterable<ReadPage> {
     client.readsSince.push(request.since);
     const all = (client.sources.get(entity) ?? [])
@@ -71,6 +74,10 @@ export function memoryConnector(store: MemoryStore): ConnectorDeclaration<Memory
       });
     },
     async find(client: MemoryStore, item: WriteItem): Promise<string | undefined> {
+      const attempt = (findAttempts.get(item.idempotencyKey) ?? 0) + 1;
+      findAttempts.set(item.idempotencyKey, attempt);
+      const refused = client.findFault?.(item, attempt);
+      if (refused) throw refused;
       const table = client.targets.get(entity) ?? new Map<string, JsonObject>();
       for (const [id, r] of table) {
         if (r._key === item.idempotencyKey) return id;
