@@ -9,7 +9,15 @@
  * the account's real limit (95% of it, unless `requests_per_ten_seconds` sets a lower ceiling), and a
  * pause of one window when the window is nearly spent, which only happens when something else (another
  * integration on the same app, another Ferry process) shares the budget.
+ *
+ * Every request has a deadline (`timeout_ms`, 60 s by default). The SDK sends through node-fetch with no
+ * timeout and no AbortSignal; the one thing a call can set is the request's http.Agent (call-time
+ * middleware, `setAgent`). So each request gets an agent of its own, and a request the deadline passes is
+ * cancelled by destroying that agent, which closes its socket. The cost is a connection per request,
+ * which HubSpot's batch endpoints keep to about one per hundred records.
  */
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { Client } from '@hubspot/api-client';
 import type { ConnectionSettings, ConnectorContext } from '../../src/connector/types.js';
 import { AuthError, ConfigError, type FerryError, PermanentError, TransientError } from '../../src/errors.js';
@@ -33,6 +41,8 @@ export class HubSpotClient {
   /** A budget set in the connection's options is a ceiling the headers cannot raise. */
   private readonly ceiling: number;
   private readonly grant?: OAuthGrant;
+  private readonly timeoutMs: number;
+  private readonly secure: boolean;
   private accessToken?: string;
   private refreshing?: Promise<void>;
 
@@ -51,6 +61,8 @@ export class HubSpotClient {
     } else {
       throw new ConfigError(`connection '${settings.name}' needs access_token (a private app), or client_id, client_secret and refresh_token (a public app, OAuth 2)`);
     }
+    this.timeoutMs = Number(settings.options.timeout_ms ?? 60_000);
+    this.secure = new URL(basePath).protocol === 'https:';
     this.ceiling = settings.options.requests_per_ten_seconds === undefined ? Infinity : Number(settings.options.requests_per_ten_seconds);
     this.general = new RateLimiter({ limit: Number(settings.options.requests_per_ten_seconds ?? 190), intervalMs: 10_000, concurrency: 5 });
     this.search = new RateLimiter({ limit: Number(settings.options.searches_per_second ?? 5), intervalMs: 1_000 });
@@ -71,7 +83,7 @@ export class HubSpotClient {
    * returned. With OAuth, a 401 refreshes the access token once (concurrent 401s share the refresh)
    * and the request is sent again; a second 401 is an AuthError.
    */
-  async call<T>(task: (sdk: Client) => Promise<HttpInfo<T>>, kind: 'general' | 'search' = 'general'): Promise<T> {
+  async call<T>(task: (sdk: Client, options: RequestOptions) => Promise<HttpInfo<T>>, kind: 'general' | 'search' = 'general'): Promise<T> {
     if (!this.grant) return this.send(task, kind);
     if (!this.accessToken) await this.refresh();
     const used = this.accessToken;
@@ -99,7 +111,9 @@ export class HubSpotClient {
     grant.current ??= (await this.context.loadSecret?.(this.settings.name, 'refresh_token')) ?? grant.configured;
     let answer: { accessToken: string; refreshToken: string };
     try {
-      answer = await this.sdk.oauth.tokensApi.create('refresh_token', undefined, undefined, grant.clientId, grant.clientSecret, grant.current);
+      answer = (await this.withDeadline('token refresh', (options) =>
+        this.sdk.oauth.tokensApi.createWithHttpInfo('refresh_token', undefined, undefined, grant.clientId, grant.clientSecret, grant.current, options),
+      )).data;
     } catch (error) {
       const { code, body } = (error ?? {}) as ApiExceptionLike;
       const refused = code === 400 && typeof body === 'object' && body?.status === 'BAD_REFRESH_TOKEN';
@@ -120,15 +134,16 @@ export class HubSpotClient {
     this.sdk.setAccessToken(answer.accessToken);
   }
 
-  private send<T>(task: (sdk: Client) => Promise<HttpInfo<T>>, kind: 'general' | 'search'): Promise<T> {
+  private send<T>(task: (sdk: Client, options: RequestOptions) => Promise<HttpInfo<T>>, kind: 'general' | 'search'): Promise<T> {
     const run = () =>
       this.general.schedule(async () => {
         this.requests++;
         try {
-          const answer = await task(this.sdk);
+          const answer = await this.withDeadline(kind === 'search' ? 'search' : 'request', (options) => task(this.sdk, options));
           this.observe(answer.headers);
           return answer.data;
         } catch (error) {
+          if (error instanceof TransientError) throw error;
           this.observe((error as { headers?: Record<string, string> }).headers);
           const mapped = classifyHubSpotError(error);
           if (mapped.status === 429) (kind === 'search' ? this.search : this.general).pause(mapped instanceof TransientError ? (mapped.retryAfterMs ?? 1_000) : 1_000);
@@ -137,6 +152,30 @@ export class HubSpotClient {
       });
     return kind === 'search' ? this.search.schedule(run) : run();
   }
+
+  /** One SDK call on an agent of its own, destroyed (closing the socket) when the deadline passes or the call ends. */
+  private async withDeadline<T>(what: string, call: (options: RequestOptions) => Promise<T>): Promise<T> {
+    const agent = this.secure ? new HttpsAgent({ keepAlive: false }) : new HttpAgent({ keepAlive: false });
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new TransientError(`HubSpot did not answer the ${what} within ${this.timeoutMs} ms`));
+        agent.destroy();
+      }, this.timeoutMs);
+    });
+    const options: RequestOptions = { middleware: [{ pre: async (context) => (context.setAgent(agent), context), post: async (context) => context }] };
+    try {
+      return await Promise.race([call(options), deadline]);
+    } finally {
+      clearTimeout(timer);
+      agent.destroy();
+    }
+  }
+}
+
+/** Call-time options of the SDK's calls: middleware that gives the request its agent. */
+export interface RequestOptions {
+  middleware: { pre<C extends { setAgent(agent: HttpAgent | HttpsAgent): void }>(context: C): Promise<C>; post<R>(context: R): Promise<R> }[];
 }
 
 /** What the SDK's `...WithHttpInfo` calls answer. */

@@ -7,7 +7,7 @@
 import type { Client } from '@hubspot/api-client';
 import { type EntityDeclaration, type JsonObject, type ReadPage, type ReadRequest, retried, type WriteItem, type WriteResult } from '../../src/connector/types.js';
 import { PermanentError, TransientError } from '../../src/errors.js';
-import type { HttpInfo, HubSpotClient } from './client.js';
+import type { HttpInfo, HubSpotClient, RequestOptions } from './client.js';
 
 type ObjectType = 'contacts' | 'companies' | 'deals' | 'line_items' | 'products';
 
@@ -43,8 +43,12 @@ function api(sdk: Client, type: ObjectType) {
   const crm = sdk.crm as unknown as Record<
     string,
     {
-      searchApi: { doSearchWithHttpInfo(r: object): WithHeaders<{ results: SimpleObject[]; paging?: { next?: { after: string } } }> };
-      batchApi: { upsertWithHttpInfo(r: object): WithHeaders<BatchAnswer>; updateWithHttpInfo(r: object): WithHeaders<BatchAnswer>; readWithHttpInfo(r: object): WithHeaders<BatchAnswer> };
+      searchApi: { doSearchWithHttpInfo(r: object, o: RequestOptions): WithHeaders<{ results: SimpleObject[]; paging?: { next?: { after: string } } }> };
+      batchApi: {
+        upsertWithHttpInfo(r: object, o: RequestOptions): WithHeaders<BatchAnswer>;
+        updateWithHttpInfo(r: object, o: RequestOptions): WithHeaders<BatchAnswer>;
+        readWithHttpInfo(r: object, archived: boolean | undefined, o: RequestOptions): WithHeaders<BatchAnswer>;
+      };
     }
   >;
   const key = { contacts: 'contacts', companies: 'companies', deals: 'deals', line_items: 'lineItems', products: 'products' }[type];
@@ -55,7 +59,7 @@ const isoTime = (at: Date | string | undefined) => (at instanceof Date ? at.toIS
 const flatten = (o: SimpleObject): JsonObject => ({ id: o.id, ...o.properties, updatedAt: isoTime(o.updatedAt) });
 
 export function hubSpotEntity(spec: Spec): EntityDeclaration<HubSpotClient> {
-  const search = (client: HubSpotClient, request: object) => client.call((sdk) => api(sdk, spec.type).searchApi.doSearchWithHttpInfo(request), 'search');
+  const search = (client: HubSpotClient, request: object) => client.call((sdk, o) => api(sdk, spec.type).searchApi.doSearchWithHttpInfo(request, o), 'search');
 
   async function* read(client: HubSpotClient, request: ReadRequest): AsyncIterable<ReadPage> {
     let since = request.since?.getTime() ?? 0;
@@ -92,7 +96,7 @@ export function hubSpotEntity(spec: Spec): EntityDeclaration<HubSpotClient> {
     const unknown = items.map((item, i) => ({ item, i })).filter(({ item }) => idOf(item) === undefined);
 
     if (known.length) {
-      const answer = await client.call((sdk) => api(sdk, spec.type).batchApi.updateWithHttpInfo({ inputs: known.map(({ item, id }) => ({ id, properties: properties(item) })) }));
+      const answer = await client.call((sdk, o) => api(sdk, spec.type).batchApi.updateWithHttpInfo({ inputs: known.map(({ item, id }) => ({ id, properties: properties(item) })) }, o));
       known.forEach(({ id, i }, position) => {
         const saved = answer.results.find((r) => r.id === id);
         results[i] = saved ? { ok: true, targetId: saved.id, action: 'updated', version: isoTime(saved.updatedAt) } : { ok: false, error: errorFor(answer.errors, id, position) };
@@ -107,7 +111,7 @@ export function hubSpotEntity(spec: Spec): EntityDeclaration<HubSpotClient> {
       });
       for (const idProperty of new Set(keyed.map((k) => k.idProperty))) {
         const group = keyed.filter((k) => k.idProperty === idProperty);
-        const answer = await client.call((sdk) => api(sdk, spec.type).batchApi.upsertWithHttpInfo({ inputs: group.map((k) => ({ id: k.id, idProperty, properties: k.properties })) }));
+        const answer = await client.call((sdk, o) => api(sdk, spec.type).batchApi.upsertWithHttpInfo({ inputs: group.map((k) => ({ id: k.id, idProperty, properties: k.properties })) }, o));
         group.forEach((k, position) => {
           const saved = answer.results.find((r) => String(r.properties[idProperty]).toLowerCase() === k.id.toLowerCase());
           results[k.i] = saved ? { ok: true, targetId: saved.id, action: saved._new ? 'created' : 'updated', version: isoTime(saved.updatedAt) } : { ok: false, error: errorFor(answer.errors, k.id, position) };
@@ -133,7 +137,7 @@ export function hubSpotEntity(spec: Spec): EntityDeclaration<HubSpotClient> {
     async get(client, ids) {
       const out: JsonObject[] = [];
       for (let i = 0; i < ids.length; i += BATCH) {
-        const answer = await client.call((sdk) => api(sdk, spec.type).batchApi.readWithHttpInfo({ inputs: ids.slice(i, i + BATCH).map((id) => ({ id })), properties: spec.properties, propertiesWithHistory: [] }));
+        const answer = await client.call((sdk, o) => api(sdk, spec.type).batchApi.readWithHttpInfo({ inputs: ids.slice(i, i + BATCH).map((id) => ({ id })), properties: spec.properties, propertiesWithHistory: [] }, undefined, o));
         out.push(...(await attachAssociations(client, spec, answer.results.map(flatten))));
       }
       return out;
@@ -161,7 +165,7 @@ async function attachAssociations(client: HubSpotClient, spec: Spec, records: Js
   if (!spec.associations || !records.length) return records;
   const inputs = records.map((r) => ({ id: String(r.id) }));
   const read = async (to: string) => {
-    const answer = (await client.call((sdk) => sdk.crm.associations.v4.batchApi.getPageWithHttpInfo(spec.type, to, { inputs }))) as unknown as AssociationAnswer;
+    const answer = (await client.call((sdk, o) => sdk.crm.associations.v4.batchApi.getPageWithHttpInfo(spec.type, to, { inputs }, o))) as unknown as AssociationAnswer;
     return new Map(answer.results.map((r) => [String(r._from.id), r.to.map((t) => String(t.toObjectId))]));
   };
   const companies = spec.associations.companies ? await read('companies') : new Map<string, string[]>();
@@ -169,7 +173,7 @@ async function attachAssociations(client: HubSpotClient, spec: Spec, records: Js
   const allLineItems = [...new Set([...lineItemIds.values()].flat())];
   const lineItems = new Map<string, JsonObject>();
   for (let i = 0; i < allLineItems.length; i += BATCH) {
-    const answer = await client.call((sdk) => api(sdk, 'line_items').batchApi.readWithHttpInfo({ inputs: allLineItems.slice(i, i + BATCH).map((id) => ({ id })), properties: spec.associations!.lineItems!, propertiesWithHistory: [] }));
+    const answer = await client.call((sdk, o) => api(sdk, 'line_items').batchApi.readWithHttpInfo({ inputs: allLineItems.slice(i, i + BATCH).map((id) => ({ id })), properties: spec.associations!.lineItems!, propertiesWithHistory: [] }, undefined, o));
     for (const item of answer.results) lineItems.set(item.id, { id: item.id, ...item.properties });
   }
   return records.map((r) => ({

@@ -8,7 +8,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createRequire } from 'node:module';
 import QuickBooks from 'node-quickbooks';
 import type { ConnectionSettings, ConnectorContext } from '../../src/connector/types.js';
-import { AuthError, ConfigError, type FerryError, TransientError } from '../../src/errors.js';
+import { AuthError, ConfigError, FerryError, TransientError } from '../../src/errors.js';
 import { RateLimiter } from '../shared/limiter.js';
 import { classifyQuickBooksError } from './errors.js';
 
@@ -18,20 +18,29 @@ type Sdk = Record<string, (...args: unknown[]) => void> & { endpoint: string; to
 const REFRESH_WARNING_DAYS = 14;
 
 /**
- * QuickBooks de-duplicates a POST that repeats its `requestid`, but node-quickbooks builds the `/batch`
- * request itself and only reads a `requestId` from single-entity bodies. It sends through axios's
- * default instance, so an interceptor on that instance (the SDK's own copy, resolved from the SDK)
- * adds the id of the batch in progress. The id travels in async context, so concurrent batches on
- * other connections never see it.
+ * node-quickbooks sends every request (refreshes included) through the default instance of its own copy
+ * of axios and takes no per-request options. An interceptor on that instance (resolved from the SDK)
+ * gives each request what the client put in async context for it:
+ *  - its deadline, as an AbortSignal: a request given up on is cancelled and its socket closed, not left
+ *    running (which kept `ferry run` alive after its runs had ended);
+ *  - for a write batch, its `requestid`: QuickBooks de-duplicates a POST that repeats it, and the SDK
+ *    only reads a `requestId` from single-entity bodies.
+ * Concurrent requests on other connections never see each other's context.
  */
-const batchRequestId = new AsyncLocalStorage<string>();
-type AxiosConfig = { method?: string; params?: Record<string, unknown> };
+interface RequestContext {
+  signal: AbortSignal;
+  requestId?: string;
+}
+const requestContext = new AsyncLocalStorage<RequestContext>();
+type AxiosConfig = { method?: string; params?: Record<string, unknown>; signal?: AbortSignal };
 const sdkAxios = createRequire(createRequire(import.meta.url).resolve('node-quickbooks'))('axios') as {
   interceptors: { request: { use(handler: (config: AxiosConfig) => AxiosConfig): void } };
 };
 sdkAxios.interceptors.request.use((config) => {
-  const requestId = batchRequestId.getStore();
-  if (requestId && config.method?.toLowerCase() === 'post') config.params = { ...config.params, requestid: requestId };
+  const context = requestContext.getStore();
+  if (!context) return config;
+  config.signal = context.signal;
+  if (context.requestId && config.method?.toLowerCase() === 'post') config.params = { ...config.params, requestid: context.requestId };
   return config;
 });
 
@@ -95,7 +104,7 @@ export class QuickBooksClient {
   }
 
   private async callWith<T>(requestId: string | undefined, method: string, args: unknown[]): Promise<T> {
-    const send = () => (requestId ? batchRequestId.run(requestId, () => this.send<T>(method, args)) : this.send<T>(method, args));
+    const send = () => this.send<T>(method, args, requestId);
     const limiter = method === 'batch' ? this.batches : undefined;
     const attempt = () => (limiter ? limiter.schedule(() => this.general.schedule(send)) : this.general.schedule(send));
     try {
@@ -108,16 +117,21 @@ export class QuickBooksClient {
     }
   }
 
-  private send<T>(method: string, args: unknown[]): Promise<T> {
+  /** One SDK call (callback style) with a deadline that cancels the request when it passes. */
+  private send<T>(method: string, args: unknown[], requestId?: string): Promise<T> {
     this.requests++;
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new TransientError(`QuickBooks did not answer ${method} within ${this.timeoutMs} ms`)), this.timeoutMs);
+      const deadline = new AbortController();
+      const timer = setTimeout(() => {
+        reject(new TransientError(`QuickBooks did not answer ${method} within ${this.timeoutMs} ms`));
+        deadline.abort();
+      }, this.timeoutMs);
       const callback: Callback = (error, data) => {
         clearTimeout(timer);
         if (error) reject(this.mapped(error));
         else resolve(data as T);
       };
-      this.sdk[method]!(...args, callback);
+      requestContext.run({ signal: deadline.signal, requestId }, () => this.sdk[method]!(...args, callback));
     });
   }
 
@@ -136,22 +150,22 @@ export class QuickBooksClient {
   private async doRefresh(): Promise<void> {
     let answer: { refresh_token?: string; x_refresh_token_expires_in?: number };
     try {
-      answer = await new Promise((resolve, reject) => this.sdk.refreshAccessToken!(((error: unknown, data: unknown) => (error ? reject(error) : resolve(data as typeof answer))) as Callback));
+      answer = await this.send<typeof answer>('refreshAccessToken', []);
     } catch (error) {
-      const data = (error as { response?: { data?: { error?: string } } }).response?.data;
-      if (data?.error === 'invalid_grant' && this.configuredRefreshToken) {
+      const refused = error instanceof FerryError && error.code === 'invalid_grant';
+      if (refused && this.configuredRefreshToken) {
         // The saved token is dead, but the config holds a different one: a person reconnected the app.
         this.sdk.refreshToken = this.configuredRefreshToken;
         this.configuredRefreshToken = undefined;
         return this.doRefresh();
       }
-      if (data?.error === 'invalid_grant') {
+      if (refused) {
         throw new AuthError(
           `QuickBooks refused the refresh token for connection '${this.settings.name}' (invalid_grant): reconnect the app to the company, then set the new refresh token in the connection's refresh_token and delete its entry from the secrets file`,
           { code: 'invalid_grant', status: 400 },
         );
       }
-      throw classifyQuickBooksError(error);
+      throw error;
     }
     // Saved before the new access token is used: a crash now still leaves the newest refresh token on disk.
     if (answer.refresh_token) await this.context.saveSecret?.(this.settings.name, 'refresh_token', answer.refresh_token);

@@ -47,7 +47,8 @@ export function classifyQuickBooksError(error: unknown): FerryError {
     if (fault) return faultError(fault, status);
     if (status >= 500) return new TransientError(`QuickBooks answered ${status}`, { status });
     if (status === 401) return new AuthError('QuickBooks refused the access token', { status });
-    return new PermanentError(`QuickBooks answered ${status}${data?.error ? `: ${data.error}` : ''}`, { status });
+    // The OAuth token endpoint's refusals (`invalid_grant`, `invalid_client`) keep their code.
+    return new PermanentError(`QuickBooks answered ${status}${data?.error ? `: ${data.error}` : ''}`, { status, code: data?.error });
   }
   const message = e.message ?? String(error);
   if (TRANSIENT_NETWORK.test(`${e.code ?? ''} ${message}`)) return new TransientError(`QuickBooks could not be reached: ${message}`);

@@ -3,10 +3,10 @@
  * The runner acts on the decision; tests can check decisions without any I/O.
  */
 import type { EntityDeclaration, JsonObject, WriteItem } from '../connector/types.js';
-import { FerryError, MissingParentError } from '../errors.js';
+import { FerryError, MissingParentError, PermanentError } from '../errors.js';
 import type { Flow } from '../flow/types.js';
 import type { PendingWrite, RecordDigest, RecordError, RecordStatus, Settlement } from '../ledger/ledger.js';
-import type { Bindings } from '../mapping/expression.js';
+import type { Bindings, Expression } from '../mapping/expression.js';
 import { applyRules } from '../validation/rules.js';
 import { OK } from '../validation/verdict.js';
 import { targetSchemaValidator } from '../validation/target-schema.js';
@@ -51,7 +51,7 @@ export async function decide(record: JsonObject, sourceId: string, sourceHash: s
   const base: SettlementBase = { sourceId, sourceHash, flowVersion: flow.version, sourceUpdatedAt: ctx.source.updatedAt?.(record), source: record };
 
   try {
-    if (flow.source.filter && (await flow.source.filter.evaluate(record, ctx.bindings)) !== true) {
+    if (flow.source.filter && (await evaluatedAt('source.filter', flow.source.filter, record, ctx.bindings)) !== true) {
       return settle(base, { status: 'skipped', reason: 'filtered out by source.filter' });
     }
 
@@ -82,7 +82,7 @@ export async function decide(record: JsonObject, sourceId: string, sourceHash: s
     const outputHash = textHash(payloadJson);
     if (!ctx.force && state?.status === 'synced' && state.outputHash === outputHash) return { kind: 'unchanged', touch: true };
 
-    const matchValue = flow.target.match ? await flow.target.match.value.evaluate(record, ctx.bindings) : undefined;
+    const matchValue = flow.target.match ? await evaluatedAt('target.match.value', flow.target.match.value, record, ctx.bindings) : undefined;
     // The same write resent before its outcome is recorded (a retry in the run, a pending write after a
     // crash) repeats its key; once an outcome is recorded the next attempt gets a new one, so a target that
     // remembers its answer under a key (Stripe, QuickBooks' requestid) never replays an old refusal.
@@ -127,6 +127,16 @@ export async function decide(record: JsonObject, sourceId: string, sourceHash: s
     // Transient trouble while deciding (a lookup in the target timed out) is retried by later runs, up to the flow's limit.
     if (failure.class !== 'permanent' && (state?.failedRuns ?? 0) + 1 <= flow.onFailure.retryRuns) return settle(base, { status: 'failed', error: failure });
     return settle(base, { status: 'dead', error: failure });
+  }
+}
+
+/** An expression outside the mapping, its failure named by where it is written (the mapping names its own fields). */
+async function evaluatedAt(where: string, expression: Expression, record: JsonObject, bindings: Bindings): Promise<unknown> {
+  try {
+    return await expression.evaluate(record, bindings);
+  } catch (error) {
+    if (error instanceof MissingParentError || error instanceof FerryError) throw error;
+    throw new PermanentError(`${where}: ${(error as Error).message}`, { code: 'expression' });
   }
 }
 

@@ -9,6 +9,14 @@ import { PURE_FUNCTIONS } from './functions.js';
 
 export type Bindings = Record<string, unknown>;
 
+/**
+ * Every evaluation JSONata runs has a budget (its own guardrails): a function that calls itself for ever
+ * would otherwise spin without end, and one whose recursion grows would take the heap and the process
+ * with it. Past either, the evaluation throws (D1012, D1011) and the record fails with that reason.
+ * Mappings take microseconds; a second is a loop, not a large order.
+ */
+export const EXPRESSION_BUDGET = { timeout: 1_000, stack: 1_000 } as const;
+
 export interface Expression {
   readonly text: string;
   evaluate(input: unknown, bindings: Bindings): unknown | Promise<unknown>;
@@ -19,12 +27,12 @@ export type ParseResult = { ok: true; expression: Expression } | { ok: false; me
 export function parseExpression(text: string): ParseResult {
   let compiled: jsonata.Expression;
   try {
-    compiled = jsonata(text);
+    compiled = jsonata(text, EXPRESSION_BUDGET);
   } catch (error) {
     const e = error as { message?: string; position?: number };
     return { ok: false, message: e.message ?? String(error), position: e.position };
   }
-  const slow = (input: unknown, bindings: Bindings) => compiled.evaluate(input, bindings);
+  const slow = (input: unknown, bindings: Bindings) => compiled.evaluate(input, bindings).catch((error: unknown) => Promise.reject(asError(error)));
   const direct = compileDirect(compiled.ast() as AstNode, PURE_FUNCTIONS);
   if (!direct) return { ok: true, expression: { text, evaluate: slow } };
   return {
@@ -43,6 +51,13 @@ export function parseExpression(text: string): ParseResult {
       },
     },
   };
+}
+
+/** JSONata throws plain objects (`{ code, position, message }`); the rest of Ferry expects Errors. */
+function asError(error: unknown): unknown {
+  if (error instanceof Error || !error || typeof error !== 'object') return error;
+  const { message, code } = error as { message?: string; code?: string };
+  return Object.assign(new Error(message ?? String(code ?? 'expression failed')), { code });
 }
 
 /** Names of functions an expression calls with a literal first argument: `$lookup('flow', id)` → ['flow']. */

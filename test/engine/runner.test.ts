@@ -194,6 +194,28 @@ describe('runner', () => {
     expect(accounts.find((r) => r.Email === 'c15@example.com')?.Name).toBe('Renamed');
   });
 
+  it('an expression that never ends, or recurses without end, fails its record with the reason; the run goes on', { timeout: 20_000 }, async () => {
+    const h = new Harness();
+    const flow = flowFrom(`
+name: budgets
+source:
+  connector: memory
+  entity: customers
+  filter: "( $deep := function($n) { $n = 0 ? true : $deep($n + 1) and true }; kind = 'deep' ? $deep(1) : true )"
+target: { connector: memory, entity: accounts }
+mapping:
+  Name: "( $spin := function($n) { $spin($n + 1) }; kind = 'spin' ? $spin(0) : name )"
+retry: { attempts: 1 }
+`);
+    h.addSource('customers', [...customers(2), ...customers(1, 3, { kind: 'spin' }), ...customers(1, 4, { kind: 'deep' })]);
+    const result = await h.run(flow);
+    expect(result.status).toBe('partial');
+    expect(result.counts).toMatchObject({ created: 2, dead: 2 });
+    const dead = new Map((await h.ledger.listRecords('budgets', { statuses: ['dead'] })).map((r) => [r.sourceId, r.error?.message]));
+    expect(dead.get('3')).toMatch(/^mapping\.Name: .*Evaluation timeout after 1000 milliseconds/);
+    expect(dead.get('4')).toMatch(/^source\.filter: .*Stack overflow/);
+  });
+
   it('refuses to run a flow another process holds the lock for', async () => {
     const h = new Harness();
     const flow = flowFrom(CUSTOMERS_FLOW);
