@@ -5,6 +5,7 @@
  * Writes carry idempotency keys derived from Ferry's ledger key, and a `ferry_key` in metadata so a
  * retry long after Stripe has forgotten the key still finds the first write.
  */
+import { createHash } from 'node:crypto';
 import type Stripe from 'stripe';
 import { type EntityDeclaration, type JsonObject, type ReadPage, type ReadRequest, retried, type WriteItem, type WriteResult } from '../../src/connector/types.js';
 import { PermanentError, toFerryError } from '../../src/errors.js';
@@ -198,41 +199,93 @@ async function pricesByLookupKey(client: StripeClient, lines: InvoiceLine[]): Pr
 }
 
 /**
- * An invoice is several calls: the draft, one item per line, finalize, send. Each has its own idempotency
- * key derived from the record's, so a retry replays what already happened and finishes the rest.
+ * An invoice is several calls: the draft, one item per line, finalize, send. It is written only when it
+ * has reached the state the flow asks for, so any step a failure cut short is finished by whoever comes
+ * next: a retry in the run, the next run, or the settlement after a crash. Each step has its own
+ * idempotency key derived from the record's, so a step resent with the same key is replayed, not done
+ * twice; an invoice found again under a newer key (a later run) is brought to that state from what it
+ * holds: its lines by the `ferry_line` each carries, and whether it was sent by `ferry_sent`, which Ferry
+ * sets once the send has been answered (Stripe's invoice object says nothing of sending).
  */
 export async function writeInvoice(client: StripeClient, item: WriteItem): Promise<WriteResult> {
   const p = item.payload as unknown as InvoicePayload;
   const key = item.idempotencyKey;
   const metadata = { ...p.metadata, ferry_key: item.sourceId };
-  let id = item.targetId ?? (item.retry ? await findByKey(client, 'invoices', item.sourceId) : undefined);
-  if (id) {
-    // A finalized invoice keeps its lines; what can change is its description and metadata.
-    await client.call((sdk) => sdk.invoices.update(id!, { description: p.description, metadata }));
-    return { ok: true, targetId: id, action: 'updated' };
-  }
-  const prices = await pricesByLookupKey(client, p.lines);
-  const draft = await client.call((sdk) =>
+  const lines = p.lines.map((line, n) => ({ line, tag: lineTag(n, line) }));
+  const known = item.targetId ?? (item.retry ? await findByKey(client, 'invoices', item.sourceId) : undefined);
+  let invoice: Stripe.Invoice;
+  // Unknown lookup keys refuse the invoice before anything is written.
+  const prices = known ? undefined : await pricesByLookupKey(client, p.lines);
+  const draft = known ? undefined : await client.call((sdk) =>
     sdk.invoices.create(
       { customer: p.customer, collection_method: p.collection_method ?? 'send_invoice', days_until_due: p.collection_method === 'charge_automatically' ? undefined : (p.days_until_due ?? 30), description: p.description, metadata, currency: p.currency, auto_advance: false },
       { idempotencyKey: `${key}:draft` },
     ),
   );
-  id = draft.id!;
-  for (const [n, line] of p.lines.entries()) {
-    const common = { customer: p.customer, invoice: id, description: line.description, metadata: line.metadata };
-    const price = line.lookup_key ? prices.get(line.lookup_key)! : undefined;
-    const params: Stripe.InvoiceItemCreateParams =
-      price && line.unit_amount !== undefined && line.unit_amount !== price.unit_amount
-        ? { ...common, price_data: { product: String(price.product), unit_amount: line.unit_amount, currency: price.currency }, quantity: line.quantity ?? 1 }
-        : price || line.price
-          ? { ...common, pricing: { price: price?.id ?? line.price }, quantity: line.quantity ?? 1 }
-          : { ...common, amount: line.amount, currency: line.currency ?? p.currency ?? 'usd' };
-    await client.call((sdk) => sdk.invoiceItems.create(params, { idempotencyKey: `${key}:line:${n}` }));
+  // A replay is the answer an earlier attempt got, not the invoice as it stands now (Stripe's search can
+  // take a minute to show a new invoice): such a draft is carried on from its current state, as a known one is.
+  if (draft && draft.lastResponse?.headers?.['idempotent-replayed'] !== 'true') {
+    invoice = draft;
+    for (const [n, { line, tag }] of lines.entries()) await addLine(client, draft.id!, p, line, tag, prices!, `${key}:line:${n}`);
+  } else {
+    const id = (known ?? draft!.id)!;
+    invoice = await client.call((sdk) => sdk.invoices.update(id, { description: p.description, metadata }));
+    // A draft an earlier attempt (or a person) left: its lines are made to match the flow's.
+    if (invoice.status === 'draft') await completeLines(client, id, p, lines, key);
   }
-  if (p.finalize !== false) await client.call((sdk) => sdk.invoices.finalizeInvoice(id!, {}, { idempotencyKey: `${key}:finalize` }));
-  if (p.send && (p.collection_method ?? 'send_invoice') === 'send_invoice') await client.call((sdk) => sdk.invoices.sendInvoice(id!, {}, { idempotencyKey: `${key}:send` }));
-  return { ok: true, targetId: id, action: 'created' };
+  const id = invoice.id!;
+  if (invoice.status === 'draft' && p.finalize !== false) invoice = await client.call((sdk) => sdk.invoices.finalizeInvoice(id, {}, { idempotencyKey: `${key}:finalize` }));
+  const sendable = p.send && (p.collection_method ?? 'send_invoice') === 'send_invoice' && invoice.status === 'open';
+  if (sendable && !invoice.metadata?.ferry_sent) {
+    await client.call((sdk) => sdk.invoices.sendInvoice(id, {}, { idempotencyKey: `${key}:send` }));
+    await client.call((sdk) => sdk.invoices.update(id, { metadata: { ferry_sent: 'true' } }, { idempotencyKey: `${key}:sent` }));
+  }
+  // A record the ledger did not know yet is a new invoice, even when an earlier, unfinished attempt made its draft.
+  return { ok: true, targetId: id, action: item.targetId ? 'updated' : 'created' };
+}
+
+/** `ferry_line` on an invoice item: which line of the flow's it is, and a digest of what the line said. */
+function lineTag(n: number, line: InvoiceLine): string {
+  return `${n}:${createHash('sha1').update(JSON.stringify(line)).digest('hex').slice(0, 12)}`;
+}
+
+async function addLine(client: StripeClient, invoice: string, p: InvoicePayload, line: InvoiceLine, tag: string, prices: Map<string, Stripe.Price>, idempotencyKey: string): Promise<void> {
+  const common = { customer: p.customer, invoice, description: line.description, metadata: { ...line.metadata, ferry_line: tag } };
+  const price = line.lookup_key ? prices.get(line.lookup_key)! : undefined;
+  const params: Stripe.InvoiceItemCreateParams =
+    price && line.unit_amount !== undefined && line.unit_amount !== price.unit_amount
+      ? { ...common, price_data: { product: String(price.product), unit_amount: line.unit_amount, currency: price.currency }, quantity: line.quantity ?? 1 }
+      : price || line.price
+        ? { ...common, pricing: { price: price?.id ?? line.price }, quantity: line.quantity ?? 1 }
+        : { ...common, amount: line.amount, currency: line.currency ?? p.currency ?? 'usd' };
+  await client.call((sdk) => sdk.invoiceItems.create(params, { idempotencyKey }));
+}
+
+/**
+ * A draft's items made to match the flow's lines: an item whose `ferry_line` no longer matches a line
+ * (the source changed between attempts) is deleted, and each line with no item is added. Items without
+ * a `ferry_line` were added by a person and stay.
+ */
+async function completeLines(client: StripeClient, invoice: string, p: InvoicePayload, lines: { line: InvoiceLine; tag: string }[], key: string): Promise<void> {
+  const items: Stripe.InvoiceItem[] = [];
+  for (let after: string | undefined; ; ) {
+    const page = await client.call((sdk) => sdk.invoiceItems.list({ invoice, limit: 100, starting_after: after }));
+    items.push(...page.data);
+    if (!page.has_more || !page.data.length) break;
+    after = page.data.at(-1)!.id;
+  }
+  const wanted = new Set(lines.map((l) => l.tag));
+  const present = new Set<string>();
+  for (const existing of items) {
+    const tag = existing.metadata?.ferry_line;
+    if (tag === undefined) continue;
+    if (wanted.has(tag) && !present.has(tag)) present.add(tag);
+    else await client.call((sdk) => sdk.invoiceItems.del(existing.id));
+  }
+  const missing = [...lines.entries()].filter(([, l]) => !present.has(l.tag));
+  if (!missing.length) return;
+  const prices = await pricesByLookupKey(client, missing.map(([, l]) => l.line));
+  for (const [n, { line, tag }] of missing) await addLine(client, invoice, p, line, tag, prices, `${key}:line:${n}`);
 }
 
 type LineList = { data: JsonObject[]; has_more: boolean };

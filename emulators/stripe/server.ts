@@ -141,6 +141,7 @@ export class StripeEmulator {
       r('POST', '/v1/invoiceitems', (p) => this.createInvoiceItem(p)),
       list('invoiceitem', '/v1/invoiceitems', (o, p) => byCustomer(o, p) && (!p.invoice || o.invoice === p.invoice)),
       r('GET', '/v1/invoiceitems/:id', (_, q) => this.retrieve('invoiceitem', q.params.id!)),
+      r('DELETE', '/v1/invoiceitems/:id', (_, q) => this.deleteInvoiceItem(q.params.id!)),
 
       r('POST', '/v1/invoices', (p) => this.createInvoice(p)),
       list('invoice', '/v1/invoices', (o, p) => byCustomer(o, p) && (!p.status || o.status === p.status)),
@@ -421,6 +422,17 @@ export class StripeEmulator {
     this.emit('invoice.finalized', invoice);
     if (Number(invoice.amount_due) === 0) this.markPaid(invoice, now);
     return invoice;
+  }
+
+  /** Only an item on no invoice or on a draft can go (https://docs.stripe.com/api/invoiceitems/delete). */
+  private deleteInvoiceItem(id: string): StripeObject {
+    const item = this.retrieve('invoiceitem', id);
+    const invoice = item.invoice ? this.retrieve('invoice', String(item.invoice)) : undefined;
+    if (invoice && invoice.status !== 'draft') fail(400, `This invoice item is on invoice ${String(invoice.id)}, which is no longer a draft; it can't be deleted.`, { code: 'invoice_not_editable' });
+    this.store.remove('invoiceitem', id);
+    if (invoice) this.recalculate(invoice);
+    this.emit('invoiceitem.deleted', item);
+    return { id, object: 'invoiceitem', deleted: true };
   }
 
   private sendInvoice(id: string): StripeObject {

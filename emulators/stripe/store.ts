@@ -52,6 +52,10 @@ export class StripeStore {
     return this.table(type).get(id);
   }
 
+  remove(type: StripeType, id: string): void {
+    this.table(type).delete(id);
+  }
+
   all(type: StripeType): StripeObject[] {
     return [...this.table(type).values()];
   }

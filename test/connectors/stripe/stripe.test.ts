@@ -41,10 +41,32 @@ describe('Stripe connector', () => {
     expect(invoice).toMatchObject({ status: 'open', total: 15_050, metadata: { ferry_key: 'deal-1' } });
     const items = (await emu.server.inject('GET', `/v1/invoiceitems?customer=${customerId}&limit=100`)).body as { data: unknown[] };
     expect(items.data).toHaveLength(2);
-    // Long after, with Stripe's memory of the key gone: the retry looks the invoice up by its ferry_key.
+    // Long after, with Stripe's memory of the key gone: the retry looks the invoice up by its ferry_key. The
+    // ledger never recorded it, so for the ledger it is the record's first invoice: created, once.
     const [late] = await stripe.entities.invoices!.write!(client, [item('deal-1', payload, { idempotencyKey: 'forgotten', retry: true })]);
-    expect(late).toMatchObject({ ok: true, action: 'updated', targetId: (first as { targetId: string }).targetId });
+    expect(late).toMatchObject({ ok: true, action: 'created', targetId: (first as { targetId: string }).targetId });
+    expect(((await emu.server.inject('GET', `/v1/invoiceitems?customer=${customerId}&limit=100`)).body as { data: unknown[] }).data).toHaveLength(2);
     expect(await stripe.entities.invoices!.find!(client, item('deal-1', payload))).toBe((first as { targetId: string }).targetId);
+  });
+
+  it('brings an unfinished draft found again under a new key to the flow\'s state: its lines, finalized, sent once', async () => {
+    const client = open();
+    const [customer] = await stripe.entities.customers!.write!(client, [item('hs-draft', { email: 'draft@x.test' })]);
+    const customerId = (customer as { targetId: string }).targetId;
+    const line = (amount: number, description: string) => ({ amount, currency: 'usd', description });
+    // An earlier attempt left a draft whose second line the source has since changed.
+    const [left] = await stripe.entities.invoices!.write!(client, [item('deal-draft', { customer: customerId, lines: [line(1_000, 'Setup'), line(500, 'Old')], finalize: false })]);
+    const id = (left as { targetId: string }).targetId;
+    const final = { customer: customerId, collection_method: 'send_invoice', days_until_due: 30, lines: [line(1_000, 'Setup'), line(700, 'Support'), line(300, 'Travel')], send: true };
+    const [done] = await stripe.entities.invoices!.write!(client, [item('deal-draft', final, { idempotencyKey: 'ferry-next-run', retry: true })]);
+    expect(done).toMatchObject({ ok: true, targetId: id });
+    const invoice = (await emu.server.inject('GET', `/v1/invoices/${id}`)).body as { status: string; total: number; lines: { data: { description: string }[] } };
+    expect(invoice).toMatchObject({ status: 'open', total: 2_000 });
+    expect(invoice.lines.data.map((l) => l.description).sort()).toEqual(['Setup', 'Support', 'Travel']);
+    // Found once more (another run, another key): already sent, so not sent again.
+    await stripe.entities.invoices!.write!(client, [item('deal-draft', final, { idempotencyKey: 'ferry-third-run', retry: true })]);
+    const sent = (await emu.server.inject('GET', '/v1/events?type=invoice.sent&limit=100')).body as { data: { data: { object: { id: string } } }[] };
+    expect(sent.data.filter((e) => e.data.object.id === id)).toHaveLength(1);
   });
 
   it('finds line prices by lookup key, sells at an agreed price on the same product, and refuses an unknown key before writing', async () => {
@@ -135,18 +157,19 @@ describe('Stripe connector', () => {
 
   it('sends each step of an invoice with its own idempotency key, derived from the record’s', async () => {
     const keys: string[] = [];
-    const invoice = { id: 'in_nock', object: 'invoice', status: 'draft', lines: { object: 'list', data: [], has_more: false } };
+    const invoice = (status: string) => ({ id: 'in_nock', object: 'invoice', status, metadata: {}, lines: { object: 'list', data: [], has_more: false } });
     nock('https://stripe.mocked')
       .persist()
-      .post(/\/v1\/(invoices|invoiceitems)(\/in_nock\/(finalize|send))?$/)
+      .post(/\/v1\/(invoices|invoiceitems)(\/in_nock(\/(finalize|send))?)?$/)
       .reply(function () {
         keys.push(String(this.req.headers['idempotency-key']));
-        return [200, this.req.path.startsWith('/v1/invoiceitems') ? { id: `ii_${keys.length}`, object: 'invoiceitem' } : invoice];
+        return [200, this.req.path.startsWith('/v1/invoiceitems') ? { id: `ii_${keys.length}`, object: 'invoiceitem' } : invoice(this.req.path === '/v1/invoices' ? 'draft' : 'open')];
       });
     const payload = { customer: 'cus_nock', lines: [{ amount: 1000, currency: 'usd' }, { amount: 250, currency: 'usd' }], send: true };
     const [result] = await stripe.entities.invoices!.write!(open('https://stripe.mocked', 'sk_test_x'), [item('deal-9', payload, { idempotencyKey: 'ferry-abc' })]);
     expect(result).toMatchObject({ ok: true, targetId: 'in_nock', action: 'created' });
-    expect(keys).toEqual(['ferry-abc:draft', 'ferry-abc:line:0', 'ferry-abc:line:1', 'ferry-abc:finalize', 'ferry-abc:send']);
+    // The last step marks it sent, which Stripe's invoice object cannot tell a later attempt.
+    expect(keys).toEqual(['ferry-abc:draft', 'ferry-abc:line:0', 'ferry-abc:line:1', 'ferry-abc:finalize', 'ferry-abc:send', 'ferry-abc:sent']);
   });
 
   it('pages lists with starting_after, and reads changes since the cursor from the Events API (nock)', async () => {
