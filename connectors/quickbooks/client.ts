@@ -50,6 +50,8 @@ export class QuickBooksClient {
   private readonly general: RateLimiter;
   private readonly batches: RateLimiter;
   private refreshing?: Promise<void>;
+  /** Set once QuickBooks has refused every refresh token Ferry holds: only a person can reconnect, so nothing asks again. */
+  private stranded?: AuthError;
   private readonly timeoutMs: number;
   /** Requests sent, for benchmarks and tests. */
   requests = 0;
@@ -107,6 +109,7 @@ export class QuickBooksClient {
     const send = () => this.send<T>(method, args, requestId);
     const limiter = method === 'batch' ? this.batches : undefined;
     const attempt = () => (limiter ? limiter.schedule(() => this.general.schedule(send)) : this.general.schedule(send));
+    if (this.stranded) throw this.stranded;
     try {
       if (!this.sdk.token) await this.refresh();
       return await attempt();
@@ -160,10 +163,12 @@ export class QuickBooksClient {
         return this.doRefresh();
       }
       if (refused) {
-        throw new AuthError(
+        this.stranded = new AuthError(
           `QuickBooks refused the refresh token for connection '${this.settings.name}' (invalid_grant): reconnect the app to the company, then set the new refresh token in the connection's refresh_token and delete its entry from the secrets file`,
           { code: 'invalid_grant', status: 400 },
         );
+        this.context.warn?.(this.stranded.message);
+        throw this.stranded;
       }
       throw error;
     }

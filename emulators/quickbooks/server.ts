@@ -24,6 +24,11 @@ export interface QuickBooksEmulatorOptions {
   /** An access token valid from the start, so a client can begin without refreshing. */
   accessToken?: string;
   accessTokenTtlSeconds?: number;
+  /**
+   * How long a refresh token keeps working after a newer one was issued. Intuit: "Your previous refresh
+   * tokens expire 24 hours after you receive a new one" (intuit-oauth README, "Refresh access_token").
+   */
+  refreshTokenGraceSeconds?: number;
   seed?: number;
   requestsPerMinute?: number;
   batchesPerMinute?: number;
@@ -54,7 +59,8 @@ export class QuickBooksEmulator {
   private readonly sender = new WebhookSender();
   private readonly random: () => number;
   private readonly accessTokens = new Map<string, number>();
-  private readonly refreshTokens = new Set<string>();
+  /** Refresh tokens that work, each with when it stops (null: the newest, until it is superseded). */
+  private readonly refreshTokens = new Map<string, number | null>();
   private readonly requestIds = new Map<string, EmulatorResponse>();
   private readonly minuteLimiter: SlidingWindowLimiter;
   private readonly batchLimiter: SlidingWindowLimiter;
@@ -64,7 +70,7 @@ export class QuickBooksEmulator {
   constructor(private readonly options: QuickBooksEmulatorOptions) {
     this.random = seededRandom(options.seed ?? 1);
     this.books = new QboBooks(() => qboTime(new Date(), options.utcOffsetMinutes ?? -480));
-    this.refreshTokens.add(options.refreshToken);
+    this.refreshTokens.set(options.refreshToken, null);
     if (options.accessToken) this.accessTokens.set(options.accessToken, Date.now() + this.ttlMs());
     this.minuteLimiter = new SlidingWindowLimiter(options.requestsPerMinute ?? 500, 60_000);
     this.batchLimiter = new SlidingWindowLimiter(options.batchesPerMinute ?? 40, 60_000);
@@ -80,12 +86,16 @@ export class QuickBooksEmulator {
   }
 
   restore(state: unknown): void {
-    const saved = state as { books: unknown; accessTokens: [string, number][]; refreshTokens: string[]; requestIds: [string, EmulatorResponse][] };
+    const saved = state as { books: unknown; accessTokens: [string, number][]; refreshTokens: (string | [string, number | null])[]; requestIds: [string, EmulatorResponse][] };
     this.books.restore(saved.books);
     this.accessTokens.clear();
     for (const [token, expires] of saved.accessTokens) this.accessTokens.set(token, expires);
     this.refreshTokens.clear();
-    for (const token of saved.refreshTokens) this.refreshTokens.add(token);
+    // State saved before superseded tokens had an end kept only the tokens that worked.
+    for (const entry of saved.refreshTokens) {
+      if (typeof entry === 'string') this.refreshTokens.set(entry, null);
+      else this.refreshTokens.set(entry[0], entry[1]);
+    }
     for (const [id, response] of saved.requestIds) this.requestIds.set(id, response);
   }
 
@@ -157,12 +167,18 @@ export class QuickBooksEmulator {
     const form = new URLSearchParams(request.rawBody.toString('utf8'));
     if (form.get('grant_type') !== 'refresh_token') return { status: 400, body: { error: 'unsupported_grant_type' } };
     const refresh = form.get('refresh_token') ?? '';
-    if (!this.refreshTokens.has(refresh)) return { status: 400, body: { error: 'invalid_grant' } };
-    this.refreshTokens.delete(refresh);
+    const ends = this.refreshTokens.get(refresh);
+    if (ends === undefined || (ends !== null && ends <= Date.now())) {
+      this.refreshTokens.delete(refresh);
+      return { status: 400, body: { error: 'invalid_grant' } };
+    }
+    // The token used and every other still-current one become previous tokens, working for the grace period.
+    const graceEnds = Date.now() + (this.options.refreshTokenGraceSeconds ?? 86_400) * 1000;
+    for (const [token, end] of this.refreshTokens) if (end === null) this.refreshTokens.set(token, graceEnds);
     const accessToken = `eyJ.emulator.${randomToken(this.random, 40)}`;
     const refreshToken = `AB11${randomToken(this.random, 46)}`;
     this.accessTokens.set(accessToken, Date.now() + this.ttlMs());
-    this.refreshTokens.add(refreshToken);
+    this.refreshTokens.set(refreshToken, null);
     this.refreshCount++;
     return {
       status: 200,

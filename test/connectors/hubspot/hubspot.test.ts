@@ -5,6 +5,7 @@ import type { HubSpotClient } from '../../../connectors/hubspot/client.js';
 import { hubspot } from '../../../connectors/hubspot/index.js';
 import type { WriteItem } from '../../../src/connector/types.js';
 import { AuthError, PermanentError, TransientError } from '../../../src/errors.js';
+import { NO_FAULTS } from '../../../emulators/core/faults.js';
 import { startHubSpot, type RunningHubSpot } from '../../../emulators/hubspot/index.js';
 
 let emu: RunningHubSpot;
@@ -149,6 +150,17 @@ describe('HubSpot connector: a public app on OAuth 2', () => {
     expect(emu.emulator.refreshCount).toBe(before + 1);
     emu.emulator.expireAccessTokens();
     await Promise.all(Array.from({ length: 6 }, () => readSome(client)));
+    expect(emu.emulator.refreshCount).toBe(before + 2);
+  });
+
+  it('a refresh whose answer is lost costs one more refresh: HubSpot keeps the refresh token', async () => {
+    const client = oauthClient();
+    const before = emu.emulator.refreshCount;
+    await emu.server.inject('PUT', '/__admin/faults', { ...NO_FAULTS, lost: 1 });
+    expect(await readSome(client).catch((e: unknown) => e)).toBeInstanceOf(TransientError);
+    await emu.server.inject('PUT', '/__admin/faults', NO_FAULTS);
+    expect(emu.emulator.refreshCount).toBe(before + 1);
+    await readSome(client);
     expect(emu.emulator.refreshCount).toBe(before + 2);
   });
 
