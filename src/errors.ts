@@ -45,6 +45,16 @@ export class PermanentError extends FerryError {
   readonly kind = 'permanent' as const;
 }
 
+/**
+ * A run's write refused because its lock has passed to another holder (its lease ran out while it was
+ * paused): the run stops at once, retrying nothing; the new holder settles what it left.
+ */
+export class StaleLockError extends PermanentError {
+  constructor(flow: string) {
+    super(`this run of '${flow}' lost its lock to another process (its lease ran out); it stopped writing, and the holder settles what it left`, { code: 'stale-lock' });
+  }
+}
+
 /** Credentials are missing, expired or revoked: a person must reconnect. */
 export class AuthError extends FerryError {
   readonly kind = 'auth' as const;

@@ -7,6 +7,7 @@
 import { resolve } from 'node:path';
 import type { ConnectionSettings } from '../connector/types.js';
 import { ConfigError, type Diagnostic } from '../errors.js';
+import { parseDuration } from '../flow/duration.js';
 import { compileSchema, schemaDiagnostics } from '../yaml/schema-diagnostics.js';
 import { parseYaml, readYamlFile, type YamlFile } from '../yaml/yaml-file.js';
 import configSchema from '../../config/schemas/config.schema.json' with { type: 'json' };
@@ -28,6 +29,8 @@ export interface FerryConfig {
   /** Alert destinations by name: where a flow's `on_failure.alert` posts. */
   alerts: Map<string, string>;
   daemon: { webhookPort: number; webhookHost: string; gracePeriod: string; maxBodyBytes: number; publicUrl?: string };
+  /** How long a run's lock lasts without renewal (`lock_lease`). */
+  lockLeaseMs: number;
 }
 
 interface ConfigDocument {
@@ -35,6 +38,7 @@ interface ConfigDocument {
   ledger?: string;
   log?: { file?: string; level?: string };
   secrets_file?: string;
+  lock_lease?: string;
   connections?: Record<string, Record<string, string | number | boolean>>;
   alerts?: Record<string, { url: string }>;
   daemon?: { webhook_port?: number; webhook_host?: string; grace_period?: string; max_body_bytes?: number; public_url?: string };
@@ -110,6 +114,7 @@ function configFromYaml(yaml: YamlFile, env: NodeJS.ProcessEnv, cwd: string): Fe
     unresolved,
     secrets,
     alerts,
+    lockLeaseMs: parseDuration(doc.lock_lease ?? '60s'),
     daemon: {
       webhookPort: doc.daemon?.webhook_port ?? 7400,
       webhookHost: doc.daemon?.webhook_host ?? '127.0.0.1',

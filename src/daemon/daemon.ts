@@ -35,6 +35,8 @@ export interface DaemonOptions {
   publicUrl?: string;
   /** Run lock owner; distinct per daemon. */
   owner?: string;
+  /** How long a run's lock lasts without renewal. */
+  leaseMs?: number;
   now?: () => Date;
   /** Fires when a run ends (tests, the CLI's summary line). */
   onRunEnded?(flow: string, trigger: Job['trigger'], result: RunResult): void;
@@ -170,6 +172,7 @@ export class Daemon {
           connections: options.connections,
           logger: options.logger,
           owner: this.owner,
+          leaseMs: options.leaseMs,
           now: options.now,
           retryHooks: { onRetry: (error) => this.metrics.retried(flow.name, error.status) },
         },

@@ -7,9 +7,9 @@
  * Memory stays flat: one page is in hand at a time.
  */
 import type { JsonObject, ReadRequest, WriteItem } from '../connector/types.js';
-import { PermanentError, toFerryError } from '../errors.js';
+import { PermanentError, StaleLockError, toFerryError } from '../errors.js';
 import type { Flow } from '../flow/types.js';
-import { emptyCounts, type Ledger, type RecordDigest, type RecordError, type RecordState, type RunCounts, type RunStatus, type RunTrigger, type Settlement } from '../ledger/ledger.js';
+import { emptyCounts, type Lease, type Ledger, type RecordDigest, type RecordError, type RecordState, type RunCounts, type RunStatus, type RunTrigger, type Settlement } from '../ledger/ledger.js';
 import type { Logger } from '../log.js';
 import { creditCheck } from '../mapping/credit.js';
 import { ferryFunctions } from '../mapping/functions.js';
@@ -28,6 +28,8 @@ export interface RunnerDeps {
   retryHooks?: Omit<RetryHooks, 'signal'>;
   /** Identifies this process in run locks. */
   owner?: string;
+  /** How long a run's lock lasts unless renewed (config `lock_lease`); renewed every third of it. */
+  leaseMs?: number;
 }
 
 export type RunSelection =
@@ -70,7 +72,7 @@ export class FlowBusyError extends Error {
   }
 }
 
-const LOCK_LEASE_MS = 60_000;
+export const DEFAULT_LEASE_MS = 60_000;
 const defaultOwner = newLockOwner();
 
 export async function runFlow(flow: Flow, deps: RunnerDeps, options: RunOptions): Promise<RunResult> {
@@ -90,6 +92,10 @@ class FlowRun {
   private readonly owner: string;
   private readonly selection: RunSelection;
   private runId = 0;
+  private renewal?: NodeJS.Timeout;
+  /** Until when (this run's clock) its lease is sure to be its own. */
+  private leaseUntil = 0;
+  private leaseLost = false;
   private processed = 0;
   /** The oldest source time among records this run left `failed`: the cursor stops there. */
   private earliestFailed: string | undefined;
@@ -117,12 +123,9 @@ class FlowRun {
   }
 
   async execute(): Promise<RunResult> {
-    const lockName = `flow:${this.flow.name}`;
-    if (!this.dryRun && !(await this.ledger.acquireLock(lockName, this.owner, LOCK_LEASE_MS, isAbandoned))) throw new FlowBusyError(this.flow.name);
-    const renew = this.dryRun ? undefined : setInterval(() => void this.ledger.acquireLock(lockName, this.owner, LOCK_LEASE_MS), LOCK_LEASE_MS / 3);
-    renew?.unref();
+    const lease = this.dryRun ? undefined : await this.takeLock();
     try {
-      if (!this.dryRun) this.runId = await this.ledger.startRun(this.flow.name, this.options.trigger);
+      if (!this.dryRun) this.runId = await this.ledger.startRun(this.flow.name, this.options.trigger, lease);
       this.deps.logger.info(`run started`, { flow: this.flow.name, run: this.runId, trigger: this.options.trigger, dryRun: this.dryRun });
       let status: RunStatus;
       let message: string | undefined;
@@ -142,8 +145,46 @@ class FlowRun {
       this.deps.logger.info(`run ended`, { flow: this.flow.name, run: this.runId, status, ...this.counts });
       return { flow: this.flow.name, runId: this.dryRun ? undefined : this.runId, status, counts: { ...this.counts }, message };
     } finally {
-      if (renew) clearInterval(renew);
-      if (!this.dryRun) await this.ledger.releaseLock(lockName, this.owner);
+      if (this.renewal) clearInterval(this.renewal);
+      if (lease) await this.ledger.releaseLock(lease.lock, this.owner);
+    }
+  }
+
+  /**
+   * The flow's lock, as a fenced lease renewed every third of its length. The ledger refuses this run's
+   * writes once the lock has passed to another holder; and before each call to the target the run checks
+   * that its lease, as last renewed, has not run out, so a process paused past its lease (SIGSTOP, a
+   * suspended VM) sends nothing when it wakes, even before the ledger has been asked.
+   */
+  private async takeLock(): Promise<Lease> {
+    const lock = `flow:${this.flow.name}`;
+    const leaseMs = this.deps.leaseMs ?? DEFAULT_LEASE_MS;
+    const renewedAt = this.now().getTime();
+    const fence = await this.ledger.acquireLock(lock, this.owner, leaseMs, isAbandoned);
+    if (fence === undefined) throw new FlowBusyError(this.flow.name);
+    // Another host judges expiry by its own clock: the lease counts as over a sixth before it ends.
+    const usable = (leaseMs * 5) / 6;
+    this.leaseUntil = renewedAt + usable;
+    this.renewal = setInterval(() => {
+      const at = this.now().getTime();
+      void this.ledger.renewLock(lock, this.owner, fence, leaseMs).then(
+        (renewed) => {
+          if (renewed) this.leaseUntil = at + usable;
+          else this.leaseLost = true;
+        },
+        (error: unknown) => this.deps.logger.warn(`could not renew the run's lock`, { flow: this.flow.name, error: (error as Error).message }),
+      );
+    }, leaseMs / 3);
+    this.renewal.unref();
+    return { lock, fence };
+  }
+
+  /** Before each call that writes to the target: a run whose lease has lapsed or passed on writes nothing. */
+  private assertLease(): void {
+    if (this.dryRun) return;
+    if (this.leaseLost || this.now().getTime() > this.leaseUntil) {
+      this.leaseLost = true;
+      throw new StaleLockError(this.flow.name);
     }
   }
 
@@ -182,6 +223,7 @@ class FlowRun {
       ledger,
       runId: this.runId,
       retryHooks: this.retryHooks(),
+      beforeWrite: () => this.assertLease(),
       sourceKeyPrefix: `${flow.source.connector}/${flow.source.entity}`,
       targetKeyPrefix: `${flow.target.connector}/${flow.target.entity}`,
     };
@@ -313,12 +355,12 @@ class FlowRun {
         if (page.fullReadReason && !this.notes.includes(page.fullReadReason)) this.notes.push(page.fullReadReason);
         await this.processRecords(page.records);
         highWater = laterOf(highWater, page.records.map((r) => this.source.entity.updatedAt?.(r)));
-        if (ordered && highWater && !this.dryRun) await this.ledger.saveCursor(flow.name, this.checkpoint(highWater));
+        if (ordered && highWater && !this.dryRun) await this.ledger.saveCursor(flow.name, this.checkpoint(highWater), this.runId);
         if (this.options.signal?.aborted) return;
       }
     }, flow.retry, this.retryHooks());
     if (this.dryRun || this.options.signal?.aborted) return;
-    if (highWater) await this.ledger.saveCursor(flow.name, this.checkpoint(highWater));
+    if (highWater) await this.ledger.saveCursor(flow.name, this.checkpoint(highWater), this.runId);
     if (storedVersion !== flow.version) await this.ledger.saveFlowVersion(flow.name, flow.version);
   }
 

@@ -4,7 +4,7 @@
  * One bad item never fails or acknowledges its neighbours.
  */
 import type { WriteItem, WriteResult } from '../connector/types.js';
-import { AuthError, type FerryError, PermanentError, TransientError, toFerryError } from '../errors.js';
+import { AuthError, type FerryError, PermanentError, StaleLockError, TransientError, toFerryError } from '../errors.js';
 import type { Flow } from '../flow/types.js';
 import type { Ledger, PendingWrite, RecordDigest, Settlement } from '../ledger/ledger.js';
 import type { OpenEntity } from './connections.js';
@@ -26,6 +26,8 @@ export interface WriterContext {
   ledger: Ledger;
   runId: number;
   retryHooks: RetryHooks;
+  /** Called before every call to the target; throws when the run must not write any more (its lease has lapsed). */
+  beforeWrite(): void;
   /** Cross-reference key prefixes: `shopify/orders`, `quickbooks/invoices`. */
   sourceKeyPrefix: string;
   targetKeyPrefix: string;
@@ -95,6 +97,7 @@ async function writeWithRetry(items: WriteItem[], ctx: WriterContext): Promise<A
   try {
     await withRetry(
       async () => {
+        ctx.beforeWrite();
         remaining.forEach((i) => attempts.set(i, (attempts.get(i) ?? 0) + 1));
         let results: WriteResult[];
         try {
@@ -129,6 +132,7 @@ async function writeWithRetry(items: WriteItem[], ctx: WriterContext): Promise<A
       ctx.retryHooks,
     );
   } catch (error) {
+    if (error instanceof StaleLockError) throw error;
     // Whatever is still unsettled gets the last error it saw (or the one that stopped the loop).
     const stop = toFerryError(error);
     for (const i of remaining) final.set(i, { result: { ok: false, error: lastErrors.get(i) ?? stop }, attempts: attempts.get(i) ?? 0 });

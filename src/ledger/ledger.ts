@@ -107,6 +107,12 @@ export interface Settlement {
   references?: string[];
 }
 
+/** A lock held: its name and the fencing number it was taken under. */
+export interface Lease {
+  lock: string;
+  fence: number;
+}
+
 export type RunTrigger = 'manual' | 'schedule' | 'webhook' | 'resync' | 'demo';
 export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed';
 
@@ -192,17 +198,27 @@ export interface Ledger {
   recordDecision(flow: string, sourceId: string, kind: string, detail: JsonObject, status?: RecordStatus, reason?: string): Promise<void>;
 
   getCursor(flow: string): Promise<string | undefined>;
-  saveCursor(flow: string, cursor: string): Promise<void>;
+  /** `runId`: the run saving it, refused when that run's lease has passed to another holder. */
+  saveCursor(flow: string, cursor: string, runId?: number): Promise<void>;
   getFlowVersion(flow: string): Promise<string | undefined>;
   saveFlowVersion(flow: string, version: string): Promise<void>;
 
-  /** Called with the flow's lock held: a run still marked `running` was interrupted, and is closed as failed. */
-  startRun(flow: string, trigger: RunTrigger): Promise<number>;
+  /**
+   * Called with the flow's lock held: a run still marked `running` was interrupted, and is closed as failed.
+   * A run started under a lease is fenced: its reservations, settlements and cursor are refused
+   * (StaleLockError) once the lock has passed to another holder.
+   */
+  startRun(flow: string, trigger: RunTrigger, lease?: Lease): Promise<number>;
   finishRun(runId: number, status: RunStatus, counts: RunCounts, message?: string): Promise<void>;
   listRuns(query?: { flow?: string; since?: Date; limit?: number }): Promise<RunRecord[]>;
 
-  /** Take or renew a lease; false when another owner holds an unexpired one that `isAbandoned` does not disown. */
-  acquireLock(name: string, owner: string, leaseMs: number, isAbandoned?: (holder: string) => boolean): Promise<boolean>;
+  /**
+   * Take a lock for `leaseMs`: its fencing number, one more than the last holder's, or undefined when it is
+   * held (by anyone, this owner included) under an unexpired lease that `isAbandoned` does not disown.
+   */
+  acquireLock(name: string, owner: string, leaseMs: number, isAbandoned?: (holder: string) => boolean): Promise<number | undefined>;
+  /** Extend a lease still held under `fence`; false when the lock has passed to another holder since. */
+  renewLock(name: string, owner: string, fence: number, leaseMs: number): Promise<boolean>;
   releaseLock(name: string, owner: string): Promise<void>;
 
   /**

@@ -174,4 +174,13 @@ export const MIGRATIONS: Migration[] = [
       ALTER TABLE records ADD COLUMN first_event TEXT;
     `,
   },
+  {
+    version: 8,
+    description: 'fenced run locks: a lock keeps a fencing number that grows each time it changes hands, and a run the fence it started under',
+    sql: `
+      ALTER TABLE locks ADD COLUMN fence INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE runs ADD COLUMN lock_name TEXT;
+      ALTER TABLE runs ADD COLUMN fence INTEGER;
+    `,
+  },
 ];

@@ -13,8 +13,8 @@
  */
 import Database from 'better-sqlite3';
 import type { JsonObject } from '../connector/types.js';
-import type { ErrorClass } from '../errors.js';
 import {
+  type Lease,
   type Ledger,
   type LedgerEvent,
   type PendingWrite,
@@ -30,6 +30,7 @@ import {
   type Settlement,
   splitKey,
 } from './ledger.js';
+import { type ErrorClass, StaleLockError } from '../errors.js';
 import { MIGRATIONS } from './migrations.js';
 import { ensureOwnerOnlyFile } from '../owner-only.js';
 
@@ -242,14 +243,18 @@ export class SqliteLedger implements Ledger {
       saveVersion: db.prepare(`INSERT INTO flow_state (flow, flow_version, updated_at) VALUES (?, ?, ?)
                                ON CONFLICT (flow) DO UPDATE SET flow_version = excluded.flow_version, updated_at = excluded.updated_at`),
       closeInterrupted: db.prepare("UPDATE runs SET status = 'failed', ended_at = ?, message = 'interrupted: the process running it stopped before the run ended' WHERE flow = ? AND status = 'running'"),
-      startRun: db.prepare("INSERT INTO runs (flow, trigger, status, started_at) VALUES (?, ?, 'running', ?)"),
+      startRun: db.prepare("INSERT INTO runs (flow, trigger, status, started_at, lock_name, fence) VALUES (?, ?, 'running', ?, ?, ?)"),
+      fence: db.prepare('SELECT r.flow, r.fence AS expected, l.fence AS current FROM runs r LEFT JOIN locks l ON l.name = r.lock_name WHERE r.id = ?'),
       finishRun: db.prepare(`UPDATE runs SET status = @status, ended_at = @now, message = @message, read = @read, created = @created,
                                updated = @updated, unchanged = @unchanged, waiting = @waiting, held = @held, skipped = @skipped,
                                failed = @failed, dead = @dead WHERE id = @id`),
       lock: db.prepare('SELECT owner, expires_at FROM locks WHERE name = ?'),
-      takeLock: db.prepare(`INSERT INTO locks (name, owner, expires_at) VALUES (?, ?, ?)
-                            ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at`),
-      releaseLock: db.prepare('DELETE FROM locks WHERE name = ? AND owner = ?'),
+      // A released lock keeps its row, so its fencing number only ever grows.
+      takeLock: db.prepare(`INSERT INTO locks (name, owner, expires_at, fence) VALUES (?, ?, ?, 1)
+                            ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at, fence = locks.fence + 1
+                            RETURNING fence`),
+      renewLock: db.prepare('UPDATE locks SET expires_at = ? WHERE name = ? AND owner = ? AND fence = ?'),
+      releaseLock: db.prepare('UPDATE locks SET expires_at = 0 WHERE name = ? AND owner = ?'),
       rememberDelivery: db.prepare('INSERT OR IGNORE INTO webhook_deliveries (connection, delivery_id, received_at) VALUES (?, ?, ?)'),
       forgetDeliveries: db.prepare('DELETE FROM webhook_deliveries WHERE received_at < ?'),
       claimSlot: db.prepare('INSERT OR IGNORE INTO schedule_slots (slot_key, owner, claimed_at) VALUES (?, ?, ?)'),
@@ -353,6 +358,7 @@ export class SqliteLedger implements Ledger {
     const intents: { id: number; writes: PendingWrite[] }[] = [];
     this.db
       .transaction(() => {
+        this.assertFence(runId);
         // An intent row per hundred writes: a page's reservations in one string would be a large object,
         // which V8 allocates straight into the old generation, and the heap's peak would grow with the run.
         for (let i = 0; i < writes.length; i += WRITES_PER_INTENT) {
@@ -423,6 +429,7 @@ export class SqliteLedger implements Ledger {
     const left = new Map<number, number>();
     this.db
       .transaction(() => {
+        this.assertFence(runId);
         const events: SqlValue[] = [];
         settlements.forEach((s, i) => {
           const claim = claims[i];
@@ -517,6 +524,7 @@ export class SqliteLedger implements Ledger {
     const now = this.now().toISOString();
     this.db
       .transaction(() => {
+        this.assertFence(runId);
         for (const { sourceId, error } of rows) {
           const noted = { flow, sourceId, runId, errorClass: error.class, errorStatus: error.status ?? null, errorCode: error.code ?? null, errorField: error.field ?? null, errorMessage: error.message };
           if (this.statements.notePending.run(noted).changes) this.statements.event.run(flow, sourceId, runId, now, 'unsettled', JSON.stringify({ error }));
@@ -555,8 +563,13 @@ export class SqliteLedger implements Ledger {
     return (this.statements.flowState.get(flow) as { cursor: string | null } | undefined)?.cursor ?? undefined;
   }
 
-  async saveCursor(flow: string, cursor: string): Promise<void> {
-    this.statements.saveCursor.run(flow, cursor, this.now().toISOString());
+  async saveCursor(flow: string, cursor: string, runId?: number): Promise<void> {
+    this.db
+      .transaction(() => {
+        if (runId !== undefined) this.assertFence(runId);
+        this.statements.saveCursor.run(flow, cursor, this.now().toISOString());
+      })
+      .immediate();
   }
 
   async getFlowVersion(flow: string): Promise<string | undefined> {
@@ -567,7 +580,7 @@ export class SqliteLedger implements Ledger {
     this.statements.saveVersion.run(flow, version, this.now().toISOString());
   }
 
-  async startRun(flow: string, trigger: RunTrigger): Promise<number> {
+  async startRun(flow: string, trigger: RunTrigger, lease?: Lease): Promise<number> {
     const now = this.now().toISOString();
     let intents: IntentRow[] = [];
     const runId = this.db
@@ -576,7 +589,7 @@ export class SqliteLedger implements Ledger {
         // With the flow's lock held no other run of it is live: any intent left is a crashed run's.
         intents = this.statements.intentsOfFlow.all(flow) as IntentRow[];
         this.materialise(intents, now);
-        return Number(this.statements.startRun.run(flow, trigger, now).lastInsertRowid);
+        return Number(this.statements.startRun.run(flow, trigger, now, lease?.lock ?? null, lease?.fence ?? null).lastInsertRowid);
       })
       .immediate();
     this.forgetIntents(intents.map((i) => i.id));
@@ -611,20 +624,29 @@ export class SqliteLedger implements Ledger {
     return (this.db.prepare(sql).all(...params) as Row[]).map(toRun);
   }
 
-  async acquireLock(name: string, owner: string, leaseMs: number, isAbandoned?: (holder: string) => boolean): Promise<boolean> {
+  async acquireLock(name: string, owner: string, leaseMs: number, isAbandoned?: (holder: string) => boolean): Promise<number | undefined> {
     const now = this.now().getTime();
     return this.db
       .transaction(() => {
         const held = this.statements.lock.get(name) as { owner: string; expires_at: number } | undefined;
-        if (held && held.owner !== owner && held.expires_at > now && !isAbandoned?.(held.owner)) return false;
-        this.statements.takeLock.run(name, owner, now + leaseMs);
-        return true;
+        if (held && held.expires_at > now && !isAbandoned?.(held.owner)) return undefined;
+        return (this.statements.takeLock.get(name, owner, now + leaseMs) as { fence: number }).fence;
       })
       .immediate();
   }
 
+  async renewLock(name: string, owner: string, fence: number, leaseMs: number): Promise<boolean> {
+    return this.statements.renewLock.run(this.now().getTime() + leaseMs, name, owner, fence).changes === 1;
+  }
+
   async releaseLock(name: string, owner: string): Promise<void> {
     this.statements.releaseLock.run(name, owner);
+  }
+
+  /** Inside a write transaction: refuses the write of a fenced run whose lock has passed to another holder. */
+  private assertFence(runId: number): void {
+    const row = this.statements.fence.get(runId) as { flow: string; expected: number | null; current: number | null } | undefined;
+    if (row && row.expected !== null && row.current !== row.expected) throw new StaleLockError(row.flow);
   }
 
   async rememberDelivery(connection: string, deliveryId: string, forgetBefore?: Date): Promise<boolean> {

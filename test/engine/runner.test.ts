@@ -216,10 +216,35 @@ retry: { attempts: 1 }
     expect(dead.get('4')).toMatch(/^source\.filter: .*Stack overflow/);
   });
 
+  it('a run whose lease lapses and passes to another holder stops writing; the holder settles what it left', async () => {
+    const h = new Harness();
+    const flow = flowFrom(CUSTOMERS_FLOW);
+    h.addSource('customers', customers(30));
+    h.store.fault = (item) => {
+      if (item.sourceId === '1' && h.now < new Date('2026-11-01T00:01:00Z')) {
+        // Paused past its lease in the middle of the first batch; another process takes the flow.
+        h.now = new Date(h.now.getTime() + 61_000);
+        void h.ledger.acquireLock('flow:customers', 'other-process', 60_000);
+      }
+      return undefined;
+    };
+    const stale = await h.run(flow);
+    expect(stale.status).toBe('failed');
+    expect(stale.message).toMatch(/lost its lock to another process/);
+    expect(h.writesSent()).toBeLessThan(30);
+    expect(await h.ledger.listRecords('customers', { statuses: ['synced'] })).toEqual([]);
+
+    await h.ledger.releaseLock('flow:customers', 'other-process');
+    const holder = await h.run(flow);
+    expect(holder.status).toBe('succeeded');
+    expect(new Set([...h.target('accounts').values()].map((r) => r.Email)).size).toBe(30);
+    expect(h.target('accounts').size).toBe(30);
+  });
+
   it('refuses to run a flow another process holds the lock for', async () => {
     const h = new Harness();
     const flow = flowFrom(CUSTOMERS_FLOW);
-    expect(await h.ledger.acquireLock('flow:customers', 'other-process', 60_000)).toBe(true);
+    expect(await h.ledger.acquireLock('flow:customers', 'other-process', 60_000)).toBe(1);
     await expect(h.run(flow)).rejects.toThrow(/already running/);
     h.now = new Date(h.now.getTime() + 61_000); // the other holder's lease has expired
     await expect(h.run(flow)).resolves.toMatchObject({ status: 'succeeded' });

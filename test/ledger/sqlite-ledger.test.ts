@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { Settlement } from '../../src/ledger/ledger.js';
 import { emptyCounts } from '../../src/ledger/ledger.js';
 import { MIGRATIONS } from '../../src/ledger/migrations.js';
+import { StaleLockError } from '../../src/errors.js';
 import { SqliteLedger } from '../../src/ledger/sqlite-ledger.js';
 import { tempDir } from '../support/harness.js';
 
@@ -158,18 +159,42 @@ describe('SQLite ledger', () => {
     expect((await ledger.events('orders', '1')).map((e) => e.kind)).toEqual(['failed', 'created']);
   });
 
-  it('a run lock is exclusive until released or its lease expires', async () => {
+  it('a run lock is exclusive until released or its lease expires, and its fencing number grows with each holder', async () => {
     let now = new Date('2026-01-01T00:00:00Z');
     const path = join(tempDir(), 'ledger.db');
     const a = new SqliteLedger(path, { now: () => now });
     const b = new SqliteLedger(path, { now: () => now });
-    expect(await a.acquireLock('flow:x', 'A', 1_000)).toBe(true);
-    expect(await b.acquireLock('flow:x', 'B', 1_000)).toBe(false);
-    expect(await a.acquireLock('flow:x', 'A', 1_000)).toBe(true); // renewal
+    expect(await a.acquireLock('flow:x', 'A', 1_000)).toBe(1);
+    expect(await b.acquireLock('flow:x', 'B', 1_000)).toBeUndefined();
+    expect(await a.acquireLock('flow:x', 'A', 1_000)).toBeUndefined(); // a second run in the holder's own process waits too
+    expect(await a.renewLock('flow:x', 'A', 1, 1_000)).toBe(true);
     now = new Date(now.getTime() + 1_001);
-    expect(await b.acquireLock('flow:x', 'B', 1_000)).toBe(true);
+    expect(await b.acquireLock('flow:x', 'B', 1_000)).toBe(2);
+    expect(await a.renewLock('flow:x', 'A', 1, 1_000)).toBe(false);
     await b.releaseLock('flow:x', 'B');
-    expect(await a.acquireLock('flow:x', 'A', 1_000)).toBe(true);
+    expect(await a.acquireLock('flow:x', 'A', 1_000)).toBe(3);
+  });
+
+  it('refuses the writes of a run whose lock has passed to another holder', async () => {
+    let now = new Date('2026-01-01T00:00:00Z');
+    const path = join(tempDir(), 'ledger.db');
+    const a = new SqliteLedger(path, { now: () => now });
+    const b = new SqliteLedger(path, { now: () => now });
+    const stale = await a.startRun('x', 'schedule', { lock: 'flow:x', fence: (await a.acquireLock('flow:x', 'A', 1_000))! });
+    now = new Date(now.getTime() + 1_001); // A is paused past its lease; B takes the flow
+    const live = await b.startRun('x', 'schedule', { lock: 'flow:x', fence: (await b.acquireLock('flow:x', 'B', 1_000))! });
+    const write = { sourceId: '1', idempotencyKey: 'k', inLedger: false, sourceHash: 'h', outputHash: 'o', flowVersion: 'v', source: {}, payload: {}, payloadJson: '{}' };
+    const synced = { sourceId: '1', status: 'synced' as const, action: 'created' as const, targetId: '9', sourceHash: 'h', flowVersion: 'v' };
+    await expect(a.markPending(stale, 'x', [write])).rejects.toThrow(StaleLockError);
+    await expect(a.settle(stale, 'x', [synced])).rejects.toThrow(StaleLockError);
+    await expect(a.saveCursor('x', '2026-01-01T00:00:00Z', stale)).rejects.toThrow(StaleLockError);
+    expect(await a.getRecords('x', ['1'])).toEqual([]);
+    expect(await a.getCursor('x')).toBeUndefined();
+    // The holder's own writes go through.
+    await b.markPending(live, 'x', [write]);
+    await b.settle(live, 'x', [synced]);
+    await b.saveCursor('x', '2026-01-01T00:00:00Z', live);
+    expect(await b.getRecords('x', ['1'])).toMatchObject([{ status: 'synced', targetId: '9' }]);
   });
 
   it('a lock held by a process that is gone is taken at once; its unfinished run is closed as interrupted', async () => {
@@ -177,13 +202,13 @@ describe('SQLite ledger', () => {
     const ledger = new SqliteLedger(path);
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
     const goneOwner = `${hostname()}:${dead.stdout.toString()}:abcd1234`;
-    expect(await ledger.acquireLock('flow:x', goneOwner, 60_000)).toBe(true);
+    expect(await ledger.acquireLock('flow:x', goneOwner, 60_000)).toBe(1);
     const orphan = await ledger.startRun('x', 'schedule');
     const liveOwner = `${hostname()}:${process.ppid}:abcd1234`;
-    expect(await ledger.acquireLock('flow:y', liveOwner, 60_000)).toBe(true);
+    expect(await ledger.acquireLock('flow:y', liveOwner, 60_000)).toBe(1);
 
-    expect(await ledger.acquireLock('flow:x', newLockOwner(), 60_000, isAbandoned)).toBe(true);
-    expect(await ledger.acquireLock('flow:y', newLockOwner(), 60_000, isAbandoned)).toBe(false);
+    expect(await ledger.acquireLock('flow:x', newLockOwner(), 60_000, isAbandoned)).toBe(2);
+    expect(await ledger.acquireLock('flow:y', newLockOwner(), 60_000, isAbandoned)).toBeUndefined();
     await ledger.startRun('x', 'manual');
     const runs = await ledger.listRuns({ flow: 'x' });
     expect(runs.find((r) => r.id === orphan)).toMatchObject({ status: 'failed', message: expect.stringMatching(/^interrupted/) });

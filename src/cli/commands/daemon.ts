@@ -31,6 +31,7 @@ export async function daemonCommand(app: App, io: CliIo, options: DaemonCommandO
   const daemon = new Daemon({
     flows,
     ledger: app.ledger,
+    leaseMs: app.config.lockLeaseMs,
     connections: app.connections,
     connectionSettings: usableConnections(app.config),
     registry: app.registry,

@@ -50,7 +50,7 @@ export async function executeRuns(
       onDryRun: (line) => (json ? dryRunLines.push(line) : io.out(dryRunText(line))),
     };
     try {
-      const result = await runFlow(flow, { ledger: app.ledger, connections: app.connections, logger: app.logger }, options);
+      const result = await runFlow(flow, { ledger: app.ledger, connections: app.connections, logger: app.logger, leaseMs: app.config.lockLeaseMs }, options);
       results.push({ ...result, seconds: (performance.now() - started) / 1000 });
       if (!base.dryRun) await sendRunAlert(flow, result, app.alertDeps);
     } finally {
