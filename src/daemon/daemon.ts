@@ -52,7 +52,7 @@ export class Daemon {
   private stopping?: Promise<boolean>;
 
   constructor(private readonly options: DaemonOptions) {
-    this.metrics = new DaemonMetrics(options.ledger, options.flows);
+    this.metrics = new DaemonMetrics(options.ledger, options.flows, new Set(options.connectionSettings.keys()));
     this.owner = options.owner ?? newLockOwner();
     for (const flow of options.flows) {
       this.workers.set(flow.name, new FlowWorker(flow, (f, job, signal) => this.runJob(f, job, signal), this.controller.signal, options.logger));
@@ -111,8 +111,6 @@ export class Daemon {
     const running = [...this.workers.values()].filter((w) => w.busy).map((w) => w.flow.name);
     logger.info(`stopping: no new runs; finishing the batch in flight`, { running, graceMs });
     for (const task of this.tasks) await task.destroy();
-    this.server?.close();
-    this.server?.closeIdleConnections();
     this.controller.abort();
     let timer: NodeJS.Timeout | undefined;
     const finished = await Promise.race([
@@ -120,6 +118,12 @@ export class Daemon {
       new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
     ]);
     clearTimeout(timer);
+    // Answering until the runs have ended: health checks see 503 "stopping", not a refused connection.
+    await new Promise<void>((resolve) => {
+      if (!this.server?.listening) return resolve();
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
     if (finished) logger.info(`stopped cleanly`);
     else logger.error(`grace period passed with runs still in flight; their pending writes are settled by the next run`, { graceMs });
     return finished;
@@ -128,6 +132,12 @@ export class Daemon {
   /** One port: webhooks, Prometheus metrics, health. */
   private async route(receiver: WebhookReceiver, path: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
     const webhook = WEBHOOK_PATH.exec(path);
+    if (webhook && this.stopping) {
+      // Not taken while stopping: a 503 makes the vendor deliver again, to whichever daemon runs next.
+      request.resume();
+      response.writeHead(503, { 'content-type': 'application/json', 'retry-after': '30', connection: 'close' }).end('{"error":"stopping"}');
+      return;
+    }
     if (webhook) return receiver.handle(request, response, webhook[1]!);
     if (path === '/metrics') {
       const text = await this.metrics.text();

@@ -21,7 +21,11 @@ export class DaemonMetrics {
   private readonly webhooks: Counter<'connection' | 'result'>;
   private readonly running: Gauge<'flow'>;
 
-  constructor(ledger: Ledger, flows: Flow[]) {
+  /**
+   * `connections`: the configured ones. A webhook posted to any other path is counted under "(unknown)",
+   * so anyone who can reach the port cannot make a label (a series) per path they invent.
+   */
+  constructor(ledger: Ledger, flows: Flow[], private readonly connections: ReadonlySet<string>) {
     const registers = [this.registry];
     this.records = new Counter({ name: 'ferry_records_total', help: 'Records processed, by flow and outcome.', labelNames: ['flow', 'outcome'], registers });
     this.recordsRead = new Counter({ name: 'ferry_records_read_total', help: 'Source records read, by flow.', labelNames: ['flow'], registers });
@@ -74,7 +78,7 @@ export class DaemonMetrics {
   }
 
   webhook(connection: string, result: 'accepted' | 'duplicate' | 'rejected'): void {
-    this.webhooks.inc({ connection, result });
+    this.webhooks.inc({ connection: this.connections.has(connection) ? connection : '(unknown)', result });
   }
 
   text(): Promise<string> {

@@ -72,7 +72,9 @@ export class WebhookReceiver {
     try {
       events = declaration.parse(webhookRequest);
     } catch (error) {
-      return reject(400, `body does not parse: ${(error as Error).message}`);
+      // What went wrong inside the parser is for the log; the sender gets a plain answer.
+      options.logger.warn(`webhook body not understood`, { connection: connectionName, error: (error as Error).message });
+      return reject(400, `the body is not a ${settings.connector} webhook delivery this endpoint understands`);
     }
     const fresh: WebhookEvent[] = [];
     const forgetBefore = new Date(now.getTime() - DELIVERY_MEMORY_MS);

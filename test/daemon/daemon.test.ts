@@ -2,6 +2,7 @@
  * The daemon end to end, in process: the Shopify and QuickBooks emulators over HTTP, `ferry daemon`
  * through the CLI, webhooks signed by the emulator, the shipped customers flow.
  */
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -116,6 +117,45 @@ describe('ferry daemon', () => {
       expect((await post('/webhooks/nowhere', {})).status).toBe(404);
     } finally {
       await daemon.stop();
+    }
+  });
+
+  it('keeps /metrics bounded whatever paths are posted to, and answers a signed but malformed body plainly', async () => {
+    const daemon = await startDaemon();
+    try {
+      const before = (await (await fetch(`${daemon.url}/metrics`)).text()).length;
+      for (let i = 0; i < 300; i++) await fetch(`${daemon.url}/webhooks/random${i}`, { method: 'POST', body: '{}' });
+      const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
+      expect(metrics).not.toContain('random1');
+      expect(metrics).toContain('ferry_webhook_deliveries_total{connection="(unknown)",result="rejected"} 300');
+      expect(metrics.length - before).toBeLessThan(1_000);
+
+      // Signed with the right secret, but not a Shopify payload at all.
+      const body = 'null';
+      const signature = createHmac('sha256', shop.credentials.webhook_secret!).update(body).digest('base64');
+      const answer = await fetch(`${daemon.url}/webhooks/shopify`, { method: 'POST', headers: { 'x-shopify-topic': 'customers/create', 'x-shopify-hmac-sha256': signature, 'x-shopify-webhook-id': 'w-1' }, body });
+      expect(answer.status).toBe(400);
+      const text = await answer.text();
+      expect(JSON.parse(text)).toEqual({ error: 'the body is not a shopify webhook delivery this endpoint understands' });
+    } finally {
+      await daemon.stop();
+    }
+  });
+
+  it('answers /healthz with 503 while stopping, and webhooks with 503 so the vendor delivers again', async () => {
+    await qbo.server.inject('PUT', '/__admin/faults', { latencyMs: 1_500 });
+    const daemon = await startDaemon('--run-now');
+    try {
+      await eventually(async () => ((await (await fetch(`${daemon.url}/healthz`)).json()) as { flows: { running: boolean }[] }).flows.some((f) => f.running));
+      const stopped = daemon.stop();
+      await new Promise((r) => setTimeout(r, 100));
+      const health = await fetch(`${daemon.url}/healthz`);
+      expect(health.status).toBe(503);
+      expect(await health.json()).toMatchObject({ status: 'stopping' });
+      expect((await fetch(`${daemon.url}/webhooks/shopify`, { method: 'POST', body: '{}' })).status).toBe(503);
+      expect(await stopped).toBe(0);
+    } finally {
+      await qbo.server.inject('PUT', '/__admin/faults', {});
     }
   });
 
