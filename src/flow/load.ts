@@ -9,7 +9,7 @@ import { validateDetailed } from 'node-cron';
 import type { ConnectorRegistry } from '../connector/types.js';
 import { ConfigError, type Diagnostic, sortDiagnostics } from '../errors.js';
 import { stableHash } from '../engine/hash.js';
-import { literalFirstArguments, parseExpression, type Expression } from '../mapping/expression.js';
+import { flowNameArguments, parseExpression, type Expression } from '../mapping/expression.js';
 import { CompiledMapping } from '../mapping/mapping.js';
 import type { CompiledRule } from '../validation/rules.js';
 import { schemaDiagnostics, compileSchema } from '../yaml/schema-diagnostics.js';
@@ -78,7 +78,7 @@ export function loadFlowFiles(files: string[], registry: ConnectorRegistry, opti
 /** Checks that need the connectors; compiles the flow only when the file also passed its JSON Schema (`schemaValid`). */
 function checkFlow(yaml: YamlFile, doc: FlowDocument, registry: ConnectorRegistry, options: LoadOptions, schemaValid: boolean): { flow?: Flow; diagnostics: Diagnostic[] } {
   const problems: Diagnostic[] = [];
-  const at = (path: PathSegment[], message: string) => problems.push(yaml.diagnosticAt(path, message));
+  const at = (path: PathSegment[], message: string, where?: 'key') => problems.push(yaml.diagnosticAt(path, message, where));
 
   const alert = doc.on_failure?.alert;
   if (alert && options.alerts && !options.alerts.has(alert)) {
@@ -114,7 +114,7 @@ function checkFlow(yaml: YamlFile, doc: FlowDocument, registry: ConnectorRegistr
   let mapping: CompiledMapping | undefined;
   if (doc.mapping && typeof doc.mapping === 'object' && !Array.isArray(doc.mapping)) {
     const compiled = CompiledMapping.compile(doc.mapping);
-    for (const p of compiled.problems) at(p.path, p.message);
+    for (const p of compiled.problems) at(p.path, p.message, p.at);
     mapping = compiled.mapping;
   }
 
@@ -128,10 +128,20 @@ function checkFlow(yaml: YamlFile, doc: FlowDocument, registry: ConnectorRegistr
 
   const dependsOn = Array.isArray(doc.depends_on) ? doc.depends_on : [];
   for (const [path, text] of expressionsOf(doc)) {
-    for (const fn of ['lookup', 'tryLookup', 'sourceOf']) {
-      for (const flowName of literalFirstArguments(text, fn)) {
-        if (!dependsOn.includes(flowName)) at(path, `$${fn}('${flowName}', …) needs '${flowName}' in depends_on`);
-      }
+    for (const { fn, flow } of flowNameArguments(text, CROSS_REFERENCE_FUNCTIONS)) {
+      if (flow === undefined) at(path, `$${fn} needs the flow's name written as a quoted literal (${dependsOn.map((d) => `'${d}'`).join(', ') || "'flow-name'"}), so its dependency can be checked`);
+      else if (!dependsOn.includes(flow)) at(path, `$${fn}('${flow}', …) needs '${flow}' in depends_on`);
+    }
+  }
+
+  for (const path of DURATIONS) {
+    const text = path.reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], doc);
+    if (typeof text !== 'string') continue;
+    try {
+      parseDuration(text);
+    } catch (error) {
+      // The form is the schema's to report; a duration too long to be meant is this check's.
+      if (/longer than/.test((error as Error).message)) at(path, (error as Error).message);
     }
   }
 
@@ -245,6 +255,10 @@ function expressionsOf(doc: FlowDocument): [PathSegment[], string][] {
   (Array.isArray(doc.rules) ? doc.rules : []).forEach((r, i) => typeof r?.when === 'string' && out.push([['rules', i, 'when'], r.when]));
   return out;
 }
+
+/** The functions that name another flow: its name must be a literal, to check the dependency and cycles. */
+const CROSS_REFERENCE_FUNCTIONS = ['lookup', 'tryLookup', 'sourceOf'];
+const DURATIONS: PathSegment[][] = [['source', 'overlap'], ['retry', 'initial_delay'], ['retry', 'max_delay'], ['waiting', 'max_age']];
 
 function durationOr(text: string | undefined, fallback: number): number {
   if (typeof text !== 'string') return fallback;

@@ -60,23 +60,32 @@ function asError(error: unknown): unknown {
   return Object.assign(new Error(message ?? String(code ?? 'expression failed')), { code });
 }
 
-/** Names of functions an expression calls with a literal first argument: `$lookup('flow', id)` → ['flow']. */
-export function literalFirstArguments(text: string, functionName: string): string[] {
+/**
+ * The flows an expression names through `functions` (`$lookup('customers', id)` → lookup, 'customers').
+ * `flow` is undefined where the name is not a quoted literal (computed, or the function passed as a
+ * value), which no load-time check could follow.
+ */
+export function flowNameArguments(text: string, functions: readonly string[]): { fn: string; flow?: string }[] {
   let ast: unknown;
   try {
     ast = jsonata(text).ast();
   } catch {
     return [];
   }
-  const found: string[] = [];
+  const found: { fn: string; flow?: string }[] = [];
+  type Node = { type?: string; value?: unknown; procedure?: Node; arguments?: Node[] };
+  const named = (node: Node | undefined) => node?.type === 'variable' && functions.includes(String(node.value));
   const visit = (node: unknown): void => {
     if (Array.isArray(node)) return node.forEach(visit);
     if (!node || typeof node !== 'object') return;
-    const n = node as { type?: string; procedure?: { type?: string; value?: unknown }; arguments?: { type?: string; value?: unknown }[] };
-    if (n.type === 'function' && n.procedure?.type === 'variable' && n.procedure.value === functionName) {
+    const n = node as Node;
+    if (n.type === 'function' && named(n.procedure)) {
       const first = n.arguments?.[0];
-      if (first?.type === 'string') found.push(String(first.value));
+      found.push({ fn: String(n.procedure!.value), flow: first?.type === 'string' ? String(first.value) : undefined });
+      n.arguments?.forEach(visit);
+      return;
     }
+    if (named(n)) found.push({ fn: String(n.value) });
     Object.values(node).forEach(visit);
   };
   visit(ast);

@@ -17,7 +17,12 @@ type CompiledNode =
 export interface ExpressionProblem {
   path: (string | number)[];
   message: string;
+  /** Where in the file the problem is: the key rather than its value. */
+  at?: 'key';
 }
+
+/** Keys that would reach an object's prototype rather than name a field (`out['__proto__'] = …` sets the prototype). */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 export class CompiledMapping {
   private constructor(private readonly root: CompiledNode) {}
@@ -46,6 +51,7 @@ function compileNode(spec: MappingSpec[string], path: (string | number)[], probl
   }
   // Anything else (null, a list) is the flow schema's to report; compiling goes on to find the other mistakes.
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) return { kind: 'constant', value: undefined };
+  for (const key of Object.keys(spec)) if (FORBIDDEN_KEYS.has(key)) problems.push({ path: [...path, key], message: `'${key}' cannot be a target field name`, at: 'key' });
   return { kind: 'object', fields: Object.entries(spec).map(([k, v]) => [k, compileNode(v, [...path, k], problems)]) };
 }
 

@@ -96,4 +96,28 @@ retry:
     expect(found[1]).toBe("c.yaml:6:17 depends_on[1]: unknown flow 'ghost'");
     expect(found[2]).toMatch(/^d\.yaml:1:7 name: flow name 'a' is already used by .*a\.yaml$/);
   });
+
+  it('refuses mapping keys that would reach an object\'s prototype instead of writing a field', () => {
+    const text = `${GOOD}  __proto__: name\n  Nested:\n    constructor: name\n`;
+    expect(messages({ 'p.yaml': text })).toEqual([
+      "p.yaml:6:3 mapping.__proto__: '__proto__' cannot be a target field name",
+      "p.yaml:8:5 mapping.Nested.constructor: 'constructor' cannot be a target field name",
+    ]);
+  });
+
+  it('refuses a $lookup whose flow name is computed: its dependency could not be checked', () => {
+    const text = `${GOOD.replace('name: good', 'name: child')}  ParentRef: "$lookup('par' & 'ent', customer_id)"\ndepends_on: [parent]\n`;
+    const parent = GOOD.replace('name: good', 'name: parent');
+    expect(messages({ 'child.yaml': text, 'parent.yaml': parent })).toEqual([
+      "child.yaml:6:14 mapping.ParentRef: $lookup needs the flow's name written as a quoted literal ('parent'), so its dependency can be checked",
+    ]);
+  });
+
+  it('refuses durations too long to be meant', () => {
+    const text = `${GOOD.replace('name: good', 'name: long').replace('entity: customers }', 'entity: customers, overlap: 99999999999999999999d }')}waiting: { max_age: 400000d }\n`;
+    expect(messages({ 'l.yaml': text })).toEqual([
+      "l.yaml:2:58 source.overlap: '99999999999999999999d' is longer than the longest a flow accepts (3650d)",
+      "l.yaml:6:21 waiting.max_age: '400000d' is longer than the longest a flow accepts (3650d)",
+    ]);
+  });
 });
