@@ -59,8 +59,13 @@ export class App {
     return this.loggerInstance;
   }
 
+  /** Opened on first use; a ledger that cannot be opened or created is a configuration error, named by its path. */
   get ledger(): Ledger {
-    this.ledgerInstance ??= new SqliteLedger(this.config.ledgerPath);
+    try {
+      this.ledgerInstance ??= new SqliteLedger(this.config.ledgerPath);
+    } catch (error) {
+      throw new ConfigError(`cannot use the ledger ${this.config.ledgerPath}: ${(error as Error).message}`);
+    }
     return this.ledgerInstance;
   }
 

@@ -25,6 +25,18 @@ function project(flows: Record<string, string>) {
 }
 
 describe('ferry CLI', () => {
+  it('an unusable ledger is a configuration error (exit 2) that names its path', async () => {
+    const { ferry, cwd } = project({ 'customers.yaml': CUSTOMERS_FLOW });
+    writeFileSync(join(cwd, 'garbage.db'), 'this is not a SQLite database, it is a text file of some length '.repeat(40));
+    const corrupt = await ferry('info', '--ledger', 'garbage.db');
+    expect(corrupt.code).toBe(2);
+    expect(corrupt.err).toBe(`ferry: cannot use the ledger ${join(cwd, 'garbage.db')}: file is not a database`);
+    // A folder that cannot be made (a file stands in the way).
+    const unwritable = await ferry('run', 'customers', '--ledger', 'garbage.db/sub/ledger.db');
+    expect(unwritable.code).toBe(2);
+    expect(unwritable.err).toMatch(new RegExp(`^ferry: cannot use the ledger ${join(cwd, 'garbage.db/sub/ledger.db')}: `));
+  });
+
   it('validate prints every mistake as file:line:column field: message and exits 2', async () => {
     const { ferry } = project({
       'customers.yaml': CUSTOMERS_FLOW,
