@@ -19,8 +19,30 @@ function toDecimal(value: MoneyInput, what: string): Decimal {
   }
 }
 
-function finish(value: Decimal, places: number): number {
-  return value.toDecimalPlaces(places).toNumber();
+/**
+ * An amount is a JavaScript number in the end (what a JSON payload carries), and a number holds whole
+ * minor units exactly only up to 2^53 − 1 of them: 90,071,992,547,409.91 at two places. Past that an
+ * amount would be rounded silently (a difference of thousands), so it is refused.
+ */
+const LARGEST_UNITS = BigInt(Number.MAX_SAFE_INTEGER);
+
+function refuseBeyond(what: string, amount: string, places: number): never {
+  throw new Error(`${what}: ${amount} is beyond the largest amount Ferry handles exactly to ${places} places (${withPoint(LARGEST_UNITS, places)})`);
+}
+
+/** Digits with a decimal point `places` from the right: 1234n, 2 → "12.34". */
+function withPoint(digits: bigint, places: number): string {
+  const text = (digits < 0n ? -digits : digits).toString().padStart(places + 1, '0');
+  return `${digits < 0n ? '-' : ''}${places ? `${text.slice(0, -places)}.${text.slice(-places)}` : text}`;
+}
+
+function inRange(what: string, value: Decimal, places: number): Decimal {
+  if (value.abs().times(new Money(10).pow(places)).greaterThan(Number.MAX_SAFE_INTEGER)) refuseBeyond(what, value.toString(), places);
+  return value;
+}
+
+function finish(what: string, value: Decimal, places: number): number {
+  return inRange(what, value, places).toDecimalPlaces(places).toNumber();
 }
 
 /**
@@ -55,8 +77,9 @@ function scaled(value: MoneyInput): Scaled | undefined {
  * Rounds half away from zero to `places`, as decimal.js's ROUND_HALF_UP does, and makes a number of it.
  * An exact zero is decimal.js's to sign (it keeps IEEE's signed zeros); undefined sends it there.
  */
-function finishScaled({ digits, places: from }: Scaled, places: number): number | undefined {
+function finishScaled(what: string, { digits, places: from }: Scaled, places: number): number | undefined {
   if (digits === 0n) return undefined;
+  if ((digits < 0n ? -digits : digits) * POWERS[places]! > LARGEST_UNITS * POWERS[from]!) refuseBeyond(what, withPoint(digits, from), places);
   const negative = digits < 0n;
   let rounded = digits;
   let at = from;
@@ -78,12 +101,12 @@ function finishScaled({ digits, places: from }: Scaled, places: number): number 
 const fastPlaces = (places: number) => Number.isInteger(places) && places >= 0 && places <= 6;
 
 /** `a` and `b` combined on scaled integers and rounded, or undefined where decimal.js must answer. */
-function combinedScaled(a: MoneyInput, b: MoneyInput, places: number, combine: (x: Scaled, y: Scaled) => Scaled): number | undefined {
+function combinedScaled(what: string, a: MoneyInput, b: MoneyInput, places: number, combine: (x: Scaled, y: Scaled) => Scaled): number | undefined {
   if (!fastPlaces(places)) return undefined;
   const x = scaled(a);
   const y = x && scaled(b);
   if (!x || !y) return undefined;
-  return finishScaled(combine(x, y), places);
+  return finishScaled(what, combine(x, y), places);
 }
 
 /** a + b (or a − b with sign −1), at the finer of the two scales. */
@@ -95,7 +118,7 @@ function plus(a: Scaled, b: Scaled, sign = 1n): Scaled {
 /** Rounds an amount to the minor unit (2 places unless told). */
 export function money(value: MoneyInput, places = 2): number {
   const fast = fastPlaces(places) ? scaled(value) : undefined;
-  return (fast && finishScaled(fast, places)) ?? finish(toDecimal(value, '$money'), places);
+  return (fast && finishScaled('$money', fast, places)) ?? finish('$money', toDecimal(value, '$money'), places);
 }
 
 function scaledSum(list: MoneyInput[]): Scaled | undefined {
@@ -113,8 +136,9 @@ export function sumMoney(values: MoneyInput[] | MoneyInput, places = 2): number 
   const list = Array.isArray(values) ? values : [values];
   const total = fastPlaces(places) ? scaledSum(list) : undefined;
   return (
-    (total && finishScaled(total, places)) ??
+    (total && finishScaled('$sumMoney', total, places)) ??
     finish(
+      '$sumMoney',
       list.reduce<Decimal>((sum, v) => sum.plus(toDecimal(v, '$sumMoney')), new Money(0)),
       places,
     )
@@ -122,25 +146,25 @@ export function sumMoney(values: MoneyInput[] | MoneyInput, places = 2): number 
 }
 
 export function addMoney(a: MoneyInput, b: MoneyInput, places = 2): number {
-  return combinedScaled(a, b, places, plus) ?? finish(toDecimal(a, '$addMoney').plus(toDecimal(b, '$addMoney')), places);
+  return combinedScaled('$addMoney', a, b, places, plus) ?? finish('$addMoney', toDecimal(a, '$addMoney').plus(toDecimal(b, '$addMoney')), places);
 }
 
 export function subMoney(a: MoneyInput, b: MoneyInput, places = 2): number {
-  return combinedScaled(a, b, places, (x, y) => plus(x, y, -1n)) ?? finish(toDecimal(a, '$subMoney').minus(toDecimal(b, '$subMoney')), places);
+  return combinedScaled('$subMoney', a, b, places, (x, y) => plus(x, y, -1n)) ?? finish('$subMoney', toDecimal(a, '$subMoney').minus(toDecimal(b, '$subMoney')), places);
 }
 
 /** Quantity × unit price, or amount × rate, rounded to the minor unit. */
 export function mulMoney(a: MoneyInput, b: MoneyInput, places = 2): number {
   const times = (x: Scaled, y: Scaled): Scaled => ({ digits: x.digits * y.digits, places: x.places + y.places });
-  return combinedScaled(a, b, places, times) ?? finish(toDecimal(a, '$mulMoney').times(toDecimal(b, '$mulMoney')), places);
+  return combinedScaled('$mulMoney', a, b, places, times) ?? finish('$mulMoney', toDecimal(a, '$mulMoney').times(toDecimal(b, '$mulMoney')), places);
 }
 
 /** Decimal amount → integer minor units, as Stripe wants them (12.34 → 1234). */
 export function toCents(value: MoneyInput, places = 2): number {
-  return toDecimal(value, '$cents').times(new Money(10).pow(places)).toDecimalPlaces(0).toNumber();
+  return finish('$cents', toDecimal(value, '$cents').times(new Money(10).pow(places)), 0);
 }
 
 /** Integer minor units → decimal amount (1234 → 12.34). */
 export function fromCents(value: MoneyInput, places = 2): number {
-  return toDecimal(value, '$fromCents').dividedBy(new Money(10).pow(places)).toNumber();
+  return inRange('$fromCents', toDecimal(value, '$fromCents').dividedBy(new Money(10).pow(places)), places).toNumber();
 }

@@ -6,12 +6,17 @@ import { addMoney, fromCents, money, mulMoney, subMoney, sumMoney, toCents } fro
 /** decimal.js alone, as the helpers were before their integer fast path: the reference answer. */
 const Reference = Decimal.clone({ precision: 40, rounding: Decimal.ROUND_HALF_UP });
 const decimal = (v: string | number | null) => new Reference(v === null || v === '' ? 0 : typeof v === 'number' ? String(v) : v.trim());
+/** decimal.js's answer, refused where a number cannot hold it to the minor unit exactly. */
+const exact = (d: Decimal, places: number) => {
+  if (d.abs().times(new Reference(10).pow(places)).greaterThan(Number.MAX_SAFE_INTEGER)) throw new Error('beyond exact range');
+  return d.toDecimalPlaces(places).toNumber();
+};
 const reference = {
-  money: (a: string | number | null, places: number) => decimal(a).toDecimalPlaces(places).toNumber(),
-  add: (a: string | number | null, b: string | number | null, places: number) => decimal(a).plus(decimal(b)).toDecimalPlaces(places).toNumber(),
-  sub: (a: string | number | null, b: string | number | null, places: number) => decimal(a).minus(decimal(b)).toDecimalPlaces(places).toNumber(),
-  mul: (a: string | number | null, b: string | number | null, places: number) => decimal(a).times(decimal(b)).toDecimalPlaces(places).toNumber(),
-  sum: (list: (string | number | null)[], places: number) => list.reduce((t, v) => t.plus(decimal(v)), new Reference(0)).toDecimalPlaces(places).toNumber(),
+  money: (a: string | number | null, places: number) => exact(decimal(a), places),
+  add: (a: string | number | null, b: string | number | null, places: number) => exact(decimal(a).plus(decimal(b)), places),
+  sub: (a: string | number | null, b: string | number | null, places: number) => exact(decimal(a).minus(decimal(b)), places),
+  mul: (a: string | number | null, b: string | number | null, places: number) => exact(decimal(a).times(decimal(b)), places),
+  sum: (list: (string | number | null)[], places: number) => exact(list.reduce((t, v) => t.plus(decimal(v)), new Reference(0)), places),
 };
 function outcome(run: () => number): { value: number } | { error: true } {
   try {
@@ -44,6 +49,15 @@ describe('money', () => {
     expect(toCents(0.29)).toBe(29); // 0.29 * 100 is 28.999999999999996 in floating point
     expect(fromCents(1234)).toBe(12.34);
     expect(money(null)).toBe(0);
+  });
+
+  it('refuses amounts beyond what a number holds to the minor unit, instead of rounding them', () => {
+    expect(money('90071992547409.91')).toBe(90071992547409.91);
+    expect(() => money('90071992547409.92')).toThrow('$money: 90071992547409.92 is beyond the largest amount Ferry handles exactly to 2 places (90071992547409.91)');
+    expect(() => money(1e21)).toThrow(/^\$money: 1e\+21 is beyond/);
+    expect(() => sumMoney(['1234567890123456789012.34', '1'])).toThrow(/^\$sumMoney: .* is beyond/);
+    expect(() => mulMoney('10000000000', '10000000000')).toThrow(/^\$mulMoney: 100000000000000000000 is beyond/);
+    expect(() => toCents(1e20)).toThrow(/^\$cents: .* is beyond/);
   });
 
   it('refuses text that is not an amount', () => {
