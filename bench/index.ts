@@ -80,6 +80,27 @@ rows.push([
 
 results.engine = { simple: simpleRuns, orders: ordersRuns, large: largeRuns, memoryGrowth: growth };
 
+interface ValidateFigures {
+  fields: number;
+  bytes: number;
+  seconds: number;
+  peakRssMb: number;
+}
+/** `ferry validate` of one generated flow file, in its own process: it must stay linear in the file's size. */
+function validate(fields: number): ValidateFigures {
+  const output = execFileSync(process.execPath, ['--max-semi-space-size=8', '--import', 'tsx', join(import.meta.dirname, 'validate-run.ts'), String(fields)], { encoding: 'utf8' });
+  return JSON.parse(output.trim().split('\n').pop()!) as ValidateFigures;
+}
+console.error('validate: a flow file of 10,000 and of 40,000 mapping fields…');
+const [smallFile, largeFile] = [validate(scale(10_000)), validate(scale(40_000))];
+rows.push([
+  'ferry validate, one large flow file',
+  `${smallFile.fields} → ${largeFile.fields} fields (${(largeFile.bytes / 1e6).toFixed(1)} MB)`,
+  `${smallFile.seconds.toFixed(2)} s, ${smallFile.peakRssMb.toFixed(0)} MB → ${largeFile.seconds.toFixed(2)} s, ${largeFile.peakRssMb.toFixed(0)} MB`,
+  `${(largeFile.seconds / smallFile.seconds).toFixed(2)}× the time for 4× the fields (linear: ≤ 4×)`,
+]);
+results.validate = { small: smallFile, large: largeFile };
+
 console.error('connectors: HubSpot upserts against the emulator at 190 requests / 10 s…');
 const hub = await hubspotUpserts(scale(5_000));
 rows.push(['HubSpot contact upserts (batch 100)', `${hub.records} records`, `${hub.requestsPerRecord.toFixed(3)} requests/record (aim < 0.04)`, `${hub.seconds.toFixed(1)} s vs ${hub.minimumSeconds} s minimum${hub.ratio ? ` = ${hub.ratio.toFixed(2)}×` : ''}, ${hub.throttled} × 429`]);

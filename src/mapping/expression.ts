@@ -25,15 +25,21 @@ export interface Expression {
 export type ParseResult = { ok: true; expression: Expression } | { ok: false; message: string; position?: number };
 
 export function parseExpression(text: string): ParseResult {
-  let compiled: jsonata.Expression;
+  let ast: AstNode;
   try {
-    compiled = jsonata(text, EXPRESSION_BUDGET);
+    ast = jsonata(text, EXPRESSION_BUDGET).ast() as AstNode;
   } catch (error) {
     const e = error as { message?: string; position?: number };
     return { ok: false, message: e.message ?? String(error), position: e.position };
   }
-  const slow = (input: unknown, bindings: Bindings) => compiled.evaluate(input, bindings).catch((error: unknown) => Promise.reject(asError(error)));
-  const direct = compileDirect(compiled.ast() as AstNode, PURE_FUNCTIONS);
+  const direct = compileDirect(ast, PURE_FUNCTIONS);
+  // A compiled JSONata expression weighs about 15 KB, so none is kept from the parse: one is made when an
+  // evaluation first needs JSONata. Validating a flow of tens of thousands of fields stays small.
+  let compiled: jsonata.Expression | undefined;
+  const slow = (input: unknown, bindings: Bindings) => {
+    compiled ??= jsonata(text, EXPRESSION_BUDGET);
+    return compiled.evaluate(input, bindings).catch((error: unknown) => Promise.reject(asError(error)));
+  };
   if (!direct) return { ok: true, expression: { text, evaluate: slow } };
   return {
     ok: true,
@@ -66,6 +72,7 @@ function asError(error: unknown): unknown {
  * value), which no load-time check could follow.
  */
 export function flowNameArguments(text: string, functions: readonly string[]): { fn: string; flow?: string }[] {
+  if (!functions.some((fn) => text.includes(`$${fn}`))) return [];
   let ast: unknown;
   try {
     ast = jsonata(text).ast();

@@ -2,7 +2,7 @@
  * YAML parsing that keeps source positions, so every later check can point at `file:line:column`.
  */
 import { readFileSync } from 'node:fs';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { Diagnostic } from '../errors.js';
 
 export type PathSegment = string | number;
@@ -22,18 +22,16 @@ export function readYamlFile(file: string): YamlFile {
 
 export function parseYaml(file: string, text: string): YamlFile {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // The parser's own duplicate-key check compares every key with every earlier one (a 20,000-field
+  // mapping took seconds); keys are checked here instead, with a set per map.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   const position = (offset: number) => {
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
   };
   // After the first syntax error the parser is lost and the rest are echoes of it: report the first.
-  const syntaxErrors: Diagnostic[] = doc.errors.slice(0, 1).map((error) => ({
-    file,
-    ...position(error.pos[0]),
-    path: '',
-    message: error.message.split('\n')[0] ?? error.message,
-  }));
+  const errors = doc.errors.length ? doc.errors.map((error) => ({ at: error.pos[0], message: error.message.split('\n')[0] ?? error.message })) : duplicateKeys(doc);
+  const syntaxErrors: Diagnostic[] = errors.slice(0, 1).map((error) => ({ file, ...position(error.at), path: '', message: error.message }));
 
   return {
     file,
@@ -44,6 +42,23 @@ export function parseYaml(file: string, text: string): YamlFile {
       return { file, ...position(offset), path: formatPath(path), message };
     },
   };
+}
+
+/** Keys written twice in one map, in document order. */
+function duplicateKeys(doc: Document): { at: number; message: string }[] {
+  const found: { at: number; message: string }[] = [];
+  visit(doc, {
+    Map(_, map: YAMLMap) {
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        const key = String(pair.key.value);
+        if (seen.has(key)) found.push({ at: pair.key.range?.[0] ?? 0, message: `Map keys must be unique: '${key}' is written twice` });
+        seen.add(key);
+      }
+    },
+  });
+  return found;
 }
 
 /** Walks the document along `path`, stopping at the deepest node that exists. */
