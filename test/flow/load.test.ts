@@ -84,6 +84,10 @@ retry:
     expect(messages({ 'b.yaml': '- just\n- a list\n' })).toEqual(['b.yaml:1:1 a flow file must be a YAML mapping (name, source, target, mapping, ...)']);
   });
 
+  it('reports a key written twice in one map, at the second', () => {
+    expect(messages({ 'd.yaml': `${GOOD}  Name: email\n` })).toEqual(["d.yaml:6:3 Map keys must be unique: 'Name' is written twice"]);
+  });
+
   it('reports YAML syntax errors with their position', () => {
     expect(messages({ 'y.yaml': 'name: y\nmapping:\n  Name: "unterminated\n' })[0]).toMatch(/^y\.yaml:\d+:\d+ Missing closing "quote/);
   });
