@@ -4,7 +4,7 @@
  */
 import type Shopify from 'shopify-api-node';
 import { createHash } from 'node:crypto';
-import { type EntityDeclaration, type JsonObject, type ReadPage, type ReadRequest, retried, type WriteItem, type WriteResult } from '../../src/connector/types.js';
+import { type EntityDeclaration, type JsonObject, type ReadPage, type ReadRequest, retried, type WriteItem, type WriteRequest, type WriteResult } from '../../src/connector/types.js';
 import { PermanentError, toFerryError } from '../../src/errors.js';
 import type { ShopifyClient } from './client.js';
 
@@ -84,18 +84,20 @@ export function orderChildEntity(kind: 'refunds' | 'fulfillments' | 'transaction
  */
 export function inventoryLevelsEntity(): EntityDeclaration<ShopifyClient> {
   const catalogs = new WeakMap<ShopifyClient, Promise<{ skus: Map<string, number>; location: number }>>();
-  const catalog = (client: ShopifyClient) => {
+  const catalog = (client: ShopifyClient, request?: WriteRequest) => {
     let found = catalogs.get(client);
     if (!found) {
       found = (async () => {
         const skus = new Map<string, number>();
-        for await (const page of listedEntity('product', 'products').read!(client, {})) {
+        for await (const page of listedEntity('product', 'products').read!(client, { retry: request?.retry })) {
           for (const product of page.records) for (const v of product.variants as JsonObject[]) if (v.sku) skus.set(String(v.sku), Number(v.inventory_item_id));
         }
-        const [location] = await client.call((sdk) => sdk.location.list() as unknown as Promise<JsonObject[]>);
+        const [location] = await retried(request, () => client.call((sdk) => sdk.location.list() as unknown as Promise<JsonObject[]>));
         if (!location) throw new PermanentError('the shop has no location to hold inventory');
         return { skus, location: Number(location.id) };
       })();
+      // A catalog that could not be read is read again by the next write, not remembered as a failure.
+      found.catch(() => catalogs.delete(client));
       catalogs.set(client, found);
     }
     return found;
@@ -107,8 +109,8 @@ export function inventoryLevelsEntity(): EntityDeclaration<ShopifyClient> {
     batchSize: 1,
     concurrency: 2,
     schema: { type: 'object', required: ['sku', 'available'], properties: { sku: { type: 'string', minLength: 1 }, available: { type: 'integer' } } },
-    async write(client, items): Promise<WriteResult[]> {
-      const { skus, location } = await catalog(client);
+    async write(client, items, request): Promise<WriteResult[]> {
+      const { skus, location } = await catalog(client, request);
       const results: WriteResult[] = [];
       for (const item of items) {
         const inventoryItem = skus.get(String(item.payload.sku));
@@ -117,7 +119,8 @@ export function inventoryLevelsEntity(): EntityDeclaration<ShopifyClient> {
           continue;
         }
         try {
-          await client.call((sdk) => sdk.inventoryLevel.set({ inventory_item_id: inventoryItem, location_id: location, available: Number(item.payload.available) }));
+          // Setting what is available is the same request however often it is sent.
+          await retried(request, () => client.call((sdk) => sdk.inventoryLevel.set({ inventory_item_id: inventoryItem, location_id: location, available: Number(item.payload.available) })));
           results.push({ ok: true, targetId: `${inventoryItem}:${location}`, action: 'updated' });
         } catch (error) {
           results.push({ ok: false, error: toFerryError(error) });
@@ -136,9 +139,11 @@ export function inventoryLevelsEntity(): EntityDeclaration<ShopifyClient> {
  */
 export function customerWriter(): Pick<EntityDeclaration<ShopifyClient>, 'write' | 'matchFields' | 'batchSize' | 'concurrency' | 'find' | 'schema'> {
   const tagOf = (item: WriteItem) => `ferry-${createHash('sha1').update(item.sourceId).digest('hex').slice(0, 16)}`;
-  const search = async (client: ShopifyClient, query: string) => (await client.call((sdk) => sdk.customer.search({ query, limit: 1 }) as unknown as Promise<JsonObject[]>))[0];
-  const existing = async (client: ShopifyClient, item: WriteItem): Promise<JsonObject | undefined> =>
-    (await search(client, `tag:${tagOf(item)}`)) ?? (item.match?.field === 'email' && item.match.value ? await search(client, `email:${String(item.match.value)}`) : undefined);
+  // Look-ups are repeated on their own when busy; a create is not (Shopify cannot de-duplicate one): the writer looks again first.
+  const search = async (client: ShopifyClient, query: string, request?: WriteRequest) =>
+    (await retried(request, () => client.call((sdk) => sdk.customer.search({ query, limit: 1 }) as unknown as Promise<JsonObject[]>)))[0];
+  const existing = async (client: ShopifyClient, item: WriteItem, request?: WriteRequest): Promise<JsonObject | undefined> =>
+    (await search(client, `tag:${tagOf(item)}`, request)) ?? (item.match?.field === 'email' && item.match.value ? await search(client, `email:${String(item.match.value)}`, request) : undefined);
   const withTag = (tags: unknown, tag: string) => [...new Set([...String(tags ?? '').split(',').map((t) => t.trim()).filter(Boolean), tag])].join(', ');
 
   return {
@@ -146,12 +151,12 @@ export function customerWriter(): Pick<EntityDeclaration<ShopifyClient>, 'write'
     batchSize: 1,
     concurrency: 2,
     schema: { type: 'object', properties: { email: { type: 'string', format: 'email' }, first_name: { type: 'string' }, last_name: { type: 'string' }, phone: { type: 'string' }, tags: { type: 'string' } }, anyOf: [{ required: ['email'] }, { required: ['phone'] }, { required: ['first_name'] }, { required: ['last_name'] }] },
-    async write(client, items): Promise<WriteResult[]> {
+    async write(client, items, request): Promise<WriteResult[]> {
       const results: WriteResult[] = [];
       for (const item of items) {
         try {
           // A known customer keeps the tags it has unless the flow maps tags (the ferry tag was set when it was made).
-          const found = item.targetId ? { id: item.targetId } : await existing(client, item);
+          const found = item.targetId ? { id: item.targetId } : await existing(client, item, request);
           const keepTags = found && !('tags' in found) && item.payload.tags === undefined;
           const tags = withTag(item.payload.tags ?? found?.tags, tagOf(item));
           if (found) {

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type Stripe from 'stripe';
-import { type EntityDeclaration, type JsonObject, type ReadPage, type ReadRequest, retried, type WriteItem, type WriteResult } from '../../src/connector/types.js';
+import { type EntityDeclaration, type JsonObject, type ReadPage, type ReadRequest, retried, type WriteItem, type WriteRequest, type WriteResult } from '../../src/connector/types.js';
 import { PermanentError, toFerryError } from '../../src/errors.js';
 import type { StripeClient } from './client.js';
 
@@ -33,6 +33,14 @@ async function* pages(client: StripeClient, fetch: (sdk: Stripe, startingAfter?:
   }
 }
 
+/**
+ * One Stripe request through the client's budget, retried on its own under the flow's policy when the
+ * engine gave one. Every request a write makes is safe to repeat: reads, creates and steps carrying an
+ * idempotency key, updates that set what they set.
+ */
+type Call = <T>(task: (sdk: Stripe) => Promise<T>) => Promise<T>;
+const caller = (client: StripeClient, request?: WriteRequest): Call => (task) => retried(request, () => client.call(task));
+
 /** When the object last changed, as Ferry's cursor sees it: kept off the record's enumerable fields so it does not change its hash. */
 const CHANGED_AT = Symbol('changedAt');
 
@@ -46,10 +54,10 @@ interface Spec {
   /** The `object` name in events (`payment_intent`). */
   object: string;
   description: string;
-  write?(client: StripeClient, item: WriteItem): Promise<WriteResult>;
+  write?(call: Call, item: WriteItem): Promise<WriteResult>;
+  locate?(call: Call, item: WriteItem): Promise<string | undefined>;
   matchFields?: string[];
-  /** The object an earlier write of this item made or adopted, as the write itself would find it; default: by id, else by `ferry_key`. */
-  locate?(client: StripeClient, item: WriteItem): Promise<string | undefined>;
+  /** (locate) The object an earlier write of this item made or adopted, as the write itself would find it; default: by id, else by `ferry_key`. */
   /** What a record needs from other endpoints before Ferry sees it (an invoice's remaining lines, a payment's invoice). */
   complete?(client: StripeClient, records: JsonObject[], request?: ReadRequest): Promise<void>;
 }
@@ -106,11 +114,11 @@ export function stripeEntity(spec: Spec): EntityDeclaration<StripeClient> {
       return out;
     },
     write: spec.write
-      ? async (client, items) =>
+      ? async (client, items, request) =>
           Promise.all(
             items.map(async (item) => {
               try {
-                return await spec.write!(client, item);
+                return await spec.write!(caller(client, request), item);
               } catch (error) {
                 return { ok: false as const, error: toFerryError(error) };
               }
@@ -118,7 +126,8 @@ export function stripeEntity(spec: Spec): EntityDeclaration<StripeClient> {
           )
       : undefined,
     async find(client, item) {
-      return spec.locate ? spec.locate(client, item) : (item.targetId ?? findByKey(client, spec.resource, item.sourceId));
+      const call = caller(client);
+      return spec.locate ? spec.locate(call, item) : (item.targetId ?? findByKey(call, spec.resource, item.sourceId));
     },
   };
 }
@@ -128,35 +137,37 @@ export function stripeEntity(spec: Spec): EntityDeclaration<StripeClient> {
  * else, when an earlier attempt may have created one (`lookEverywhere`), the one carrying its `ferry_key`.
  * Settling a crashed write asks the same questions, so it adopts what the write would have.
  */
-async function existingCustomer(client: StripeClient, item: WriteItem, lookEverywhere: boolean): Promise<string | undefined> {
+async function existingCustomer(call: Call, item: WriteItem, lookEverywhere: boolean): Promise<string | undefined> {
   if (item.targetId) return item.targetId;
   if (item.match?.field === 'email') {
-    const byEmail = (await client.call((sdk) => sdk.customers.list({ email: String(item.match!.value), limit: 1 }))).data[0]?.id;
+    const byEmail = (await call((sdk) => sdk.customers.list({ email: String(item.match!.value), limit: 1 }))).data[0]?.id;
     if (byEmail) return byEmail;
   }
-  return lookEverywhere ? findByKey(client, 'customers', item.sourceId) : undefined;
+  return lookEverywhere ? findByKey(call, 'customers', item.sourceId) : undefined;
 }
 
-export const locateCustomer = (client: StripeClient, item: WriteItem) => existingCustomer(client, item, true);
+export const locateCustomer = (call: Call, item: WriteItem) => existingCustomer(call, item, true);
 
 /** A customer: created with an idempotency key, or updated; matched by email when the flow says so. */
-export async function writeCustomer(client: StripeClient, item: WriteItem): Promise<WriteResult> {
+export async function writeCustomer(call: Call, item: WriteItem): Promise<WriteResult> {
   const params = { ...item.payload, metadata: { ...(item.payload.metadata as object), ferry_key: item.sourceId } } as Stripe.CustomerCreateParams;
-  const targetId = await existingCustomer(client, item, item.retry === true);
+  const targetId = await existingCustomer(call, item, item.retry === true);
   if (targetId) {
-    const updated = await client.call((sdk) => sdk.customers.update(targetId, params as Stripe.CustomerUpdateParams));
+    const updated = await call((sdk) => sdk.customers.update(targetId, params as Stripe.CustomerUpdateParams));
     return { ok: true, targetId: updated.id, action: 'updated' };
   }
-  const created = await client.call((sdk) => sdk.customers.create(params, { idempotencyKey: item.idempotencyKey }));
+  const created = await call((sdk) => sdk.customers.create(params, { idempotencyKey: item.idempotencyKey }));
   return { ok: true, targetId: created.id, action: 'created' };
 }
 
 /** The object an earlier write made, by the `ferry_key` it carries; undefined where Stripe offers no search. */
-async function findByKey(client: StripeClient, resource: Resource, sourceId: string): Promise<string | undefined> {
-  const searchable = client.sdk[resource] as unknown as { search?(p: object): Promise<{ data: JsonObject[] }> };
-  if (!searchable.search) return undefined;
+async function findByKey(call: Call, resource: Resource, sourceId: string): Promise<string | undefined> {
+  type Searchable = { search?(p: object): Promise<{ data: JsonObject[] }> };
   const query = `metadata['ferry_key']:'${sourceId.replace(/'/g, "\\'")}'`;
-  const found = await client.call(() => searchable.search!({ query, limit: 1 }));
+  const found = await call((sdk) => {
+    const searchable = sdk[resource] as unknown as Searchable;
+    return searchable.search ? searchable.search({ query, limit: 1 }) : Promise.resolve({ data: [] });
+  });
   return found.data[0] ? String(found.data[0].id) : undefined;
 }
 
@@ -186,11 +197,11 @@ interface InvoicePayload {
 }
 
 /** The prices lines name by `lookup_key`, ten keys a request (Stripe's limit); an unknown key refuses the invoice before anything is written. */
-async function pricesByLookupKey(client: StripeClient, lines: InvoiceLine[]): Promise<Map<string, Stripe.Price>> {
+async function pricesByLookupKey(call: Call, lines: InvoiceLine[]): Promise<Map<string, Stripe.Price>> {
   const keys = [...new Set(lines.flatMap((l) => (l.lookup_key ? [l.lookup_key] : [])))];
   const found = new Map<string, Stripe.Price>();
   for (let i = 0; i < keys.length; i += 10) {
-    const page = await client.call((sdk) => sdk.prices.list({ lookup_keys: keys.slice(i, i + 10), limit: 10 }));
+    const page = await call((sdk) => sdk.prices.list({ lookup_keys: keys.slice(i, i + 10), limit: 10 }));
     for (const price of page.data) if (price.lookup_key) found.set(price.lookup_key, price);
   }
   const missing = lines.findIndex((l) => l.lookup_key && !found.has(l.lookup_key));
@@ -207,16 +218,16 @@ async function pricesByLookupKey(client: StripeClient, lines: InvoiceLine[]): Pr
  * holds: its lines by the `ferry_line` each carries, and whether it was sent by `ferry_sent`, which Ferry
  * sets once the send has been answered (Stripe's invoice object says nothing of sending).
  */
-export async function writeInvoice(client: StripeClient, item: WriteItem): Promise<WriteResult> {
+export async function writeInvoice(call: Call, item: WriteItem): Promise<WriteResult> {
   const p = item.payload as unknown as InvoicePayload;
   const key = item.idempotencyKey;
   const metadata = { ...p.metadata, ferry_key: item.sourceId };
   const lines = p.lines.map((line, n) => ({ line, tag: lineTag(n, line) }));
-  const known = item.targetId ?? (item.retry ? await findByKey(client, 'invoices', item.sourceId) : undefined);
+  const known = item.targetId ?? (item.retry ? await findByKey(call, 'invoices', item.sourceId) : undefined);
   let invoice: Stripe.Invoice;
   // Unknown lookup keys refuse the invoice before anything is written.
-  const prices = known ? undefined : await pricesByLookupKey(client, p.lines);
-  const draft = known ? undefined : await client.call((sdk) =>
+  const prices = known ? undefined : await pricesByLookupKey(call, p.lines);
+  const draft = known ? undefined : await call((sdk) =>
     sdk.invoices.create(
       { customer: p.customer, collection_method: p.collection_method ?? 'send_invoice', days_until_due: p.collection_method === 'charge_automatically' ? undefined : (p.days_until_due ?? 30), description: p.description, metadata, currency: p.currency, auto_advance: false },
       { idempotencyKey: `${key}:draft` },
@@ -226,22 +237,31 @@ export async function writeInvoice(client: StripeClient, item: WriteItem): Promi
   // take a minute to show a new invoice): such a draft is carried on from its current state, as a known one is.
   if (draft && draft.lastResponse?.headers?.['idempotent-replayed'] !== 'true') {
     invoice = draft;
-    for (const [n, { line, tag }] of lines.entries()) await addLine(client, draft.id!, p, line, tag, prices!, `${key}:line:${n}`);
+    for (const [n, { line, tag }] of lines.entries()) await addLine(call, draft.id!, p, line, tag, prices!, `${key}:line:${n}`);
   } else {
     const id = (known ?? draft!.id)!;
-    invoice = await client.call((sdk) => sdk.invoices.update(id, { description: p.description, metadata }));
+    invoice = await call((sdk) => sdk.invoices.update(id, { description: p.description, metadata }));
     // A draft an earlier attempt (or a person) left: its lines are made to match the flow's.
-    if (invoice.status === 'draft') await completeLines(client, id, p, lines, key);
+    if (invoice.status === 'draft') await completeLines(call, id, p, lines, key);
   }
   const id = invoice.id!;
-  if (invoice.status === 'draft' && p.finalize !== false) invoice = await client.call((sdk) => sdk.invoices.finalizeInvoice(id, {}, { idempotencyKey: `${key}:finalize` }));
+  if (invoice.status === 'draft' && p.finalize !== false) invoice = await call((sdk) => sdk.invoices.finalizeInvoice(id, {}, { idempotencyKey: `${key}:finalize` }));
   const sendable = p.send && (p.collection_method ?? 'send_invoice') === 'send_invoice' && invoice.status === 'open';
   if (sendable && !invoice.metadata?.ferry_sent) {
-    await client.call((sdk) => sdk.invoices.sendInvoice(id, {}, { idempotencyKey: `${key}:send` }));
-    await client.call((sdk) => sdk.invoices.update(id, { metadata: { ferry_sent: 'true' } }, { idempotencyKey: `${key}:sent` }));
+    await call((sdk) => sdk.invoices.sendInvoice(id, {}, { idempotencyKey: `${key}:send` }));
+    await call((sdk) => sdk.invoices.update(id, { metadata: { ferry_sent: 'true' } }, { idempotencyKey: `${key}:sent` }));
   }
   // A record the ledger did not know yet is a new invoice, even when an earlier, unfinished attempt made its draft.
   return { ok: true, targetId: id, action: item.targetId ? 'updated' : 'created' };
+}
+
+/** A delete repeated after its answer was lost finds the item gone: that is the outcome it wanted. */
+async function deleteItem(call: Call, id: string): Promise<void> {
+  try {
+    await call((sdk) => sdk.invoiceItems.del(id));
+  } catch (error) {
+    if (!(error instanceof PermanentError && error.code === 'resource_missing')) throw error;
+  }
 }
 
 /** `ferry_line` on an invoice item: which line of the flow's it is, and a digest of what the line said. */
@@ -249,7 +269,7 @@ function lineTag(n: number, line: InvoiceLine): string {
   return `${n}:${createHash('sha1').update(JSON.stringify(line)).digest('hex').slice(0, 12)}`;
 }
 
-async function addLine(client: StripeClient, invoice: string, p: InvoicePayload, line: InvoiceLine, tag: string, prices: Map<string, Stripe.Price>, idempotencyKey: string): Promise<void> {
+async function addLine(call: Call, invoice: string, p: InvoicePayload, line: InvoiceLine, tag: string, prices: Map<string, Stripe.Price>, idempotencyKey: string): Promise<void> {
   const common = { customer: p.customer, invoice, description: line.description, metadata: { ...line.metadata, ferry_line: tag } };
   const price = line.lookup_key ? prices.get(line.lookup_key)! : undefined;
   const params: Stripe.InvoiceItemCreateParams =
@@ -258,7 +278,7 @@ async function addLine(client: StripeClient, invoice: string, p: InvoicePayload,
       : price || line.price
         ? { ...common, pricing: { price: price?.id ?? line.price }, quantity: line.quantity ?? 1 }
         : { ...common, amount: line.amount, currency: line.currency ?? p.currency ?? 'usd' };
-  await client.call((sdk) => sdk.invoiceItems.create(params, { idempotencyKey }));
+  await call((sdk) => sdk.invoiceItems.create(params, { idempotencyKey }));
 }
 
 /**
@@ -266,10 +286,10 @@ async function addLine(client: StripeClient, invoice: string, p: InvoicePayload,
  * (the source changed between attempts) is deleted, and each line with no item is added. Items without
  * a `ferry_line` were added by a person and stay.
  */
-async function completeLines(client: StripeClient, invoice: string, p: InvoicePayload, lines: { line: InvoiceLine; tag: string }[], key: string): Promise<void> {
+async function completeLines(call: Call, invoice: string, p: InvoicePayload, lines: { line: InvoiceLine; tag: string }[], key: string): Promise<void> {
   const items: Stripe.InvoiceItem[] = [];
   for (let after: string | undefined; ; ) {
-    const page = await client.call((sdk) => sdk.invoiceItems.list({ invoice, limit: 100, starting_after: after }));
+    const page = await call((sdk) => sdk.invoiceItems.list({ invoice, limit: 100, starting_after: after }));
     items.push(...page.data);
     if (!page.has_more || !page.data.length) break;
     after = page.data.at(-1)!.id;
@@ -280,12 +300,12 @@ async function completeLines(client: StripeClient, invoice: string, p: InvoicePa
     const tag = existing.metadata?.ferry_line;
     if (tag === undefined) continue;
     if (wanted.has(tag) && !present.has(tag)) present.add(tag);
-    else await client.call((sdk) => sdk.invoiceItems.del(existing.id));
+    else await deleteItem(call, existing.id);
   }
   const missing = [...lines.entries()].filter(([, l]) => !present.has(l.tag));
   if (!missing.length) return;
-  const prices = await pricesByLookupKey(client, missing.map(([, l]) => l.line));
-  for (const [n, { line, tag }] of missing) await addLine(client, invoice, p, line, tag, prices, `${key}:line:${n}`);
+  const prices = await pricesByLookupKey(call, missing.map(([, l]) => l.line));
+  for (const [n, { line, tag }] of missing) await addLine(call, invoice, p, line, tag, prices, `${key}:line:${n}`);
 }
 
 type LineList = { data: JsonObject[]; has_more: boolean };

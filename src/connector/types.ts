@@ -29,8 +29,17 @@ export interface ReadRequest {
   retry?<T>(task: () => Promise<T>): Promise<T>;
 }
 
-/** Runs one request of a read under the flow's retry policy, when the runner gave one. */
-export function retried<T>(request: ReadRequest | undefined, task: () => Promise<T>): Promise<T> {
+/**
+ * What a write may use besides its items: the flow's retry policy for one request. A write made of
+ * several calls (a Stripe invoice's draft, lines, finalization) retries each call that is safe to repeat
+ * (a read, or one carrying an idempotency key) on its own, so one busy answer costs one call again, not
+ * the whole write. A call that is not safe to repeat (a create the service cannot de-duplicate) is left
+ * to the writer, which looks before it creates again.
+ */
+export type WriteRequest = Pick<ReadRequest, 'retry'>;
+
+/** Runs one request of a read or a write under the flow's retry policy, when the runner gave one. */
+export function retried<T>(request: WriteRequest | undefined, task: () => Promise<T>): Promise<T> {
   return request?.retry ? request.retry(task) : task();
 }
 
@@ -85,7 +94,7 @@ export interface EntityDeclaration<Client> {
   /** Fetch records by id (resync of one record, webhooks). */
   get?(client: Client, ids: string[]): Promise<JsonObject[]>;
   /** One result per item, in order: one bad item never fails its neighbours. */
-  write?(client: Client, items: WriteItem[]): Promise<WriteResult[]>;
+  write?(client: Client, items: WriteItem[], request?: WriteRequest): Promise<WriteResult[]>;
   /** Did an earlier write of this item reach the target? Used to settle `pending` records after a crash. */
   find?(client: Client, item: WriteItem): Promise<string | undefined>;
 }

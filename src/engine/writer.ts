@@ -89,6 +89,8 @@ interface Attempted {
 
 async function writeWithRetry(items: WriteItem[], ctx: WriterContext): Promise<Attempted[]> {
   const write = ctx.target.entity.write!;
+  // Each call a connector repeats on its own is a write too: the lease is checked before every attempt.
+  const request = { retry: <T>(task: () => Promise<T>) => withRetry(() => (ctx.beforeWrite(), task()), ctx.flow.retry, ctx.retryHooks) };
   const final = new Map<number, Attempted>();
   const attempts = new Map<number, number>();
   let remaining = items.map((_, i) => i);
@@ -101,7 +103,7 @@ async function writeWithRetry(items: WriteItem[], ctx: WriterContext): Promise<A
         remaining.forEach((i) => attempts.set(i, (attempts.get(i) ?? 0) + 1));
         let results: WriteResult[];
         try {
-          results = await write(ctx.target.client, remaining.map((i) => (attempts.get(i)! > 1 ? { ...items[i]!, retry: true } : items[i]!)));
+          results = await write(ctx.target.client, remaining.map((i) => (attempts.get(i)! > 1 ? { ...items[i]!, retry: true } : items[i]!)), request);
         } catch (error) {
           const failure = toFerryError(error);
           lastErrors = new Map(remaining.map((i) => [i, failure]));

@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { shopify } from '../../../connectors/shopify/index.js';
 import type { ShopifyClient } from '../../../connectors/shopify/client.js';
 import { AuthError, PermanentError, TransientError } from '../../../src/errors.js';
+import { NO_FAULTS } from '../../../emulators/core/faults.js';
 import { startShopify, type RunningShopify } from '../../../emulators/shopify/index.js';
 
 let emu: RunningShopify;
@@ -75,6 +76,15 @@ describe('Shopify connector: order children and inventory', () => {
     expect(results[1]).toMatchObject({ ok: false });
     const { inventory_levels } = (await emu.server.inject('GET', `/admin/api/2026-07/inventory_levels.json?inventory_item_ids=${variant.inventory_item_id}`)).body as { inventory_levels: { available: number }[] };
     expect(inventory_levels[0]!.available).toBe(17);
+  });
+
+  it('reads the SKU catalog again after a busy answer, instead of remembering the failure', async () => {
+    const client = open(emu.url);
+    const write = () => shopify.entities.inventory_levels!.write!(client, [{ sourceId: 'qbo-item-1', idempotencyKey: 'k3', payload: { sku: 'STOOL-1', available: 9 } }]);
+    await emu.server.inject('PUT', '/__admin/faults', { ...NO_FAULTS, rateLimited: 1 });
+    await expect(write()).rejects.toBeInstanceOf(TransientError);
+    await emu.server.inject('PUT', '/__admin/faults', NO_FAULTS);
+    expect(await write()).toMatchObject([{ ok: true, action: 'updated' }]);
   });
 });
 
