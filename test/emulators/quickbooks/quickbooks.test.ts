@@ -142,7 +142,7 @@ describe('QuickBooks emulator', () => {
     expect(faultOf(tooMany).Error[0]!.code).toBe('5000');
   });
 
-  it('expired access tokens get 401; the refresh-token grant rotates the refresh token and the old one stops working', async () => {
+  it('expired access tokens get 401; the refresh-token grant rotates the refresh token, the old one working through its grace period only', async () => {
     emu.emulator.expireAccessTokens();
     const expired = await call('getCustomer', customerId).catch((e: unknown) => e);
     expect(faultOf(expired)).toMatchObject({ type: 'AUTHENTICATION', Error: [{ code: '3200' }] });
@@ -151,15 +151,29 @@ describe('QuickBooks emulator', () => {
     expect(refreshed.expires_in).toBe(3600);
     expect(refreshed.refresh_token).not.toBe(oldRefresh);
     expect(await call<{ Id: string }>('getCustomer', customerId)).toMatchObject({ Id: customerId });
-    const reuse = await fetch(`${emu.url}/oauth2/v1/tokens/bearer`, {
-      method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`${emu.options.clientId}:${emu.options.clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: oldRefresh }).toString(),
-    });
-    expect(reuse.status).toBe(400);
-    expect(await reuse.json()).toEqual({ error: 'invalid_grant' });
+    // Intuit keeps a superseded refresh token working for 24 hours (the default grace).
+    expect((await refreshWith(emu, oldRefresh)).status).toBe(200);
+
+    const strict = await startQuickBooks({ seed: 2, refreshTokenGraceSeconds: 0 });
+    try {
+      const first = await refreshWith(strict, strict.options.refreshToken);
+      expect(first.status).toBe(200);
+      const reuse = await refreshWith(strict, strict.options.refreshToken);
+      expect(reuse.status).toBe(400);
+      expect(await reuse.json()).toEqual({ error: 'invalid_grant' });
+    } finally {
+      await strict.close();
+    }
   });
 });
+
+function refreshWith(running: RunningQuickBooks, refreshToken: string): Promise<Response> {
+  return fetch(`${running.url}/oauth2/v1/tokens/bearer`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${running.options.clientId}:${running.options.clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }).toString(),
+  });
+}
 
 describe('QuickBooks emulator webhooks', () => {
   it('notifies changes signed with intuit-signature', async () => {
