@@ -24,7 +24,7 @@ export async function addShopifyActivity(server: EmulatorServer, count: number, 
   const orders = await listAll<ShopifyOrder & { refunds: unknown[] }>(server, 'orders', 'status=any');
   const variants = products.flatMap((p) => p.variants.map((v) => ({ id: v.id, priceCents: Math.round(Number(v.price) * 100) })));
   const unpaid = orders.filter((o) => o.financial_status === 'pending');
-  const refundable = orders.filter((o) => o.financial_status === 'paid' && o.gateway !== 'manual' && !o.refunds.length);
+  const refundable = orders.filter((o) => o.financial_status === 'paid' && !o.refunds.length);
   const done: Activity = { orders: 0, payments: 0, refunds: 0 };
   for (let i = 0; i < count; i++) {
     const roll = random();

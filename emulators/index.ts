@@ -65,8 +65,9 @@ type Starter = (port: number, options: StartOptions) => Promise<Started>;
 const STARTERS: Record<Service, Starter> = {
   shopify: async (port, options) => {
     const scale = options.rateScale ?? 1;
-    const r = await startShopify({ port, seed: options.seed, faults: options.faults, bucketSize: 40 * scale, leakPerSecond: 2 * scale });
-    return { service: 'shopify', url: r.url, credentials: { shop: r.shop, access_token: r.accessToken, webhook_secret: WEBHOOK_SECRETS.shopify, ...paced(scale, { bucket_size: 40 * scale }) }, server: r.server,
+    const r = await startShopify({ port, seed: options.seed, faults: options.faults, bucketSize: 40 * scale, leakPerSecond: 2 * scale, graphqlLimits: { maximumAvailable: 2_000 * scale, restoreRate: 100 * scale } });
+    // A store of today: a Dev Dashboard app, whose token the connector buys with the client-credentials grant.
+    return { service: 'shopify', url: r.url, credentials: { shop: r.shop, client_id: r.clientId, client_secret: r.clientSecret, webhook_secret: WEBHOOK_SECRETS.shopify }, server: r.server,
       subscribeWebhooks: (url) => void r.emulator.webhooks.push({ url, secret: WEBHOOK_SECRETS.shopify }), close: r.close, load: (b) => seedShopify(r.server, b), state: r.emulator };
   },
   hubspot: async (port, options) => {

@@ -84,9 +84,10 @@ export async function seedShopify(server: EmulatorServer, business: Business): P
   for (let i = 0; i < business.size.orders; i++) {
     const created = new Date(start + Math.floor((i / business.size.orders) * 59 * dayMs)).toISOString();
     const { order, b2b } = await createOrder(server, random, { customerIds, variants, created });
-    // Half of the B2B orders have been paid since; some paid orders are partly refunded.
-    if (b2b && random() < 0.5) await capture(server, order);
-    if (!b2b && random() < 0.1) await refundOneUnit(server, order);
+    // Half of the B2B orders have been paid since; some paid orders, on terms or not, are partly refunded.
+    const paid = !b2b || random() < 0.5;
+    if (b2b && paid) await capture(server, order);
+    if (paid && random() < 0.1) await refundOneUnit(server, order);
   }
 }
 
@@ -94,7 +95,6 @@ export interface ShopifyOrder {
   id: number;
   total_price: string;
   financial_status?: string;
-  gateway?: string;
   line_items: { id: number; quantity: number }[];
 }
 

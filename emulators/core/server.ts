@@ -44,7 +44,7 @@ export interface VendorBehaviour {
   /** Requests served at once; past it the vendor's rate-limited answer (QuickBooks allows 10). */
   maxConcurrent?: number;
   /** The vendor's own body for an injected fault. */
-  faultResponse(fault: 'rate-limited' | 'server-error'): EmulatorResponse;
+  faultResponse(fault: 'rate-limited' | 'server-error', request?: EmulatorRequest): EmulatorResponse;
   /** Headers every answer carries (rate-limit state, request ids). */
   decorate?(request: EmulatorRequest, response: EmulatorResponse, now: number): void;
   /** Extra admin endpoints (`/__admin/<name>`), e.g. webhook subscriptions. */
@@ -133,7 +133,7 @@ export class EmulatorServer {
     if (fault) entry.fault = fault;
     if (fault === 'dropped') return void req.socket.destroy();
     if (fault === 'timeout') return; // never answered; closed with the server or by the client
-    const response = fault && fault !== 'lost' ? this.behaviour.faultResponse(fault) : await this.admitAndServe(request, now);
+    const response = fault && fault !== 'lost' ? this.behaviour.faultResponse(fault, request) : await this.admitAndServe(request, now);
     if (fault === 'lost') return void req.socket.destroy();
     entry.status = response.status;
     if (response.status === 429) entry.limited = !fault;

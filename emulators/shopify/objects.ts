@@ -4,6 +4,8 @@
  * IFulfillment). Money is carried in cents internally and rendered as Shopify's decimal strings.
  */
 export type ShopifyObject = Record<string, unknown>;
+/** The GraphQL id every REST object also carries (`admin_graphql_api_id`). */
+export const gid = (type: string, id: unknown) => `gid://shopify/${type}/${String(id)}`;
 
 export const money = (cents: number) => (cents / 100).toFixed(2);
 export const toCents = (amount: unknown) => Math.round(Number(amount ?? 0) * 100);
@@ -30,10 +32,14 @@ export function address(customerId: number, id: number, input: ShopifyObject, fi
     province_code: input.province_code ?? null,
     country_code: input.country_code ?? 'US',
     country_name: input.country ?? 'United States',
-    latitude: null,
-    longitude: null,
     default: true,
   };
+}
+
+/** An address as an order carries it: no id or owner of its own, and coordinates (2026-07 orders/create). */
+export function orderAddress(from: ShopifyObject): ShopifyObject {
+  const { id: _id, customer_id: _c, default: _d, country_name: _n, ...rest } = from;
+  return { ...rest, latitude: null, longitude: null };
 }
 
 export function customer(id: number, now: string, input: ShopifyObject, addressId: number): ShopifyObject {
@@ -42,21 +48,22 @@ export function customer(id: number, now: string, input: ShopifyObject, addressI
   const addresses = Array.isArray(input.addresses) && input.addresses.length ? [address(id, addressId, input.addresses[0] as ShopifyObject, first, last)] : [];
   return {
     id,
+    admin_graphql_api_id: gid('Customer', id),
     email: input.email ?? null,
     created_at: now,
     updated_at: now,
     first_name: first,
     last_name: last,
-    orders_count: 0,
+    // Shopify's 2026-07 customer payloads no longer carry tags, order counts or totals; GraphQL still
+    // serves them (Customer.tags, numberOfOrders, amountSpent), so the emulator keeps them to itself.
+    __orders_count: 0,
     state: input.state ?? 'enabled',
-    total_spent: '0.00',
-    last_order_id: null,
+    __total_spent: '0.00',
     note: input.note ?? null,
     verified_email: true,
     multipass_identifier: null,
     tax_exempt: input.tax_exempt ?? false,
-    tags: input.tags ?? '',
-    last_order_name: null,
+    __tags: input.tags ?? '',
     currency: 'USD',
     phone: input.phone ?? null,
     addresses,
@@ -74,6 +81,7 @@ export function product(id: number, now: string, input: ShopifyObject, variants:
   const title = String(input.title ?? '');
   return {
     id,
+    admin_graphql_api_id: gid('Product', id),
     title,
     body_html: input.body_html ?? '',
     vendor: input.vendor ?? 'Ferry Emulator Co.',
@@ -97,6 +105,7 @@ export function variant(id: number, productId: number, position: number, now: st
   const title = String(input.title ?? input.option1 ?? 'Default Title');
   return {
     id,
+    admin_graphql_api_id: gid('ProductVariant', id),
     product_id: productId,
     title,
     price: money(toCents(input.price)),
@@ -104,8 +113,6 @@ export function variant(id: number, productId: number, position: number, now: st
     position,
     inventory_policy: 'deny',
     compare_at_price: null,
-    fulfillment_service: 'manual',
-    inventory_management: 'shopify',
     option1: title,
     option2: null,
     option3: null,
@@ -113,22 +120,17 @@ export function variant(id: number, productId: number, position: number, now: st
     updated_at: now,
     taxable: input.taxable ?? true,
     barcode: input.barcode ?? '',
-    grams: input.grams ?? 0,
     image_id: null,
-    weight: input.weight ?? 0,
-    weight_unit: 'kg',
     inventory_item_id: inventoryItemId,
     inventory_quantity: quantity,
     old_inventory_quantity: quantity,
-    requires_shipping: input.requires_shipping ?? true,
-    tax_code: null,
-    presentment_prices: [{ price: { amount: money(toCents(input.price)), currency_code: 'USD' }, compare_at_price: null }],
   };
 }
 
 export function inventoryItem(id: number, now: string, sku: string): ShopifyObject {
   return {
     id,
+    admin_graphql_api_id: gid('InventoryItem', id),
     sku,
     created_at: now,
     updated_at: now,
@@ -161,15 +163,17 @@ export function location(id: number, now: string, name: string): ShopifyObject {
     legacy: false,
     active: true,
     deleted_at: null,
-    admin_graphql_api_id: `gid://shopify/Location/${id}`,
+    admin_graphql_api_id: gid('Location', id),
   };
 }
 
 export function transaction(id: number, orderId: number, now: string, input: { kind: string; amountCents: number; status: string; gateway: string; parentId: number | null; currency: string }): ShopifyObject {
   return {
     id,
+    admin_graphql_api_id: gid('OrderTransaction', id),
     order_id: orderId,
     kind: input.kind,
+    manual_payment_gateway: input.gateway === 'manual',
     gateway: input.gateway,
     status: input.status,
     message: input.status === 'success' ? 'Transaction approved' : 'Transaction declined',
@@ -227,5 +231,22 @@ export function standaloneFulfillment(f: ShopifyObject): ShopifyObject {
   return {
     ...rest,
     line_items: (line_items as ShopifyObject[]).map(({ __discount_allocations, ...line }) => ({ ...line, discount_allocations: __discount_allocations ?? [] })),
+  };
+}
+
+/**
+ * An order's payment terms in the REST shape (Order resource, `payment_terms`): the name and type, the
+ * days allowed, and one payment schedule due that many days after the order.
+ */
+export function paymentTerms(id: number, input: ShopifyObject, totalCents: number, currency: string, issuedAt: string): ShopifyObject {
+  const days = Number(input.due_in_days ?? 30);
+  return {
+    id,
+    payment_terms_name: String(input.payment_terms_name ?? `Net ${days}`),
+    payment_terms_type: String(input.payment_terms_type ?? 'NET'),
+    due_in_days: days,
+    amount: totalCents / 100,
+    currency,
+    payment_schedules: [{ id: id + 1, amount: totalCents / 100, currency, issued_at: issuedAt, due_at: new Date(Date.parse(issuedAt) + days * 86_400_000).toISOString(), completed_at: null, expected_payment_method: 'manual' }],
   };
 }

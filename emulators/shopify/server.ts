@@ -11,6 +11,9 @@ import { LeakyBucketLimiter } from '../core/rate-limit.js';
 import { seededRandom } from '../core/random.js';
 import { subscribeEndpoint, WebhookSender } from '../core/webhooks.js';
 import { type EmulatorRequest, type EmulatorResponse, type Route, type VendorBehaviour, VendorError } from '../core/server.js';
+import { type CostLimits, GraphqlEndpoint, STANDARD_PLAN } from './graphql/endpoint.js';
+import type { WritableStore } from './graphql/mutations.js';
+import type { Table } from './graphql/views.js';
 import * as build from './objects.js';
 import { money, moneySet, type ShopifyObject, toCents } from './objects.js';
 
@@ -20,9 +23,16 @@ export interface ShopifyEmulatorOptions {
   seed?: number;
   bucketSize?: number;
   leakPerSecond?: number;
+  /** The GraphQL cost bucket and single-query limit; the standard plan's by default. */
+  graphqlLimits?: Partial<CostLimits>;
+  /** A Dev Dashboard app's credentials, for the client-credentials grant. */
+  clientId?: string;
+  clientSecret?: string;
+  tokenTtlSeconds?: number;
+  /** How long a bulk operation runs before its file is ready. */
+  bulkRunMs?: number;
 }
 
-type Table = 'customers' | 'products' | 'inventory_items' | 'locations' | 'orders';
 type Params = Record<string, unknown>;
 
 const fail = (status: number, errors: unknown): never => {
@@ -35,7 +45,7 @@ export interface ShopifyWebhook {
   topics?: string[];
 }
 
-export class ShopifyEmulator {
+export class ShopifyEmulator implements WritableStore {
   private readonly tables = new Map<Table, Map<number, ShopifyObject>>();
   /** Inventory levels by `inventory_item_id:location_id`. */
   readonly levels = new Map<string, ShopifyObject>();
@@ -47,11 +57,24 @@ export class ShopifyEmulator {
   private readonly sender = new WebhookSender();
   /** Shopify timestamps have second precision; the clock never runs backwards. */
   private lastTime = 0;
+  private readonly graphql: GraphqlEndpoint;
+  /** Tokens the client-credentials grant issued, with when each expires. */
+  private readonly issuedTokens = new Map<string, number>();
+  tokenRequests = 0;
 
   constructor(private readonly options: ShopifyEmulatorOptions) {
     this.random = seededRandom(options.seed ?? 1);
     this.limiter = new LeakyBucketLimiter(options.bucketSize ?? 40, options.leakPerSecond ?? 2);
     this.add('locations', build.location(this.id(), this.now(), 'Main warehouse'));
+    this.graphql = new GraphqlEndpoint(this, { ...STANDARD_PLAN, ...options.graphqlLimits }, options.bulkRunMs);
+  }
+
+  get shop(): { name: string; domain: string } {
+    return { name: this.options.shop, domain: `${this.options.shop}.myshopify.com` };
+  }
+
+  get(name: Table, id: number): ShopifyObject | undefined {
+    return this.table(name).get(id);
   }
 
   private id(): number {
@@ -148,16 +171,32 @@ export class ShopifyEmulator {
         r('POST', '/orders/:id/refunds.json', (p, q) => ok({ refund: this.createRefund(this.find('orders', q.params.id), this.body(p, 'refund')) }, 201)),
         r('GET', '/orders/:id/fulfillments.json', (_, q) => ok({ fulfillments: (this.find('orders', q.params.id).fulfillments as ShopifyObject[]).map(build.standaloneFulfillment) })),
         r('POST', '/orders/:id/fulfillments.json', (p, q) => ok({ fulfillment: this.createFulfillment(this.find('orders', q.params.id), this.body(p, 'fulfillment')) }, 201)),
-      ].map((route) => ({ ...route, handler: (request: EmulatorRequest) => this.strip(route.handler(request)) })) as Route[],
-      authenticate: (request) =>
-        request.headers['x-shopify-access-token'] === this.options.accessToken
-          ? undefined
-          : { status: 401, body: { errors: '[API] Invalid API key or access token (unrecognized login or wrong password)' } },
-      rateLimit: (_request, now) => {
+      ]
+        .map((route) => ({ ...route, handler: (request: EmulatorRequest) => this.strip(route.handler(request)) }))
+        .concat(
+          { method: 'POST', pattern: `${v}/graphql.json`, handler: (request: EmulatorRequest) => this.graphql.handle(request.rawBody, Date.now(), `http://${String(request.headers.host)}`) },
+          { method: 'GET', pattern: '/__bulk/:file', handler: (request: EmulatorRequest) => this.bulkFile(request.params.file!) },
+          { method: 'POST', pattern: '/admin/oauth/access_token', handler: (request: EmulatorRequest) => this.clientCredentials(request) },
+        ) as Route[],
+      authenticate: (request) => {
+        // Bulk results sit at a signed storage URL and tokens come from the OAuth endpoint: neither takes a token.
+        if (request.path.startsWith('/__bulk/') || request.path === '/admin/oauth/access_token') return undefined;
+        const token = String(request.headers['x-shopify-access-token'] ?? '');
+        if (token === this.options.accessToken || (this.issuedTokens.get(token) ?? 0) > Date.now()) return undefined;
+        return { status: 401, body: { errors: '[API] Invalid API key or access token (unrecognized login or wrong password)' } };
+      },
+      rateLimit: (request, now) => {
+        // GraphQL has its own bucket, of query cost, kept by its endpoint.
+        if (isGraphql(request)) return undefined;
         const verdict = this.limiter.take(now);
         return verdict.allowed ? undefined : this.throttled(Math.max(1, verdict.retryAfterMs / 1000));
       },
-      faultResponse: (fault) => (fault === 'rate-limited' ? this.throttled(2) : { status: 500, body: { errors: 'Internal Server Error' } }),
+      faultResponse: (fault, request) => {
+        if (fault !== 'rate-limited') return { status: 500, body: { errors: 'Internal Server Error' } };
+        // A throttled GraphQL request is answered 200 with a THROTTLED error and the bucket's state.
+        if (request && isGraphql(request)) return { status: 200, body: { errors: [{ message: 'Throttled', extensions: { code: 'THROTTLED' } }], extensions: { cost: { requestedQueryCost: null, actualQueryCost: null, throttleStatus: this.graphql.throttleStatus(Date.now()) } } } };
+        return this.throttled(2);
+      },
       decorate: (_request, response, now) => {
         response.headers = { 'x-shopify-shop-api-call-limit': `${this.limiter.used(now)}/${this.limiter.size}`, 'x-request-id': randomUUID(), ...response.headers };
       },
@@ -166,6 +205,30 @@ export class ShopifyEmulator {
         webhooks: subscribeEndpoint(this.webhooks),
       },
     };
+  }
+
+  /**
+   * The client-credentials grant of a Dev Dashboard app (https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/client-credentials-grant):
+   * the app's id and secret buy an Admin API token that expires (24 hours; `tokenTtlSeconds` for tests).
+   */
+  private clientCredentials(request: EmulatorRequest): EmulatorResponse {
+    const type = String(request.headers['content-type'] ?? '');
+    const text = request.rawBody.toString('utf8');
+    const form = type.includes('json') ? (JSON.parse(text || '{}') as Record<string, string>) : Object.fromEntries(new URLSearchParams(text));
+    if (form.grant_type !== 'client_credentials') return { status: 400, body: { error: 'unsupported_grant_type', error_description: 'grant_type must be client_credentials' } };
+    if (!this.options.clientId || form.client_id !== this.options.clientId || form.client_secret !== this.options.clientSecret) {
+      return { status: 401, body: { error: 'invalid_client', error_description: 'Client authentication failed' } };
+    }
+    this.tokenRequests++;
+    const ttl = this.options.tokenTtlSeconds ?? 86_399;
+    const token = `shpat_${randomUUID().replace(/-/g, '')}`;
+    this.issuedTokens.set(token, Date.now() + ttl * 1000);
+    return { status: 200, body: { access_token: token, scope: 'read_orders,read_customers,write_customers,read_products,read_inventory,write_inventory', expires_in: ttl } };
+  }
+
+  private bulkFile(file: string): EmulatorResponse {
+    const text = this.graphql.bulk.file(file.replace(/\.jsonl$/, ''));
+    return text === undefined ? { status: 404, body: { errors: 'Not Found' } } : { status: 200, headers: { 'content-type': 'application/jsonl' }, raw: text };
   }
 
   /** 429 with Retry-After in seconds (https://shopify.dev/docs/api/usage/rate-limits). */
@@ -268,13 +331,13 @@ export class ShopifyEmulator {
         const [field, value] = term.includes(':') ? term.split(':', 2) : [undefined, term];
         const wanted = String(value).toLowerCase();
         // `tag:` matches one of the customer's comma-separated tags (https://shopify.dev/docs/api/admin-rest/latest/resources/customer#get-customers-search).
-        const fields = field === 'tag' ? String(c.tags ?? '').split(',').map((t) => t.trim()) : field ? [c[field]] : [c.email, c.first_name, c.last_name];
+        const fields = field === 'tag' ? String(c.__tags ?? '').split(',').map((t) => t.trim()) : field ? [c[field]] : [c.email, c.first_name, c.last_name];
         return fields.some((f) => String(f ?? '').toLowerCase() === wanted);
       }),
     );
   }
 
-  private createCustomer(input: Params): ShopifyObject {
+  createCustomer(input: Params): ShopifyObject {
     if (input.email && this.all('customers').some((c) => String(c.email).toLowerCase() === String(input.email).toLowerCase())) fail(422, { email: ['has already been taken'] });
     if (!input.email && !input.phone && !input.first_name && !input.last_name) fail(422, { customer: ['must have a name, phone number or email address'] });
     const customer = this.add('customers', build.customer(this.id(), this.now(), input, this.id()));
@@ -282,9 +345,10 @@ export class ShopifyEmulator {
     return customer;
   }
 
-  private updateCustomer(id: string, input: Params): ShopifyObject {
+  updateCustomer(id: string, input: Params): ShopifyObject {
     const customer = this.find('customers', id);
-    for (const key of ['email', 'first_name', 'last_name', 'phone', 'note', 'tags', 'tax_exempt', 'state']) if (key in input) customer[key] = input[key];
+    for (const key of ['email', 'first_name', 'last_name', 'phone', 'note', 'tax_exempt', 'state']) if (key in input) customer[key] = input[key];
+    if ('tags' in input) customer.__tags = input.tags;
     customer.updated_at = this.now();
     this.emit('customers/update', customer);
     return customer;
@@ -338,7 +402,7 @@ export class ShopifyEmulator {
   }
 
   /** `inventory_levels/set.json` and `adjust.json` (https://shopify.dev/docs/api/admin-rest/latest/resources/inventorylevel). */
-  private setLevel(params: Params, mode: 'set' | 'adjust'): ShopifyObject {
+  setLevel(params: Params, mode: 'set' | 'adjust'): ShopifyObject {
     const itemId = Number(params.inventory_item_id);
     const locationId = Number(params.location_id);
     this.find('inventory_items', itemId);
@@ -381,8 +445,10 @@ export class ShopifyEmulator {
       const quantity = Number(li.quantity ?? 1);
       if (!Number.isInteger(quantity) || quantity < 1) fail(422, { line_items: ['quantity must be greater than 0'] });
       const taxLines = ((li.tax_lines as Params[] | undefined) ?? []).map((t) => ({ title: String(t.title ?? 'Tax'), price: money(toCents(t.price)), rate: Number(t.rate ?? 0), price_set: moneySet(toCents(t.price), currency) }));
+      const lineId = this.id();
       return {
-        id: this.id(),
+        id: lineId,
+        admin_graphql_api_id: build.gid('LineItem', lineId),
         variant_id: v ? v.id : null,
         product_id: v ? v.product_id : null,
         title: li.title ?? (v ? this.all('products').find((p) => p.id === v.product_id)?.title : 'Custom item'),
@@ -446,13 +512,13 @@ export class ShopifyEmulator {
     const address = (input.billing_address as Params | undefined) ?? (customer?.default_address as Params | undefined) ?? {};
     const order: ShopifyObject = {
       id,
+      admin_graphql_api_id: build.gid('Order', id),
       app_id: 1354745,
       browser_ip: null,
       buyer_accepts_marketing: false,
       cancel_reason: null,
       cancelled_at: null,
       cart_token: '',
-      checkout_id: null,
       checkout_token: null,
       client_details: { accept_language: null, browser_height: null, browser_ip: null, browser_width: null, session_hash: null, user_agent: null },
       closed_at: null,
@@ -476,7 +542,6 @@ export class ShopifyEmulator {
       email: customer?.email ?? input.email ?? '',
       financial_status: financialStatus,
       fulfillment_status: null,
-      gateway: input.gateway ?? (financialStatus === 'pending' ? 'manual' : 'shopify_payments'),
       landing_site: '',
       location_id: null,
       name: `#${number}`,
@@ -485,12 +550,12 @@ export class ShopifyEmulator {
       number: number - 1000,
       order_number: number,
       order_status_url: `https://${this.options.shop}.myshopify.com/orders/${id}/authenticate`,
-      payment_gateway_names: [financialStatus === 'pending' ? 'manual' : 'shopify_payments'],
-      __payment_terms: input.payment_terms ?? null,
+      // An order on terms names no gateway until it is paid; one paid at checkout names the gateway that took it.
+      payment_gateway_names: financialStatus === 'pending' ? [] : ['shopify_payments'],
+      payment_terms: input.payment_terms ? build.paymentTerms(this.id(), input.payment_terms as Params, total, currency, String(input.created_at ?? now)) : null,
       phone: null,
       presentment_currency: currency,
       processed_at: input.processed_at ?? now,
-      processing_method: financialStatus === 'pending' ? 'manual' : 'direct',
       referring_site: '',
       source_identifier: null,
       source_name: 'web',
@@ -515,7 +580,7 @@ export class ShopifyEmulator {
       total_weight: 0,
       updated_at: input.created_at ?? now,
       user_id: null,
-      billing_address: build.address(customer ? Number(customer.id) : 0, Number(address.id ?? this.id()), address, String(customer?.first_name ?? ''), String(customer?.last_name ?? '')),
+      billing_address: build.orderAddress(build.address(customer ? Number(customer.id) : 0, Number(address.id ?? this.id()), address, String(customer?.first_name ?? ''), String(customer?.last_name ?? ''))),
       shipping_address: null,
       customer: customer ? build.orderCustomer(customer) : undefined,
       line_items: lineItems,
@@ -527,13 +592,11 @@ export class ShopifyEmulator {
     order.shipping_address = order.billing_address;
     this.add('orders', order);
     const transactions = order.__transactions as ShopifyObject[];
-    if (financialStatus === 'paid') transactions.push(build.transaction(this.id(), id, now, { kind: 'sale', amountCents: total, status: 'success', gateway: String(order.gateway), parentId: null, currency }));
-    if (financialStatus === 'authorized') transactions.push(build.transaction(this.id(), id, now, { kind: 'authorization', amountCents: total, status: 'success', gateway: String(order.gateway), parentId: null, currency }));
+    if (financialStatus === 'paid') transactions.push(build.transaction(this.id(), id, now, { kind: 'sale', amountCents: total, status: 'success', gateway: 'shopify_payments', parentId: null, currency }));
+    if (financialStatus === 'authorized') transactions.push(build.transaction(this.id(), id, now, { kind: 'authorization', amountCents: total, status: 'success', gateway: 'shopify_payments', parentId: null, currency }));
     if (customer) {
-      customer.orders_count = Number(customer.orders_count) + 1;
-      customer.total_spent = money(toCents(customer.total_spent) + total);
-      customer.last_order_id = id;
-      customer.last_order_name = order.name;
+      customer.__orders_count = Number(customer.__orders_count) + 1;
+      customer.__total_spent = money(toCents(customer.__total_spent) + total);
     }
     this.emit('orders/create', order);
     if (financialStatus === 'paid') this.emit('orders/paid', order);
@@ -569,8 +632,11 @@ export class ShopifyEmulator {
     const outstanding = toCents(order.total_price) - this.paid(order);
     if ((kind === 'capture' || kind === 'sale') && amount > outstanding) fail(422, { amount: [`cannot be more than the outstanding ${money(outstanding)}`] });
     const now = this.now();
-    const transaction = build.transaction(this.id(), Number(order.id), now, { kind, amountCents: amount, status: 'success', gateway: String(input.gateway ?? order.gateway), parentId: (input.parent_id as number | undefined) ?? null, currency: String(order.currency) });
+    // Money on an order on terms usually arrives outside Shopify (a bank transfer), recorded with the manual gateway.
+    const gateway = String(input.gateway ?? (order.payment_gateway_names as string[])[0] ?? 'manual');
+    const transaction = build.transaction(this.id(), Number(order.id), now, { kind, amountCents: amount, status: 'success', gateway, parentId: (input.parent_id as number | undefined) ?? null, currency: String(order.currency) });
     (order.__transactions as ShopifyObject[]).push(transaction);
+    if (!(order.payment_gateway_names as string[]).includes(gateway)) (order.payment_gateway_names as string[]).push(gateway);
     this.refreshFinancialStatus(order);
     order.updated_at = now;
     this.emit('order_transactions/create', transaction);
@@ -586,7 +652,10 @@ export class ShopifyEmulator {
     const refunded = transactions.filter((t) => t.status === 'success' && t.kind === 'refund').reduce((s, t) => s + toCents(t.amount), 0);
     order.total_outstanding = money(Math.max(0, total - captured));
     if (refunded > 0) order.financial_status = refunded >= captured ? 'refunded' : 'partially_refunded';
-    else if (captured >= total) order.financial_status = 'paid';
+    else if (captured >= total) {
+      order.financial_status = 'paid';
+      for (const schedule of ((order.payment_terms as ShopifyObject | null)?.payment_schedules as ShopifyObject[] | undefined) ?? []) schedule.completed_at ??= this.now();
+    }
     else if (captured > 0) order.financial_status = 'partially_paid';
   }
 
@@ -610,19 +679,23 @@ export class ShopifyEmulator {
         const location = this.all('locations')[0]!;
         if (v) this.setLevel({ inventory_item_id: v.inventory_item_id, location_id: location.id, available_adjustment: quantity }, 'adjust');
       }
-      const { __price: _p, ...publicLine } = line;
-      return { id: this.id(), line_item_id: line.id, line_item: publicLine, quantity, restock_type: restock, location_id: restock === 'no_restock' ? null : this.all('locations')[0]!.id, subtotal: money(subtotal), subtotal_set: moneySet(subtotal, currency), total_tax: money(tax), total_tax_set: moneySet(tax, currency), __total: subtotal + tax };
+      // A refund's line item is the order's line as it was, without its current quantity (refunds/create).
+      const { __price: _p, current_quantity: _q, ...publicLine } = line;
+      // A refund line's subtotal and total_tax are numbers, where the rest of the order has decimal strings (Shopify's refunds/create example).
+      return { id: this.id(), line_item_id: line.id, line_item: publicLine, quantity, restock_type: restock, location_id: restock === 'no_restock' ? null : this.all('locations')[0]!.id, subtotal: subtotal / 100, subtotal_set: moneySet(subtotal, currency), total_tax: tax / 100, total_tax_set: moneySet(tax, currency), __total: subtotal + tax };
     });
     const shippingInput = input.shipping as Params | undefined;
     const shippingTotal = (order.shipping_lines as ShopifyObject[]).reduce((s, l) => s + toCents(l.price), 0);
     const shipping = shippingInput?.full_refund ? shippingTotal : toCents(shippingInput?.amount);
     const refundId = this.id();
-    const adjustments = shipping ? [{ id: this.id(), order_id: order.id, refund_id: refundId, amount: money(-shipping), amount_set: moneySet(-shipping, currency), tax_amount: '0.00', tax_amount_set: moneySet(0, currency), kind: 'shipping_refund', reason: 'Shipping refund' }] : [];
+    // Shipping given back is a refund shipping line (GraphQL's Refund.refundShippingLines), not an order adjustment.
+    const { __price: _p, ...shippingLine } = (order.shipping_lines as ShopifyObject[])[0] ?? { title: 'Shipping' };
+    const refundShipping = shipping ? [{ id: this.id(), shipping_line: shippingLine, subtotal_amount_set: moneySet(shipping, currency), tax_amount_set: moneySet(0, currency) }] : [];
     const due = refundLines.reduce((s, l) => s + l.__total, 0) + shipping;
     const requested = ((input.transactions as Params[] | undefined) ?? []).reduce((s, t) => s + toCents(t.amount), 0);
     const amount = (input.transactions as unknown[] | undefined)?.length ? requested : due;
     if (amount > this.paid(order)) fail(422, { transactions: [`refund amount ${money(amount)} is more than the ${money(this.paid(order))} paid`] });
-    const transactions = amount > 0 ? [build.transaction(this.id(), Number(order.id), now, { kind: 'refund', amountCents: amount, status: 'success', gateway: String(order.gateway), parentId: Number((order.__transactions as ShopifyObject[])[0]?.id ?? null), currency })] : [];
+    const transactions = amount > 0 ? [build.transaction(this.id(), Number(order.id), now, { kind: 'refund', amountCents: amount, status: 'success', gateway: String((order.__transactions as ShopifyObject[])[0]?.gateway ?? 'manual'), parentId: Number((order.__transactions as ShopifyObject[])[0]?.id ?? null), currency })] : [];
     (order.__transactions as ShopifyObject[]).push(...transactions);
     const refund: ShopifyObject = {
       id: refundId,
@@ -630,10 +703,12 @@ export class ShopifyEmulator {
       created_at: now,
       processed_at: now,
       note: input.note ?? null,
-      // shopify-api-node declares `restock` as a string; Shopify itself sends a boolean.
-      restock: String(refundLines.some((l) => l.restock_type !== 'no_restock')),
+      admin_graphql_api_id: build.gid('Refund', refundId),
+      // Shopify sends a boolean (its 2026-07 refunds/create example); shopify-api-node's declaration says string.
+      restock: refundLines.some((l) => l.restock_type !== 'no_restock'),
       user_id: null,
-      order_adjustments: adjustments,
+      order_adjustments: [],
+      refund_shipping_lines: refundShipping,
       refund_line_items: refundLines.map(({ __total: _t, ...l }) => l),
       transactions,
     };
@@ -708,3 +783,5 @@ export class ShopifyEmulator {
 export function shopifyHmac(body: string, secret: string): string {
   return createHmac('sha256', secret).update(body, 'utf8').digest('base64');
 }
+
+const isGraphql = (request: EmulatorRequest) => request.path.endsWith('/graphql.json');

@@ -1,0 +1,17 @@
+/**
+ * Shopify's own GraphQL Admin schema (introspection of API 2026-07, see ../schema/SOURCE.md), built once
+ * per process with graphql-js. The emulator executes against it; the connector's tests validate
+ * Ferry's documents against it.
+ */
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { buildClientSchema, type GraphQLSchema, type IntrospectionQuery } from 'graphql';
+
+export const ADMIN_API_VERSION = '2026-07';
+const FILE = new URL(`../schema/admin_${ADMIN_API_VERSION}.introspection.json.gz`, import.meta.url);
+let schema: GraphQLSchema | undefined;
+
+export function adminSchema(): GraphQLSchema {
+  schema ??= buildClientSchema((JSON.parse(gunzipSync(readFileSync(FILE)).toString('utf8')) as { data: IntrospectionQuery }).data);
+  return schema;
+}
