@@ -1,46 +1,137 @@
 /**
- * The Shopify client: the official `shopify-api-node` SDK, pointed at the connection's base URL through
- * its public `baseUrl` property (the SDK otherwise always builds https://{shop}.myshopify.com), with its
- * own retries off and Ferry's budget in front: the leaky bucket Shopify documents (40 requests of burst,
- * 2 a second), slowed further when the call-limit header says the bucket is nearly full.
+ * The Shopify client: GraphQL Admin API through the official `shopify-api-node` SDK's `graphql()`,
+ * pointed at the connection's base URL through its public `baseUrl` property (the SDK otherwise always
+ * builds https://{shop}.myshopify.com), its own retries off. In front of it: the token (fixed, or bought
+ * by client credentials) and the cost budget. The SDK reports only the first error's message of an
+ * answer with `errors`; a response hook keeps the whole list (codes, paths) for the classification here.
  */
+import axios from 'axios';
 import Shopify from 'shopify-api-node';
 import type { ConnectionSettings } from '../../src/connector/types.js';
 import { AuthError, ConfigError, type FerryError, PermanentError, TransientError } from '../../src/errors.js';
-import { RateLimiter } from '../shared/limiter.js';
+import { ClientCredentials, fixedToken, type TokenSource } from './auth.js';
+import { CostBudget, type ThrottleStatus } from './budget.js';
+
+export const API_VERSION = '2026-07';
+/** Shopify refuses a single query that asks for more (rate-limits page). */
+const MAX_QUERY_COST = 1_000;
+const ERRORS = Symbol('graphqlErrors');
+
+interface GraphqlError {
+  message: string;
+  path?: (string | number)[];
+  extensions?: { code?: string; [key: string]: unknown };
+}
+
+interface Answer {
+  [ERRORS]?: GraphqlError[];
+  [key: string]: unknown;
+}
+
+interface GotResponse {
+  url?: string;
+  body?: { data?: Record<string, unknown> | null; errors?: unknown; extensions?: { cost?: { requestedQueryCost?: number; throttleStatus?: ThrottleStatus } } };
+}
 
 export class ShopifyClient {
   readonly sdk: Shopify;
-  private readonly limiter: RateLimiter;
+  readonly budget = new CostBudget();
+  readonly tokens: TokenSource;
+  private readonly costs = new Map<string, number>();
+  private readonly timeoutMs: number;
+  /** A full read of more orders than this runs as a bulk operation. */
+  readonly bulkThreshold: number;
   requests = 0;
 
   constructor(settings: ConnectionSettings) {
-    const shop = settings.options.shop ? String(settings.options.shop) : undefined;
-    const accessToken = settings.options.access_token ? String(settings.options.access_token) : undefined;
-    if (!shop || !accessToken) throw new ConfigError(`connection '${settings.name}' needs shop and access_token`);
-    this.sdk = new Shopify({ shopName: shop, accessToken, apiVersion: String(settings.options.api_version ?? '2026-07'), timeout: Number(settings.options.timeout_ms ?? 60_000) });
-    if (settings.baseUrl && !settings.baseUrl.includes('.myshopify.com')) {
-      const url = new URL(settings.baseUrl);
-      (this.sdk as unknown as { baseUrl: object }).baseUrl = { protocol: url.protocol, hostname: url.hostname, port: url.port };
-    }
-    this.limiter = new RateLimiter({ limit: Number(settings.options.bucket_size ?? 40), intervalMs: 20_000, concurrency: 4 });
-    this.sdk.on('callLimits', (limits: { remaining?: number }) => {
-      if (limits.remaining !== undefined && limits.remaining < 4) this.limiter.pause(1_000);
+    const { shop, access_token: accessToken, client_id: clientId, client_secret: clientSecret } = settings.options as Record<string, string | undefined>;
+    if (!shop) throw new ConfigError(`connection '${settings.name}' needs shop`);
+    if (!accessToken && !(clientId && clientSecret)) throw new ConfigError(`connection '${settings.name}' needs access_token (a custom app) or client_id and client_secret (a Dev Dashboard app)`);
+    this.timeoutMs = Number(settings.options.timeout_ms ?? 60_000);
+    this.bulkThreshold = Number(settings.options.bulk_threshold ?? 250);
+    this.sdk = new Shopify({
+      shopName: String(shop),
+      accessToken: accessToken ?? 'bought-by-client-credentials',
+      apiVersion: String(settings.options.api_version ?? API_VERSION),
+      timeout: this.timeoutMs,
+      hooks: { afterResponse: [keepErrors as unknown as NonNullable<NonNullable<Shopify.IPublicShopifyConfig['hooks']>['afterResponse']>[number]] },
     });
+    const origin = settings.baseUrl && !settings.baseUrl.includes('.myshopify.com') ? new URL(settings.baseUrl) : new URL(`https://${String(shop).replace(/\.myshopify\.com$/, '')}.myshopify.com`);
+    if (settings.baseUrl && !settings.baseUrl.includes('.myshopify.com')) (this.sdk as unknown as { baseUrl: object }).baseUrl = { protocol: origin.protocol, hostname: origin.hostname, port: origin.port };
+    this.tokens = accessToken ? fixedToken(String(accessToken)) : new ClientCredentials(`${origin.origin}/admin/oauth/access_token`, String(clientId), String(clientSecret), this.timeoutMs);
   }
 
-  async call<T>(task: (sdk: Shopify) => Promise<T>): Promise<T> {
-    return this.limiter.schedule(async () => {
-      this.requests++;
-      try {
-        return await task(this.sdk);
-      } catch (error) {
-        const mapped = classifyShopifyError(error);
-        if (mapped instanceof TransientError && mapped.retryAfterMs) this.limiter.pause(mapped.retryAfterMs);
-        throw mapped;
+  /**
+   * One GraphQL document, within the cost budget. Errors become Ferry's classes: THROTTLED transient
+   * (with the wait the bucket needs), a refused token once bought again, documents Shopify cannot run
+   * permanent, with the code and path Shopify gave.
+   */
+  async graphql<T>(document: string, variables: Record<string, unknown> = {}): Promise<T> {
+    // A document's cost depends on its page size, not on which page or record it asks for.
+    const key = `${document}\n${String(variables.first ?? '')}`;
+    const cost = this.costs.get(key) ?? MAX_QUERY_COST;
+    const release = await this.budget.take(cost);
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const token = await this.tokens.token();
+        (this.sdk as unknown as { baseHeaders: Record<string, string> }).baseHeaders['X-Shopify-Access-Token'] = token;
+        this.requests++;
+        let data: Answer;
+        try {
+          data = (await this.sdk.graphql(document, variables)) as Answer;
+        } catch (error) {
+          const mapped = classifyShopifyError(error);
+          // A bought token Shopify no longer takes (revoked, or its day is over) is bought again, once.
+          if (mapped instanceof AuthError && mapped.status === 401 && attempt === 0 && this.tokens.refused(token)) continue;
+          throw mapped;
+        } finally {
+          this.budget.update(this.sdk.callGraphqlLimits.max === undefined ? undefined : { maximumAvailable: this.sdk.callGraphqlLimits.max, currentlyAvailable: Number(this.sdk.callGraphqlLimits.remaining), restoreRate: Number(this.sdk.callGraphqlLimits.restoreRate) });
+        }
+        const requested = this.sdk.callGraphqlLimits.requestedQueryCost;
+        if (typeof requested === 'number') this.costs.set(key, requested);
+        const errors = data?.[ERRORS];
+        if (errors?.length) {
+          release(); // before the wait for the bucket is worked out, which must not count this query's own share
+          throw this.graphqlError(errors, requested ?? cost);
+        }
+        return data as T;
       }
-    });
+    } finally {
+      release();
+    }
   }
+
+  private graphqlError(errors: GraphqlError[], cost: number): FerryError {
+    const [first] = errors;
+    const code = first!.extensions?.code;
+    const where = first!.path ? ` at ${first!.path.join('.')}` : '';
+    if (code === 'THROTTLED') return new TransientError('Shopify throttled the query (its cost bucket is empty)', { status: 429, code, retryAfterMs: Math.max(1_000, this.budget.waitFor(cost)) });
+    if (code === 'INTERNAL_SERVER_ERROR' || code === 'SERVICE_UNAVAILABLE') return new TransientError(`Shopify: ${first!.message}`, { code });
+    if (code === 'ACCESS_DENIED') return new AuthError(`Shopify denied access${where}: ${first!.message} (check the app's scopes)`, { code });
+    return new PermanentError(`Shopify refused the query${where}: ${errors.map((e) => e.message).join('; ')}`, { code });
+  }
+
+  /** A bulk operation's result file: a signed storage URL, fetched without the Admin API token. */
+  async download(url: string): Promise<string> {
+    this.requests++;
+    try {
+      const answer = await axios.get<string>(url, { responseType: 'text', timeout: this.timeoutMs * 5, transformResponse: (body: string) => body });
+      return answer.data;
+    } catch (error) {
+      const status = (error as { response?: { status?: number } }).response?.status;
+      if (status === 403 || status === 404) throw new PermanentError(`the bulk operation's file is gone (${status}); the next read starts a new one`, { status });
+      throw new TransientError(`the bulk operation's file could not be fetched: ${(error as Error).message}`, { status });
+    }
+  }
+}
+
+/** Runs before the SDK's own check, which would throw away every error but the first message. */
+function keepErrors(response: GotResponse): GotResponse {
+  const body = response.body;
+  if (body && Array.isArray(body.errors) && String(response.url ?? '').endsWith('/graphql.json')) {
+    response.body = { data: Object.assign(body.data ?? {}, { [ERRORS]: body.errors }), extensions: body.extensions };
+  }
+  return response;
 }
 
 interface GotError {
@@ -49,7 +140,7 @@ interface GotError {
   response?: { statusCode?: number; headers?: Record<string, string>; body?: { errors?: unknown } };
 }
 
-/** Shopify's answers → Ferry's classes; 422 bodies (`{"errors":{"email":["has already been taken"]}}`) keep the field. */
+/** Shopify's HTTP answers → Ferry's classes. */
 export function classifyShopifyError(error: unknown): FerryError {
   const e = (error ?? {}) as GotError;
   const status = e.response?.statusCode;
@@ -58,7 +149,10 @@ export function classifyShopifyError(error: unknown): FerryError {
   const retryAfter = Number(e.response?.headers?.['retry-after']);
   if (status === 429) return new TransientError('Shopify rate limit reached', { status, retryAfterMs: retryAfter > 0 ? retryAfter * 1000 : 2_000 });
   if (status >= 500) return new TransientError(`Shopify answered ${status}`, { status });
-  if (status === 401 || status === 403) return new AuthError(`Shopify refused the access token (${status}): ${typeof errors === 'string' ? errors : 'check the app and its scopes'}`, { status });
+  if (status === 401 || status === 402 || status === 403 || status === 423) {
+    const why = { 401: 'refused the access token', 402: 'says the store is frozen (unpaid)', 403: 'refused the app (check its scopes)', 423: 'says the store is locked' }[status];
+    return new AuthError(`Shopify ${why} (${status})${typeof errors === 'string' ? `: ${errors}` : ''}`, { status });
+  }
   if (errors && typeof errors === 'object') {
     const [field, messages] = Object.entries(errors as Record<string, unknown>)[0] ?? [];
     return new PermanentError(`${field}: ${Array.isArray(messages) ? messages.join(', ') : String(messages)}`, { status, field });

@@ -7,7 +7,7 @@
  * app's most recent, `node(id:)` any of them.
  */
 import { executeSync, type FieldNode, getNamedType, type GraphQLSchema, isObjectType, Kind, type OperationDefinitionNode, parse, type SelectionSetNode, validate } from 'graphql';
-import { built, type Field, fieldResolver, type Store, View } from './views.js';
+import { built, type Field, fieldResolver, type Store, typeResolver, View } from './views.js';
 
 const MAX_RUNNING = 5;
 const MAX_CONNECTIONS = 5;
@@ -126,7 +126,7 @@ export class BulkOperations {
       if (shape.count === 0) return invalid('Bulk queries must contain at least one connection.');
       if (shape.count > MAX_CONNECTIONS) return invalid(`Bulk queries cannot contain more than ${MAX_CONNECTIONS} connections.`);
       if (shape.depth > MAX_DEPTH) return invalid(`Bulk queries cannot contain connections with a nesting depth greater than ${MAX_DEPTH}.`);
-      const result = executeSync({ schema: this.schema(), document, rootValue: new View('QueryRoot', {}), fieldResolver: fieldResolver(this.store, {}, { unbounded: true }) });
+      const result = executeSync({ schema: this.schema(), document, rootValue: new View('QueryRoot', {}), fieldResolver: fieldResolver(this.store, {}, { unbounded: true }), typeResolver });
       if (result.errors?.length) return invalid(`Bulk query failed: ${result.errors[0]!.message}`);
       const lines: string[] = [];
       const roots = emit(nodesOf(Object.values(result.data ?? {})[0] as Page), undefined, lines);

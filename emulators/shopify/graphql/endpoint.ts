@@ -22,7 +22,7 @@ import { BulkOperations } from './bulk.js';
 import { queryCost } from './cost.js';
 import { mutations, type WritableStore } from './mutations.js';
 import { adminSchema } from './schema.js';
-import { fieldResolver, View } from './views.js';
+import { fieldResolver, typeResolver, View } from './views.js';
 
 /**
  * The plan's figures. Shopify's rate-limit page gives the standard plan 100 points a second
@@ -151,7 +151,7 @@ export class GraphqlEndpoint {
     this.available -= requested;
 
     const root = new View(operation.operation === 'mutation' ? 'Mutation' : 'QueryRoot', {});
-    const result = executeSync({ schema, document, rootValue: root, variableValues: variables, operationName: request.operationName, fieldResolver: this.resolver });
+    const result = executeSync({ schema, document, rootValue: root, variableValues: variables, operationName: request.operationName, fieldResolver: this.resolver, typeResolver });
     const actual = operation.operation === 'mutation' ? requested : queryCost(schema, operation, fragments, variables, result.data ?? {});
     this.available += requested - actual;
     return this.answer(

@@ -183,6 +183,11 @@ const FIELDS: Record<string, Record<string, Field>> = {
     inventoryItem: one('inventory_items', 'InventoryItem'),
     location: one('locations', 'Location'),
     productVariant: (_rest, args, store) => node(store, args.id),
+    refund: (_rest, args, store) => {
+      const id = parseGid(args.id);
+      const refund = id?.type === 'Refund' ? store.all('orders').flatMap((o) => o.refunds as ShopifyObject[]).find((r) => r.id === id.id) : undefined;
+      return refund ? new View('Refund', refund) : null;
+    },
     node: (_rest, args, store) => node(store, args.id),
     nodes: (_rest, args, store) => (args.ids as unknown[]).map((id) => node(store, id)),
     shop: (_rest, _args, store) => new View('Shop', { id: 1, admin_graphql_api_id: 'gid://shopify/Shop/1', name: store.shop.name, myshopify_domain: store.shop.domain, currency_code: 'USD', iana_timezone: 'America/Chicago', email: `owner@${store.shop.domain}`, contact_email: `owner@${store.shop.domain}` }),
@@ -342,6 +347,9 @@ function shape(value: unknown, type: GraphQLOutputType, args: Args, unbounded: b
   }
   return value;
 }
+
+/** The concrete type of a value where the schema returns an interface (`node(id:)` → Node). */
+export const typeResolver = (value: unknown): string | undefined => (value instanceof View ? value.type : ((value as { __typename?: string } | null)?.__typename ?? undefined));
 
 /** graphql-js's field resolver for the whole schema; `more` adds types' fields (the mutations). */
 export function fieldResolver(store: Store, more: Record<string, Record<string, Field>> = {}, { unbounded = false } = {}): GraphQLFieldResolver<unknown, unknown> {

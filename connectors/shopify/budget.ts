@@ -1,0 +1,67 @@
+/**
+ * The connection's share of Shopify's GraphQL cost bucket
+ * (https://shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits): every answer reports the
+ * bucket (`throttleStatus`: size, what is available, the restore rate), and between answers it refills
+ * at the restore rate. A query waits until the bucket holds the cost it will ask for (learnt per
+ * document from the answers, the single-query limit until then), and that cost is set aside while it
+ * runs, so queries sent together never ask for more than the bucket holds. One budget serves every flow
+ * on the connection.
+ */
+export interface ThrottleStatus {
+  maximumAvailable: number;
+  currentlyAvailable: number;
+  restoreRate: number;
+}
+
+export class CostBudget {
+  private status?: ThrottleStatus;
+  private at = 0;
+  private reserved = 0;
+  private queue: Promise<void> = Promise.resolve();
+  /** Time spent waiting for the bucket, for the benchmark. */
+  waitedMs = 0;
+
+  constructor(private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms))) {}
+
+  /** What the bucket holds now, by the last answer and the time since. */
+  available(now = Date.now()): number {
+    if (!this.status) return Infinity;
+    return Math.min(this.status.maximumAvailable, this.status.currentlyAvailable + ((now - this.at) / 1000) * this.status.restoreRate) - this.reserved;
+  }
+
+  /**
+   * Waits, in turn, until the bucket holds `cost`, and sets it aside; `release` gives it back. Before
+   * the first answer has told the bucket's size, one query goes at a time.
+   */
+  async take(cost: number): Promise<() => void> {
+    const turn = this.queue.then(async () => {
+      for (;;) {
+        const ms = this.status ? Math.ceil(((cost - this.available()) / this.status.restoreRate) * 1000) : this.reserved > 0 ? 25 : 0;
+        if (ms <= 0) break;
+        this.waitedMs += ms;
+        await this.sleep(ms);
+      }
+      this.reserved += cost;
+    });
+    this.queue = turn.catch(() => undefined);
+    await turn;
+    let released = false;
+    return () => {
+      if (!released) this.reserved -= cost;
+      released = true;
+    };
+  }
+
+  /** An answer's view of the bucket (already charged for that query). */
+  update(status: ThrottleStatus | undefined, now = Date.now()): void {
+    if (!status) return;
+    this.status = status;
+    this.at = now;
+  }
+
+  /** How long until the bucket holds `cost`, for a THROTTLED answer's retry. */
+  waitFor(cost: number, now = Date.now()): number {
+    if (!this.status) return 1_000;
+    return Math.max(0, Math.ceil(((cost - this.available(now)) / this.status.restoreRate) * 1000));
+  }
+}
