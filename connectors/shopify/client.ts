@@ -39,9 +39,15 @@ export class ShopifyClient {
   readonly tokens: TokenSource;
   private readonly costs = new Map<string, number>();
   private readonly timeoutMs: number;
-  /** A full read of more orders than this runs as a bulk operation. */
+  /** More changed orders than this are read by a bulk operation. */
   readonly bulkThreshold: number;
+  /** How long a completed read of orders answers the connection's other order flows. */
+  readonly readCacheMs: number;
   requests = 0;
+  /** THROTTLED answers met, for the benchmark (the budget is there so that this stays 0). */
+  throttled = 0;
+  /** Points the answers reported spending (actual cost), for the benchmark. */
+  spent = 0;
 
   constructor(settings: ConnectionSettings) {
     const { shop, access_token: accessToken, client_id: clientId, client_secret: clientSecret } = settings.options as Record<string, string | undefined>;
@@ -49,6 +55,7 @@ export class ShopifyClient {
     if (!accessToken && !(clientId && clientSecret)) throw new ConfigError(`connection '${settings.name}' needs access_token (a custom app) or client_id and client_secret (a Dev Dashboard app)`);
     this.timeoutMs = Number(settings.options.timeout_ms ?? 60_000);
     this.bulkThreshold = Number(settings.options.bulk_threshold ?? 250);
+    this.readCacheMs = Number(settings.options.read_cache_seconds ?? 60) * 1000;
     this.sdk = new Shopify({
       shopName: String(shop),
       accessToken: accessToken ?? 'bought-by-client-credentials',
@@ -87,8 +94,9 @@ export class ShopifyClient {
         } finally {
           this.budget.update(this.sdk.callGraphqlLimits.max === undefined ? undefined : { maximumAvailable: this.sdk.callGraphqlLimits.max, currentlyAvailable: Number(this.sdk.callGraphqlLimits.remaining), restoreRate: Number(this.sdk.callGraphqlLimits.restoreRate) });
         }
-        const requested = this.sdk.callGraphqlLimits.requestedQueryCost;
+        const { requestedQueryCost: requested, actualQueryCost: actual } = this.sdk.callGraphqlLimits;
         if (typeof requested === 'number') this.costs.set(key, requested);
+        if (typeof actual === 'number') this.spent += actual;
         const errors = data?.[ERRORS];
         if (errors?.length) {
           release(); // before the wait for the bucket is worked out, which must not count this query's own share
@@ -105,6 +113,7 @@ export class ShopifyClient {
     const [first] = errors;
     const code = first!.extensions?.code;
     const where = first!.path ? ` at ${first!.path.join('.')}` : '';
+    if (code === 'THROTTLED') this.throttled++;
     if (code === 'THROTTLED') return new TransientError('Shopify throttled the query (its cost bucket is empty)', { status: 429, code, retryAfterMs: Math.max(1_000, this.budget.waitFor(cost)) });
     if (code === 'INTERNAL_SERVER_ERROR' || code === 'SERVICE_UNAVAILABLE') return new TransientError(`Shopify: ${first!.message}`, { code });
     if (code === 'ACCESS_DENIED') return new AuthError(`Shopify denied access${where}: ${first!.message} (check the app's scopes)`, { code });

@@ -23,7 +23,7 @@ async function ferry(...args: string[]) {
 }
 
 beforeAll(async () => {
-  running = await startEmulators(['shopify', 'quickbooks'], { seed: 5, dataSize: 'small', ports: { shopify: 0, quickbooks: 0 } });
+  running = await startEmulators(['shopify', 'quickbooks'], { seed: 6, dataSize: 'small', ports: { shopify: 0, quickbooks: 0 } });
   cwd = mkdtempSync(join(tmpdir(), 'ferry-o2c-'));
   const connections = Object.fromEntries(running.map((e) => [e.service, { connector: e.service, base_url: e.url, ...e.credentials }]));
   writeFileSync(join(cwd, 'ferry.yaml'), JSON.stringify({ flows: shippedFlowsFor(['shopify', 'quickbooks']), connections }));
@@ -41,7 +41,7 @@ describe('Shopify → QuickBooks order-to-cash', () => {
     const qbo = running.find((e) => e.service === 'quickbooks')!;
     const query = (entity: string) => quickBooksQuery(qbo, entity);
     const { orders } = (await shop.server.inject('GET', '/admin/api/2026-07/orders.json?status=any&limit=250')).body as {
-      orders: { id: number; name: string; total_price: string; gateway: string; financial_status: string; total_outstanding: string; customer: { id: number } }[];
+      orders: { id: number; name: string; total_price: string; payment_terms: object | null; financial_status: string; total_outstanding: string; customer: { id: number } }[];
     };
 
     // The credit check: each held order is on terms, for a customer with a limit in QuickBooks, and would
@@ -54,7 +54,7 @@ describe('Shopify → QuickBooks order-to-cash', () => {
     for (const h of held) {
       expect(h.reason).toMatch(/^credit-limit: /);
       const order = orders.find((o) => String(o.id) === h.sourceId)!;
-      expect(order.gateway).toBe('manual');
+      expect(order.payment_terms).not.toBeNull();
       const trace = JSON.parse((await ferry('trace', `shopify/customers/${order.customer.id}`, '--json')).out) as { children: { key: string; link: { kind: string } }[] };
       const qboId = trace.children.find((c) => c.link.kind === 'became')!.key.split('/').pop();
       const customer = qboCustomers.find((c) => c.Id === qboId)!;
@@ -76,7 +76,7 @@ describe('Shopify → QuickBooks order-to-cash', () => {
       const documents = booked.filter((d) => d.DocNumber === order.name);
       expect(documents, order.name).toHaveLength(1);
       expect(cents(documents[0]!.TotalAmt), order.name).toBe(cents(order.total_price));
-      if (order.gateway === 'manual') {
+      if (order.payment_terms) {
         // What the customer still owes in Shopify is what QuickBooks still shows open.
         expect(invoices).toContain(documents[0]);
         expect(cents(documents[0]!.Balance), order.name).toBe(cents(order.total_outstanding));
@@ -84,10 +84,14 @@ describe('Shopify → QuickBooks order-to-cash', () => {
     }
     expect((await query('Payment')).length).toBeGreaterThan(0);
 
-    // Refunds of orders paid at checkout are refund receipts, one per refund, for what Shopify paid back.
-    const refunds = orders.flatMap((o) => (o as unknown as { refunds: { id: number; transactions: { amount: string }[] }[] }).refunds.map((r) => ({ order: o, refund: r })));
+    // Refunds of orders paid at checkout are refund receipts, one per refund, for what Shopify paid back;
+    // refunds of orders on terms are credit memos.
+    const allRefunds = orders.flatMap((o) => (o as unknown as { refunds: { id: number; transactions: { amount: string }[] }[] }).refunds.map((r) => ({ order: o, refund: r })));
+    const refunds = allRefunds.filter((r) => !r.order.payment_terms);
+    const termsRefunds = allRefunds.length - refunds.length;
     const refundReceipts = await query('RefundReceipt');
     expect(refunds.length).toBeGreaterThan(0);
+    expect(await query('CreditMemo')).toHaveLength(termsRefunds);
     expect(refundReceipts).toHaveLength(refunds.length);
     for (const { order, refund } of refunds) {
       const receipt = refundReceipts.find((r) => r.DocNumber === `${order.name}-R${refund.id}`);
@@ -97,14 +101,15 @@ describe('Shopify → QuickBooks order-to-cash', () => {
     }
 
     // A refund on an order sold on terms (and paid) becomes a credit memo for that customer.
-    const paidOnTerms = orders.find((o) => o.gateway === 'manual' && o.financial_status === 'paid')!;
+    const paidOnTerms = orders.find((o) => o.payment_terms && o.financial_status === 'paid' && !(o as unknown as { refunds: unknown[] }).refunds.length)!;
     const line = (paidOnTerms as unknown as { line_items: { id: number }[] }).line_items[0]!;
     const created = (await shop.server.inject('POST', `/admin/api/2026-07/orders/${paidOnTerms.id}/refunds.json`, { refund: { note: 'returned', shipping: { full_refund: true }, refund_line_items: [{ line_item_id: line.id, quantity: 1, restock_type: 'return' }] } })).body as {
       refund: { id: number; transactions: { amount: string }[] };
     };
     expect((await ferry('run', '--all')).err).toBe('');
-    const memos = await query('CreditMemo');
+    const memos = (await query('CreditMemo')).filter((m) => m.DocNumber === `${paidOnTerms.name}-C${created.refund.id}`);
     expect(memos).toHaveLength(1);
+    expect(await query('CreditMemo')).toHaveLength(termsRefunds + 1);
     const invoice = invoices.find((i) => i.DocNumber === paidOnTerms.name)!;
     expect(memos[0]).toMatchObject({ DocNumber: `${paidOnTerms.name}-C${created.refund.id}`, CustomerRef: { value: (invoice.CustomerRef as { value: string }).value }, PrivateNote: `Refund of Shopify order ${paidOnTerms.name} (invoice ${String(invoice.Id)})` });
     expect(cents(memos[0]!.TotalAmt)).toBe(created.refund.transactions.reduce((sum, t) => sum + cents(t.amount), 0));
@@ -117,7 +122,7 @@ describe('Shopify → QuickBooks order-to-cash', () => {
     const { products } = (await shop.server.inject('GET', `${api}/products.json?limit=1`)).body as { products: { id: number; variants: { id: number; sku: string }[] }[] };
     const variant = products[0]!.variants[0]!;
     await shop.server.inject('PUT', `${api}/products/${products[0]!.id}.json`, { product: { variants: [{ id: variant.id, price: '123.45' }] } });
-    const noted = orders.find((o) => o.gateway !== 'manual')!;
+    const noted = orders.find((o) => !o.payment_terms)!;
     await shop.server.inject('PUT', `${api}/orders/${noted.id}.json`, { order: { note: 'Gift wrap, please' } });
     const item = (await query('Item')).find((i) => i.Sku === variant.sku)!;
     await qbo.server.inject('POST', `/v3/company/${qbo.credentials.realm_id}/item?minorversion=75`, { Id: item.Id, SyncToken: item.SyncToken, sparse: true, QtyOnHand: 77 });
