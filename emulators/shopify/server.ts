@@ -116,11 +116,14 @@ export class ShopifyEmulator implements WritableStore {
       nextId: this.nextId,
       nextOrderNumber: this.nextOrderNumber,
       lastTime: this.lastTime,
+      issuedTokens: [...this.issuedTokens],
     };
   }
 
   restore(state: unknown): void {
-    const saved = state as { tables: [Table, ShopifyObject[]][]; levels: [string, ShopifyObject][]; nextId: number; nextOrderNumber: number; lastTime: number };
+    const saved = state as { tables: [Table, ShopifyObject[]][]; levels: [string, ShopifyObject][]; nextId: number; nextOrderNumber: number; lastTime: number; issuedTokens?: [string, number][] };
+    this.issuedTokens.clear();
+    for (const [token, expires] of saved.issuedTokens ?? []) this.issuedTokens.set(token, expires);
     this.tables.clear();
     for (const [name, objects] of saved.tables) for (const object of objects) this.add(name, object);
     this.levels.clear();

@@ -143,7 +143,8 @@ describe('ferry daemon', () => {
   });
 
   it('answers /healthz with 503 while stopping, and webhooks with 503 so the vendor delivers again', async () => {
-    await qbo.server.inject('PUT', '/__admin/faults', { latencyMs: 1_500 });
+    // Slow services keep a run in flight while the daemon stops, whichever step it is at.
+    for (const service of [qbo, shop]) await service.server.inject('PUT', '/__admin/faults', { latencyMs: 1_500 });
     const daemon = await startDaemon('--run-now');
     try {
       await eventually(async () => ((await (await fetch(`${daemon.url}/healthz`)).json()) as { flows: { running: boolean }[] }).flows.some((f) => f.running));
@@ -155,7 +156,7 @@ describe('ferry daemon', () => {
       expect((await fetch(`${daemon.url}/webhooks/shopify`, { method: 'POST', body: '{}' })).status).toBe(503);
       expect(await stopped).toBe(0);
     } finally {
-      await qbo.server.inject('PUT', '/__admin/faults', {});
+      for (const service of [qbo, shop]) await service.server.inject('PUT', '/__admin/faults', {});
     }
   });
 

@@ -60,8 +60,13 @@ describe('secrets', () => {
     expect(tokens.accessTokens.length).toBeGreaterThan(0);
     const state = JSON.parse(readFileSync(join(cwd, '.ferry', 'secrets.json'), 'utf8')) as Record<string, Record<string, string>>;
     const rotated = Object.values(state).flatMap((c) => Object.values(c));
+    // And every Admin API token Shopify sold the Dev Dashboard app.
+    shop.save();
+    const shopTokens = (JSON.parse(readFileSync(join(emulatorState, 'shopify.json'), 'utf8')) as { issuedTokens: [string, number][] }).issuedTokens.map(([token]) => token);
+    expect(shopTokens.length).toBeGreaterThan(0);
     const secrets = [
-      shop.credentials.access_token!,
+      shop.credentials.client_secret!,
+      ...shopTokens,
       shop.credentials.webhook_secret!,
       qbo.credentials.client_secret!,
       qbo.credentials.refresh_token!,
