@@ -24,6 +24,8 @@ export interface ConnectorFigures {
   minimumSeconds: number;
   ratio: number | null;
   throttled: number;
+  /** Shopify's GraphQL points spent per record. */
+  pointsPerOrder?: number;
 }
 
 async function writeAll(entity: EntityDeclaration<unknown>, client: unknown, items: WriteItem[]): Promise<void> {
@@ -116,7 +118,7 @@ export async function shopifyOrderReads(records: number, bulk: boolean): Promise
     const seconds = (performance.now() - started) / 1000;
     if (read !== records) throw new Error(`read ${read} payments of ${records} orders`);
     const minimum = Math.max(0, client.spent - 2_000) / 100;
-    return { ...figures(records, client.requests, seconds, minimum, emu.server.log), throttled: client.throttled };
+    return { ...figures(records, client.requests, seconds, minimum, emu.server.log), throttled: client.throttled, pointsPerOrder: client.spent / records };
   } finally {
     await emu.close();
   }

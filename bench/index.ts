@@ -122,7 +122,7 @@ for (const bulk of [true, false]) {
   const shop = await shopifyOrderReads(bulk ? scale(3_000) : scale(300), bulk);
   shopifyReads[bulk ? 'bulk' : 'pages'] = shop;
   const floor = shop.minimumSeconds ? `${shop.minimumSeconds.toFixed(1)} s the cost bucket allows = ${shop.ratio!.toFixed(2)}×` : 'within the bucket: no wait owed';
-  rows.push([`Shopify orders with payments (${bulk ? 'full sync: one bulk operation' : 'pages of 5'})`, `${shop.records} orders`, `${shop.requestsPerRecord.toFixed(3)} requests/order`, `${shop.seconds.toFixed(1)} s, ${floor}, ${shop.throttled} THROTTLED`]);
+  rows.push([`Shopify orders with payments (${bulk ? 'full sync: one bulk operation' : 'pages of 7'})`, `${shop.records} orders`, `${shop.requestsPerRecord.toFixed(3)} requests/order`, `${shop.seconds.toFixed(1)} s, ${floor}, ${shop.throttled} THROTTLED`]);
 }
 console.error('connectors: Stripe customer creations against the emulator at 25 requests / s…');
 const str = await stripeCustomers(scale(500));

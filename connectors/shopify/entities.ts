@@ -98,7 +98,7 @@ async function completeOrder(client: ShopifyClient, order: Gql, request: ReadReq
 /**
  * Orders changed since the cursor, whole: by pages, or by one bulk operation when there are more than
  * `bulk_threshold` of them (a first sync, `--full`, a day of orders), because an order page costs about
- * 27 points an order where a bulk operation costs a few points in all.
+ * 25 points an order where a bulk operation costs a few points in all.
  */
 async function* readOrders(client: ShopifyClient, request: ReadRequest): AsyncIterable<Gql[]> {
   const query = sinceQuery(request.since);
@@ -124,7 +124,7 @@ const snapshots = new WeakMap<ShopifyClient, OrderSnapshot>();
 
 /**
  * Five shipped flows read the same orders (invoices, receipts, payments, two kinds of refunds), and an
- * order costs Shopify about 27 points each time. A read that starts within `read_cache_seconds` (60) of
+ * order costs Shopify about 25 points each time. A read that starts within `read_cache_seconds` (60) of
  * a completed one, from a cursor at or after that one's, is answered from what it saw. That is safe
  * with cursors: whatever changed after the snapshot was taken has a later updated_at than anything in
  * it, so the flow's next read, from its cursor, asks Shopify for it.

@@ -43,10 +43,8 @@ function lineItem(line: Gql): JsonObject {
     price: amount(line.originalUnitPriceSet),
     total_discount: amount(line.totalDiscountSet) ?? '0.00',
     product_id: numeric((line.product as Gql | null)?.legacyResourceId),
-    variant_id: numeric((line.variant as Gql | null)?.legacyResourceId),
     taxable: line.taxable ?? null,
     requires_shipping: line.requiresShipping ?? null,
-    tax_lines: taxLines(line.taxLines),
   };
 }
 
@@ -62,7 +60,6 @@ function transaction(t: Gql, orderId: number | null): JsonObject {
     currency: (t.amountSet as { shopMoney: { currencyCode: string } }).shopMoney.currencyCode,
     processed_at: restTime(t.processedAt),
     created_at: restTime(t.createdAt),
-    parent_id: idOf((t.parentTransaction as Gql | null)?.id),
   };
 }
 
@@ -85,7 +82,7 @@ function refund(r: Gql, orderId: number | null): JsonObject {
         restock_type: lower(l.restockType),
         subtotal: cents(amount(l.subtotalSet)) / 100,
         total_tax: cents(amount(l.totalTaxSet)) / 100,
-        line_item: { id: idOf(line.id), name: line.name, sku: line.sku ?? null, product_id: numeric((line.product as Gql | null)?.legacyResourceId), variant_id: numeric((line.variant as Gql | null)?.legacyResourceId) },
+        line_item: { id: idOf(line.id), name: line.name, sku: line.sku ?? null, product_id: numeric((line.product as Gql | null)?.legacyResourceId) },
       };
     }),
     refund_shipping_lines: nodes(r, 'refundShippingLines', 'RefundShippingLine').map((s) => ({

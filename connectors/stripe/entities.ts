@@ -246,13 +246,29 @@ export async function writeInvoice(call: Call, item: WriteItem): Promise<WriteRe
   }
   const id = invoice.id!;
   if (invoice.status === 'draft' && p.finalize !== false) invoice = await call((sdk) => sdk.invoices.finalizeInvoice(id, {}, { idempotencyKey: `${key}:finalize` }));
-  const sendable = p.send && (p.collection_method ?? 'send_invoice') === 'send_invoice' && invoice.status === 'open';
-  if (sendable && !invoice.metadata?.ferry_sent) {
+  if (sendable(p, invoice) && !invoice.metadata?.ferry_sent) {
     await call((sdk) => sdk.invoices.sendInvoice(id, {}, { idempotencyKey: `${key}:send` }));
     await call((sdk) => sdk.invoices.update(id, { metadata: { ferry_sent: 'true' } }, { idempotencyKey: `${key}:sent` }));
   }
   // A record the ledger did not know yet is a new invoice, even when an earlier, unfinished attempt made its draft.
   return { ok: true, targetId: id, action: item.targetId ? 'updated' : 'created' };
+}
+
+const sendable = (p: InvoicePayload, invoice: Stripe.Invoice) => Boolean(p.send) && (p.collection_method ?? 'send_invoice') === 'send_invoice' && invoice.status === 'open';
+
+/**
+ * Settling a crashed write: the invoice counts as written only in the state the flow asks for. One an
+ * interrupted attempt left as a draft, or finalized but not yet sent, is not adopted; the record is written
+ * again, and the write (which finds it by its `ferry_key`) finishes it.
+ */
+export async function locateInvoice(call: Call, item: WriteItem): Promise<string | undefined> {
+  const id = item.targetId ?? (await findByKey(call, 'invoices', item.sourceId));
+  if (!id) return undefined;
+  const p = item.payload as unknown as InvoicePayload;
+  const invoice = await call((sdk) => sdk.invoices.retrieve(id));
+  const finalized = p.finalize === false || invoice.status !== 'draft';
+  const sent = !sendable(p, invoice) || Boolean(invoice.metadata?.ferry_sent);
+  return finalized && sent ? id : undefined;
 }
 
 /** A delete repeated after its answer was lost finds the item gone: that is the outcome it wanted. */

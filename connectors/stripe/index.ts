@@ -2,7 +2,7 @@
 import type { ConnectorDeclaration } from '../../src/connector/types.js';
 import { stripeWebhook } from './webhook.js';
 import { StripeClient } from './client.js';
-import { completeInvoiceLines, completePaymentInvoices, stripeEntity, locateCustomer, writeCustomer, writeInvoice } from './entities.js';
+import { completeInvoiceLines, completePaymentInvoices, locateCustomer, locateInvoice, stripeEntity, writeCustomer, writeInvoice } from './entities.js';
 
 const invoiceSchema = {
   type: 'object',
@@ -33,7 +33,7 @@ export const stripe: ConnectorDeclaration<StripeClient> = {
     customers: { ...stripeEntity({ resource: 'customers', object: 'customer', description: 'customers', write: writeCustomer, locate: locateCustomer, matchFields: ['email'] }), schema: { type: 'object', properties: { email: { type: 'string', format: 'email' }, name: { type: 'string' } } } },
     products: stripeEntity({ resource: 'products', object: 'product', description: 'products' }),
     prices: stripeEntity({ resource: 'prices', object: 'price', description: 'prices (lookup_key carries the SKU)' }),
-    invoices: { ...stripeEntity({ resource: 'invoices', object: 'invoice', description: 'invoices, with all their lines: written as draft + items, finalized and sent', write: writeInvoice, complete: completeInvoiceLines }), schema: invoiceSchema },
+    invoices: { ...stripeEntity({ resource: 'invoices', object: 'invoice', description: 'invoices, with all their lines: written as draft + items, finalized and sent', write: writeInvoice, locate: locateInvoice, complete: completeInvoiceLines }), schema: invoiceSchema },
     payment_intents: stripeEntity({ resource: 'paymentIntents', object: 'payment_intent', description: 'payment intents, each with the invoice it paid (`invoice`, `invoice_matched_by`)', complete: completePaymentInvoices }),
     charges: stripeEntity({ resource: 'charges', object: 'charge', description: 'charges' }),
     refunds: stripeEntity({ resource: 'refunds', object: 'refund', description: 'refunds' }),

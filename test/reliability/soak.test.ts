@@ -124,13 +124,14 @@ describe(`soak: ${FAULTS} throughout, ${KILLS} SIGKILLs (seed ${SEED})`, () => {
     const sent = (await list('/v1/events', { type: 'invoice.sent' })).map((e) => ((e.data as Json).object as Json).id);
     const deals = invoices.map((i) => (i.metadata as Json).hubspot_deal_id);
     expect(deals.length - new Set(deals).size, 'duplicate Stripe invoices').toBe(0);
-    let short = 0;
+    const short: string[] = [];
     for (const invoice of invoices) {
       const lineItems = (await call(hubspot, 'GET', `/crm/v4/objects/deals/${String((invoice.metadata as Json).hubspot_deal_id)}/associations/line_items`)) as { results: unknown[] };
-      const final = ['open', 'paid'].includes(String(invoice.status)) && (invoice.lines as { total_count: number }).total_count === lineItems.results.length && sent.filter((id) => id === invoice.id).length === 1;
-      if (!final) short++;
+      const lines = (invoice.lines as { total_count: number }).total_count;
+      const sends = sent.filter((id) => id === invoice.id).length;
+      if (!['open', 'paid'].includes(String(invoice.status)) || lines !== lineItems.results.length || sends !== 1) short.push(`${String(invoice.id)}: ${String(invoice.status)}, ${lines} of ${lineItems.results.length} lines, sent ${sends} times`);
     }
-    expect(short, 'Stripe invoices short of their final state').toBe(0);
+    expect(short, 'Stripe invoices short of their final state').toEqual([]);
     expect(invoices.length).toBeGreaterThan(3);
 
     const requests = project.running.map((e) => ({ service: e.service, log: e.server.log }));

@@ -58,11 +58,14 @@ describe('Stripe connector', () => {
     const [left] = await stripe.entities.invoices!.write!(client, [item('deal-draft', { customer: customerId, lines: [line(1_000, 'Setup'), line(500, 'Old')], finalize: false })]);
     const id = (left as { targetId: string }).targetId;
     const final = { customer: customerId, collection_method: 'send_invoice', days_until_due: 30, lines: [line(1_000, 'Setup'), line(700, 'Support'), line(300, 'Travel')], send: true };
+    // Settling a crash does not adopt the draft as the invoice the flow wants: the record is written again.
+    expect(await stripe.entities.invoices!.find!(client, item('deal-draft', final, { retry: true }))).toBeUndefined();
     const [done] = await stripe.entities.invoices!.write!(client, [item('deal-draft', final, { idempotencyKey: 'ferry-next-run', retry: true })]);
     expect(done).toMatchObject({ ok: true, targetId: id });
     const invoice = (await emu.server.inject('GET', `/v1/invoices/${id}`)).body as { status: string; total: number; lines: { data: { description: string }[] } };
     expect(invoice).toMatchObject({ status: 'open', total: 2_000 });
     expect(invoice.lines.data.map((l) => l.description).sort()).toEqual(['Setup', 'Support', 'Travel']);
+    expect(await stripe.entities.invoices!.find!(client, item('deal-draft', final, { retry: true }))).toBe(id);
     // Found once more (another run, another key): already sent, so not sent again.
     await stripe.entities.invoices!.write!(client, [item('deal-draft', final, { idempotencyKey: 'ferry-third-run', retry: true })]);
     const sent = (await emu.server.inject('GET', '/v1/events?type=invoice.sent&limit=100')).body as { data: { data: { object: { id: string } } }[] };
