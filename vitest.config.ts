@@ -6,5 +6,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Most suites spend their time waiting on emulators, child processes and timers, not on a CPU: on a
+    // 2-core machine the default (one worker) would run them one after another.
+    maxWorkers: 2,
   },
 });

@@ -159,11 +159,12 @@ async function bulkOrders(client: ShopifyClient, request: ReadRequest, query: st
     return started.bulkOperation.id;
   };
   const id = await retried(request, run);
-  for (;;) {
+  // A small operation is done in a moment, a large one in minutes: polled soon, then every second.
+  for (let poll = 0; ; poll++) {
     const { bulkOperation: operation } = await retried(request, () => client.graphql<{ bulkOperation: { status: string; errorCode: string | null; url: string | null } }>(doc.BULK_STATUS, { id }));
     if (operation.status === 'COMPLETED') return operation.url ? records.assembleBulk(await retried(request, () => client.download(operation.url!))) : [];
     if (['FAILED', 'CANCELED', 'EXPIRED'].includes(operation.status)) throw new TransientError(`Shopify's bulk operation ${id} ended ${operation.status}${operation.errorCode ? ` (${operation.errorCode})` : ''}; the next read starts again`);
-    await new Promise((resolve) => setTimeout(resolve, BULK_POLL_MS));
+    await new Promise((resolve) => setTimeout(resolve, Math.min(BULK_POLL_MS, 100 * 2 ** poll)));
   }
 }
 

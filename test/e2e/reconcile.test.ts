@@ -52,6 +52,7 @@ describe(`reconcile after syncing a generated business (seed ${SEED}; rerun with
     expect(voided.status).toBe(200);
     const tampered = await ferry('reconcile', 'shopify-orders-to-quickbooks-sales-receipts', '--json');
     expect(tampered.code).toBe(1);
+    expect(tampered.out, tampered.err).not.toBe('');
     const [mismatch] = (JSON.parse(tampered.out) as Reconciliation).flows[0]!.mismatches;
     expect(mismatch).toMatchObject({ kind: 'amount', key: victim.DocNumber, targetIds: [victim.Id], sourceAmount: victim.TotalAmt, targetAmount: 0, command: expect.stringMatching(/^ferry resync shopify-orders-to-quickbooks-sales-receipts --record \d+$/) });
   });
