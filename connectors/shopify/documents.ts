@@ -32,6 +32,7 @@ function orderFields(bulk: boolean): string {
   currencyCode displayFinancialStatus displayFulfillmentStatus paymentGatewayNames tags test
   customer { legacyResourceId email firstName lastName }
   totalPriceSet ${money} subtotalPriceSet ${money} totalTaxSet ${money} totalDiscountsSet ${money} totalOutstandingSet ${money}
+  totalRefundedSet ${money} transactionsCount { count }
   paymentTerms { id paymentTermsName paymentTermsType dueInDays }
   taxLines { title rate priceSet ${money} }
   ${page('lineItems', LIMITS.lineItems, line)}

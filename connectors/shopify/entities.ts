@@ -84,8 +84,13 @@ async function completeOrder(client: ShopifyClient, order: Gql, request: ReadReq
     }
     order.lineItems = { nodes: all, pageInfo: { hasNextPage: false, endCursor: null } };
   }
+  // Whether a list was cut short is told by the order itself: its count of transactions, and the money
+  // it says was refunded against what the refunds in hand add up to.
   const refunds = (order.refunds as Gql[] | undefined) ?? [];
-  const truncated = (order.transactions as Gql[]).length >= doc.LIMITS.transactions || refunds.length >= doc.LIMITS.refunds || refunds.some((r) => (r.refundLineItems as Page).pageInfo.hasNextPage);
+  const cents = (bag: unknown) => Math.round(Number((bag as { shopMoney: { amount: string } } | null)?.shopMoney.amount ?? 0) * 100);
+  const moreRefunds = refunds.length >= doc.LIMITS.refunds && refunds.reduce((sum, r) => sum + cents(r.totalRefundedSet), 0) !== cents(order.totalRefundedSet);
+  const moreTransactions = (order.transactions as Gql[]).length < (order.transactionsCount as { count: number }).count;
+  const truncated = moreTransactions || moreRefunds || refunds.some((r) => (r.refundLineItems as Page).pageInfo.hasNextPage);
   if (!truncated) return order;
   const money = (await ask<{ order: { transactions: Gql[]; refunds: { id: string }[] } }>(doc.ORDER_MONEY, { id: order.id })).order;
   order.transactions = money.transactions;

@@ -196,6 +196,7 @@ const FIELDS: Record<string, Record<string, Field>> = {
     lineItems: list('LineItem', (o) => o.line_items as ShopifyObject[]),
     shippingLines: list('ShippingLine', (o) => o.shipping_lines as ShopifyObject[]),
     transactions: (o) => transactionsOf(o),
+    transactionsCount: (o) => built({ count: transactionsOf(o).length, precision: 'EXACT' }),
     refunds: (o) => o.refunds,
     fulfillments: (o) => o.fulfillments,
     customer: (o, _args, store) => ((o.customer as ShopifyObject | undefined)?.id ? store.get('customers', Number((o.customer as ShopifyObject).id)) : null),
