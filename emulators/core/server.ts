@@ -95,6 +95,10 @@ export class EmulatorServer {
 
   async listen(port = 0, host = '127.0.0.1'): Promise<string> {
     this.server = createServer((req, res) => void this.handle(req, res));
+    // Vendors' front ends keep idle connections about a minute; Node's 5 s default would close a reused
+    // socket under a client whose request arrived while the emulator was busy.
+    this.server.keepAliveTimeout = 65_000;
+    this.server.headersTimeout = 66_000;
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));

@@ -6,7 +6,7 @@
  * `__parentId`. Since 2026-01 an app may run five at once per shop; `currentBulkOperation` is the
  * app's most recent, `node(id:)` any of them.
  */
-import { executeSync, type FieldNode, getNamedType, type GraphQLSchema, isObjectType, Kind, type OperationDefinitionNode, parse, type SelectionSetNode, validate } from 'graphql';
+import { type DocumentNode, executeSync, type FieldNode, getNamedType, type GraphQLSchema, isObjectType, Kind, type OperationDefinitionNode, parse, type SelectionSetNode, validate } from 'graphql';
 import { built, type Field, fieldResolver, type Store, typeResolver, View } from './views.js';
 
 const MAX_RUNNING = 5;
@@ -23,7 +23,7 @@ export interface BulkOperation {
   rootObjectCount: string;
   fileSize: string | null;
   url: string | null;
-  errorCode: null;
+  errorCode: 'INTERNAL_SERVER_ERROR' | null;
   partialDataUrl: null;
   type: 'QUERY';
   /** The JSONL, served at `url`. */
@@ -103,8 +103,9 @@ export class BulkOperations {
   }
 
   private refresh(operation: BulkOperation): BulkOperation {
-    if (operation.status !== 'COMPLETED' && Date.now() >= operation.readyAt) operation.status = 'COMPLETED';
-    else if (operation.status === 'CREATED') operation.status = 'RUNNING';
+    if (operation.status === 'FAILED' || operation.status === 'COMPLETED') return operation;
+    if (operation.result !== undefined && Date.now() >= operation.readyAt) operation.status = 'COMPLETED';
+    else operation.status = 'RUNNING';
     if (operation.status === 'COMPLETED') operation.completedAt ??= iso(operation.readyAt);
     return operation;
   }
@@ -126,34 +127,41 @@ export class BulkOperations {
       if (shape.count === 0) return invalid('Bulk queries must contain at least one connection.');
       if (shape.count > MAX_CONNECTIONS) return invalid(`Bulk queries cannot contain more than ${MAX_CONNECTIONS} connections.`);
       if (shape.depth > MAX_DEPTH) return invalid(`Bulk queries cannot contain connections with a nesting depth greater than ${MAX_DEPTH}.`);
-      const result = executeSync({ schema: this.schema(), document, rootValue: new View('QueryRoot', {}), fieldResolver: fieldResolver(this.store, {}, { unbounded: true }), typeResolver });
-      if (result.errors?.length) return invalid(`Bulk query failed: ${result.errors[0]!.message}`);
-      const lines: string[] = [];
-      const roots = emit(nodesOf(Object.values(result.data ?? {})[0] as Page), undefined, lines);
       const number = this.next++;
-      const id = `gid://shopify/BulkOperation/${number}`;
-      const text = lines.length ? `${lines.join('\n')}\n` : '';
       const created: BulkOperation = {
-        id,
+        id: `gid://shopify/BulkOperation/${number}`,
         status: 'CREATED',
         query,
         createdAt: iso(Date.now()),
         completedAt: null,
-        objectCount: String(lines.length),
-        rootObjectCount: String(roots),
-        fileSize: String(Buffer.byteLength(text)),
-        url: lines.length ? `${baseUrl}/__bulk/${number}.jsonl` : null,
+        objectCount: '0',
+        rootObjectCount: '0',
+        fileSize: null,
+        url: null,
         errorCode: null,
         partialDataUrl: null,
         type: 'QUERY',
-        result: text,
-        readyAt: Date.now() + this.runMs,
+        readyAt: Infinity,
       };
       this.operations.push(created);
+      // The answer goes back at once; the query runs afterwards, as Shopify's does.
+      setTimeout(() => this.execute(created, document, `${baseUrl}/__bulk/${number}.jsonl`), 0);
       return { bulkOperation: created, userErrors: [] };
     } catch (error) {
       return invalid(`Invalid bulk query: ${(error as Error).message}`);
     }
+  }
+
+  private execute(operation: BulkOperation, document: DocumentNode, url: string): void {
+    const result = executeSync({ schema: this.schema(), document, rootValue: new View('QueryRoot', {}), fieldResolver: fieldResolver(this.store, {}, { unbounded: true }), typeResolver });
+    if (result.errors?.length) {
+      Object.assign(operation, { status: 'FAILED', errorCode: 'INTERNAL_SERVER_ERROR', completedAt: iso(Date.now()) });
+      return;
+    }
+    const lines: string[] = [];
+    const roots = emit(nodesOf(Object.values(result.data ?? {})[0] as Page), undefined, lines);
+    const text = lines.length ? `${lines.join('\n')}\n` : '';
+    Object.assign(operation, { objectCount: String(lines.length), rootObjectCount: String(roots), fileSize: String(Buffer.byteLength(text)), url: lines.length ? url : null, result: text, readyAt: Date.now() + this.runMs });
   }
 
   /** The fields the operations add to the schema's roots. */
