@@ -113,8 +113,10 @@ export class ShopifyClient {
     const [first] = errors;
     const code = first!.extensions?.code;
     const where = first!.path ? ` at ${first!.path.join('.')}` : '';
-    if (code === 'THROTTLED') this.throttled++;
-    if (code === 'THROTTLED') return new TransientError('Shopify throttled the query (its cost bucket is empty)', { status: 429, code, retryAfterMs: Math.max(1_000, this.budget.waitFor(cost)) });
+    if (code === 'THROTTLED') {
+      this.throttled++;
+      return new TransientError('Shopify throttled the query (its cost bucket is empty)', { status: 429, code, retryAfterMs: Math.max(1_000, this.budget.waitFor(cost)) });
+    }
     if (code === 'INTERNAL_SERVER_ERROR' || code === 'SERVICE_UNAVAILABLE') return new TransientError(`Shopify: ${first!.message}`, { code });
     if (code === 'ACCESS_DENIED') return new AuthError(`Shopify denied access${where}: ${first!.message} (check the app's scopes)`, { code });
     return new PermanentError(`Shopify refused the query${where}: ${errors.map((e) => e.message).join('; ')}`, { code });

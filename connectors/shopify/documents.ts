@@ -22,9 +22,11 @@ const TRANSACTION = `id kind status gateway processedAt createdAt amountSet ${mo
  * a bulk operation (no sizes: Shopify reads all; `edges { node }` with `__typename`, because a nested
  * connection's nodes arrive as lines of their own, named only by their type and parent).
  */
+const connection = (bulk: boolean, field: string, size: number, inner: string) =>
+  bulk ? `${field} { edges { node { __typename ${inner} } } }` : `${field}(first: ${size}) { pageInfo { hasNextPage endCursor } nodes { ${inner} } }`;
+
 function orderFields(bulk: boolean): string {
-  const page = (field: string, size: number, inner: string) =>
-    bulk ? `${field} { edges { node { __typename ${inner} } } }` : `${field}(first: ${size}) { pageInfo { hasNextPage endCursor } nodes { ${inner} } }`;
+  const page = (field: string, size: number, inner: string) => connection(bulk, field, size, inner);
   const list = (field: string, size: number) => (bulk ? field : `${field}(first: ${size})`);
   const line = LINE;
   const transaction = TRANSACTION;
@@ -42,8 +44,7 @@ function orderFields(bulk: boolean): string {
 }
 
 function refundFields(bulk: boolean, lines: number): string {
-  const page = (field: string, size: number, inner: string) =>
-    bulk ? `${field} { edges { node { __typename ${inner} } } }` : `${field}(first: ${size}) { pageInfo { hasNextPage endCursor } nodes { ${inner} } }`;
+  const page = (field: string, size: number, inner: string) => connection(bulk, field, size, inner);
   return `id legacyResourceId createdAt processedAt note
   ${page('refundLineItems', lines, `id quantity restockType subtotalSet ${money} totalTaxSet ${money} lineItem { id name sku product { legacyResourceId } }`)}
   ${page('refundShippingLines', LIMITS.refundParts, `id subtotalAmountSet ${money} taxAmountSet ${money} shippingLine { title }`)}

@@ -87,8 +87,8 @@ async function completeOrder(client: ShopifyClient, order: Gql, request: ReadReq
   // Whether a list was cut short is told by the order itself: its count of transactions, and the money
   // it says was refunded against what the refunds in hand add up to.
   const refunds = (order.refunds as Gql[] | undefined) ?? [];
-  const cents = (bag: unknown) => Math.round(Number((bag as { shopMoney: { amount: string } } | null)?.shopMoney.amount ?? 0) * 100);
-  const moreRefunds = refunds.length >= doc.LIMITS.refunds && refunds.reduce((sum, r) => sum + cents(r.totalRefundedSet), 0) !== cents(order.totalRefundedSet);
+  const refunded = (bag: unknown) => records.cents((bag as { shopMoney: { amount: string } } | null)?.shopMoney.amount);
+  const moreRefunds = refunds.length >= doc.LIMITS.refunds && refunds.reduce((sum, r) => sum + refunded(r.totalRefundedSet), 0) !== refunded(order.totalRefundedSet);
   const moreTransactions = (order.transactions as Gql[]).length < (order.transactionsCount as { count: number }).count;
   const truncated = moreTransactions || moreRefunds || refunds.some((r) => (r.refundLineItems as Page).pageInfo.hasNextPage);
   if (!truncated) return order;

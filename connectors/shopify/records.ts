@@ -23,7 +23,7 @@ export function nodes(parent: Gql, field: string, typename: string): Gql[] {
 export const CHILDREN = '__children';
 
 const amount = (bag: unknown) => ((bag as { shopMoney?: { amount?: string } } | null)?.shopMoney?.amount ?? null);
-const cents = (value: unknown) => Math.round(Number(value ?? 0) * 100);
+export const cents = (value: unknown) => Math.round(Number(value ?? 0) * 100);
 const numeric = (legacyResourceId: unknown) => (legacyResourceId === null || legacyResourceId === undefined ? null : Number(legacyResourceId));
 /** `gid://shopify/LineItem/123` → 123. */
 export const idOf = (gid: unknown) => (typeof gid === 'string' ? Number(gid.slice(gid.lastIndexOf('/') + 1).split('?')[0]) : null);

@@ -108,7 +108,7 @@ function decodeCursor(cursor: unknown): ShopifyObject & { __sort: number | strin
  * required and at most 250; cursors carry the sort value and id of their record, so a page continues
  * after it even when records changed in between.
  */
-export function connection(listing: Listing, unbounded = false) {
+function connection(listing: Listing, unbounded = false) {
   const { args } = listing;
   // A bulk operation reads every record whatever `first` says.
   const size = unbounded ? Infinity : ((args.first ?? args.last) as number | undefined);
