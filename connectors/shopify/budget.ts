@@ -36,7 +36,7 @@ export class CostBudget {
   async take(cost: number): Promise<() => void> {
     const turn = this.queue.then(async () => {
       for (;;) {
-        const ms = this.status ? Math.ceil(((cost - this.available()) / this.status.restoreRate) * 1000) : this.reserved > 0 ? 25 : 0;
+        const ms = this.status ? this.waitFor(cost) : this.reserved > 0 ? 25 : 0;
         if (ms <= 0) break;
         this.waitedMs += ms;
         await this.sleep(ms);

@@ -26,10 +26,7 @@ const connection = (bulk: boolean, field: string, size: number, inner: string) =
   bulk ? `${field} { edges { node { __typename ${inner} } } }` : `${field}(first: ${size}) { pageInfo { hasNextPage endCursor } nodes { ${inner} } }`;
 
 function orderFields(bulk: boolean): string {
-  const page = (field: string, size: number, inner: string) => connection(bulk, field, size, inner);
   const list = (field: string, size: number) => (bulk ? field : `${field}(first: ${size})`);
-  const line = LINE;
-  const transaction = TRANSACTION;
   return `id legacyResourceId name email phone note createdAt updatedAt processedAt cancelledAt closedAt
   currencyCode displayFinancialStatus displayFulfillmentStatus paymentGatewayNames tags test
   customer { legacyResourceId email firstName lastName }
@@ -37,17 +34,16 @@ function orderFields(bulk: boolean): string {
   totalRefundedSet ${money} transactionsCount { count }
   paymentTerms { id paymentTermsName paymentTermsType dueInDays }
   taxLines { title rate priceSet ${money} }
-  ${page('lineItems', LIMITS.lineItems, line)}
-  ${page('shippingLines', LIMITS.shippingLines, `title code originalPriceSet ${money}`)}
-  ${list('transactions', LIMITS.transactions)} { ${transaction} }
+  ${connection(bulk, 'lineItems', LIMITS.lineItems, LINE)}
+  ${connection(bulk, 'shippingLines', LIMITS.shippingLines, `title code originalPriceSet ${money}`)}
+  ${list('transactions', LIMITS.transactions)} { ${TRANSACTION} }
   ${list('refunds', LIMITS.refunds)} { ${refundFields(bulk, LIMITS.refundLineItems)} }`;
 }
 
 function refundFields(bulk: boolean, lines: number): string {
-  const page = (field: string, size: number, inner: string) => connection(bulk, field, size, inner);
   return `id legacyResourceId createdAt processedAt note
-  ${page('refundLineItems', lines, `id quantity restockType subtotalSet ${money} totalTaxSet ${money} lineItem { id name sku product { legacyResourceId } }`)}
-  ${page('refundShippingLines', LIMITS.refundParts, `id subtotalAmountSet ${money} taxAmountSet ${money} shippingLine { title }`)}
+  ${connection(bulk, 'refundLineItems', lines, `id quantity restockType subtotalSet ${money} totalTaxSet ${money} lineItem { id name sku product { legacyResourceId } }`)}
+  ${connection(bulk, 'refundShippingLines', LIMITS.refundParts, `id subtotalAmountSet ${money} taxAmountSet ${money} shippingLine { title }`)}
   totalRefundedSet ${money}`;
 }
 
