@@ -1,7 +1,7 @@
 /**
  * QuickBooks with recorded answers replayed by nock: reads page by `startposition` from the cursor;
- * an update carries the SyncToken the batched lookup found, a stale-token refusal (fault 5010) is
- * re-read and sent once more; 65 creates go out as batches of 30, 30 and 5; write batches carry a
+ * an update carries the SyncToken a lookup query found (one `in (…)` query per field, not a batch), a
+ * stale-token refusal (fault 5010) is re-read and sent once more; 65 creates go out as batches of 30, 30 and 5; write batches carry a
  * `requestid` that repeats only when the same writes are resent.
  */
 import nock from 'nock';
@@ -18,43 +18,86 @@ const open = async () =>
     {},
   )) as QuickBooksClient;
 const item = (sourceId: string, payload: Record<string, unknown>, extra: Partial<WriteItem> = {}): WriteItem => ({ sourceId, idempotencyKey: `k-${sourceId}`, payload, ...extra });
-type BatchRequest = { BatchItemRequest: (Record<string, unknown> & { bId: string; operation?: string; Query?: string })[] };
+type BatchRequest = { BatchItemRequest: (Record<string, unknown> & { bId: string; operation?: string })[] };
 const customer = (id: string, syncToken: string, name: string) => ({ Id: id, SyncToken: syncToken, DisplayName: name, MetaData: { CreateTime: '2026-11-01T00:00:00-07:00', LastUpdatedTime: '2026-11-22T00:00:00-08:00' } });
 
 afterEach(() => nock.cleanAll());
 
 describe('QuickBooks batch writes', () => {
   it('re-reads a stale SyncToken (fault 5010) and sends the update once more', async () => {
-    const sent: BatchRequest[] = [];
+    const sent: string[] = [];
+    const updates: BatchRequest[] = [];
+    const found = [customer('7', '1', 'Acme'), customer('7', '2', 'Acme')];
     const answers = [
-      { BatchItemResponse: [{ bId: '0', QueryResponse: { Customer: [customer('7', '1', 'Acme')], startPosition: 1, maxResults: 1 } }] },
       { BatchItemResponse: [{ bId: '0', Fault: { type: 'ValidationFault', Error: [{ Message: 'Stale Object Error', Detail: 'Stale Object Error : You and root were working on this at the same time. root finished before you did, so your work was not saved.', code: '5010', element: '' }] } }] },
-      { BatchItemResponse: [{ bId: '0', QueryResponse: { Customer: [customer('7', '2', 'Acme')], startPosition: 1, maxResults: 1 } }] },
       { BatchItemResponse: [{ bId: '0', Customer: customer('7', '3', 'Acme Ltd') }] },
     ];
     nock(BASE)
       .persist()
+      .get(`/v3/company/${REALM}/query`)
+      .query(true)
+      .reply((uri) => {
+        sent.push(new URL(uri, BASE).searchParams.get('query')!);
+        return [200, { QueryResponse: { Customer: [found.shift()], startPosition: 1, maxResults: 1 } }];
+      })
       .post(`/v3/company/${REALM}/batch`)
       .query(true)
       .reply((_, body) => {
-        sent.push(body as BatchRequest);
-        return [200, answers[sent.length - 1]];
+        updates.push(body as BatchRequest);
+        sent.push(updates.at(-1)!.BatchItemRequest[0]!.operation!);
+        return [200, answers[updates.length - 1]];
       });
     const [result] = await quickbooks.entities.customers!.write!(await open(), [item('a', { DisplayName: 'Acme Ltd' }, { targetId: '7' })]);
     expect(result).toEqual({ ok: true, targetId: '7', action: 'updated', version: '3' });
-    expect(sent.map((b) => b.BatchItemRequest[0]!.Query ?? b.BatchItemRequest[0]!.operation)).toEqual(["select * from Customer where Id = '7'", 'update', "select * from Customer where Id = '7'", 'update']);
-    expect(sent[1]!.BatchItemRequest[0]!.Customer).toMatchObject({ Id: '7', SyncToken: '1', sparse: true, DisplayName: 'Acme Ltd' });
-    expect(sent[3]!.BatchItemRequest[0]!.Customer).toMatchObject({ Id: '7', SyncToken: '2', sparse: true });
+    const byId = "select * from customer where Id in ('7') maxresults 1000";
+    expect(sent).toEqual([byId, 'update', byId, 'update']);
+    expect(updates[0]!.BatchItemRequest[0]!.Customer).toMatchObject({ Id: '7', SyncToken: '1', sparse: true, DisplayName: 'Acme Ltd' });
+    expect(updates[1]!.BatchItemRequest[0]!.Customer).toMatchObject({ Id: '7', SyncToken: '2', sparse: true });
   });
 
   it('a second stale refusal stands: the record fails, it is not retried forever', async () => {
     const stale = { BatchItemResponse: [{ bId: '0', Fault: { type: 'ValidationFault', Error: [{ Message: 'Stale Object Error', Detail: 'Stale Object Error', code: '5010', element: '' }] } }] };
-    const lookup = { BatchItemResponse: [{ bId: '0', QueryResponse: { Customer: [customer('7', '1', 'Acme')] } }] };
-    let calls = 0;
-    nock(BASE).persist().post(`/v3/company/${REALM}/batch`).query(true).reply(() => [200, ++calls % 2 === 1 ? lookup : stale]);
+    let lookups = 0;
+    let writes = 0;
+    nock(BASE)
+      .persist()
+      .get(`/v3/company/${REALM}/query`)
+      .query(true)
+      .reply(() => [200, { QueryResponse: { Customer: [customer('7', String(++lookups), 'Acme')] } }])
+      .post(`/v3/company/${REALM}/batch`)
+      .query(true)
+      .reply(() => [200, (writes++, stale)]);
     const [result] = await quickbooks.entities.customers!.write!(await open(), [item('a', { DisplayName: 'Acme Ltd' }, { targetId: '7' })]);
     expect(result).toMatchObject({ ok: false, error: { code: '5010' } });
-    expect(calls).toBe(4);
+    expect([lookups, writes]).toEqual([2, 2]);
+  });
+
+  it('finds the records a batch names with one query per field, not a batch of lookups, matching names as QuickBooks does (any case)', async () => {
+    const queries: string[] = [];
+    let batches = 0;
+    nock(BASE)
+      .persist()
+      .get(`/v3/company/${REALM}/query`)
+      .query(true)
+      .reply((uri) => {
+        queries.push(new URL(uri, BASE).searchParams.get('query')!);
+        return [200, { QueryResponse: { Customer: queries.at(-1)!.includes('DisplayName') ? [customer('8', '4', 'ACME')] : [customer('7', '1', 'Beta')] } }];
+      })
+      .post(`/v3/company/${REALM}/batch`)
+      .query(true)
+      .reply((_, body) => {
+        batches++;
+        const requests = (body as BatchRequest).BatchItemRequest;
+        return [200, { BatchItemResponse: requests.map((r) => ({ bId: r.bId, Customer: { ...(r.Customer as object), Id: (r.Customer as { Id?: string }).Id ?? '9', SyncToken: '5' } })) }];
+      });
+    const results = await quickbooks.entities.customers!.write!(await open(), [
+      item('a', { DisplayName: 'Acme' }, { match: { field: 'DisplayName', value: 'Acme' } }),
+      item('b', { DisplayName: 'Beta' }, { targetId: '7' }),
+      item('c', { DisplayName: "O'Brien" }, { match: { field: 'DisplayName', value: "O'Brien" } }),
+    ]);
+    expect(queries).toEqual(["select * from customer where DisplayName in ('Acme', 'O\\'Brien') maxresults 1000", "select * from customer where Id in ('7') maxresults 1000"]);
+    expect(batches).toBe(1);
+    expect(results.map((r) => r.ok && [r.targetId, r.action])).toEqual([['8', 'updated'], ['7', 'updated'], ['9', 'created']]);
   });
 
   it('sends at most 30 operations a batch, as QuickBooks allows', async () => {
@@ -75,17 +118,19 @@ describe('QuickBooks batch writes', () => {
     expect(sizes).toEqual([30, 30, 5]);
   });
 
-  it('a write batch carries a requestid made from its writes; lookups carry none', async () => {
+  it('a write batch carries a requestid made from its writes', async () => {
     const seen: { requestId: string | undefined; first: string }[] = [];
     let syncToken = 1;
     nock(BASE)
       .persist()
+      .get(`/v3/company/${REALM}/query`)
+      .query(true)
+      .reply(() => [200, { QueryResponse: { Customer: [customer('7', String(syncToken), 'Acme')] } }])
       .post(`/v3/company/${REALM}/batch`)
       .query(true)
       .reply(function (_, body) {
         const first = (body as BatchRequest).BatchItemRequest[0]!;
-        seen.push({ requestId: new URL(this.req.path, BASE).searchParams.get('requestid') ?? undefined, first: first.Query ? 'query' : first.operation! });
-        if (first.Query) return [200, { BatchItemResponse: [{ bId: first.bId, QueryResponse: { Customer: [customer('7', String(syncToken), 'Acme')] } }] }];
+        seen.push({ requestId: new URL(this.req.path, BASE).searchParams.get('requestid') ?? undefined, first: first.operation! });
         return [200, { BatchItemResponse: [{ bId: first.bId, Customer: customer('7', String(++syncToken), 'Acme') }] }];
       });
     const client = await open();
@@ -95,11 +140,10 @@ describe('QuickBooks batch writes', () => {
     await customers.write!(client, [item('n', { DisplayName: 'New' }, { idempotencyKey: 'k-n-2' })]);
     await customers.write!(client, [item('a', { DisplayName: 'Acme' }, { targetId: '7' })]);
     await customers.write!(client, [item('a', { DisplayName: 'Acme' }, { targetId: '7' })]);
-    const [create, resent, newKey, lookup, update, , secondUpdate] = seen;
+    const [create, resent, newKey, update, secondUpdate] = seen;
     expect(create).toMatchObject({ first: 'create', requestId: expect.stringMatching(/^[0-9a-f]{40}$/) });
     expect(resent!.requestId).toBe(create!.requestId);
     expect(newKey!.requestId).not.toBe(create!.requestId);
-    expect(lookup).toEqual({ first: 'query', requestId: undefined });
     // The second update goes out on the SyncToken the first one left: a new request, never a replay.
     expect(update!.first).toBe('update');
     expect(secondUpdate!.first).toBe('update');
