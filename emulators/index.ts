@@ -52,6 +52,8 @@ export interface StartOptions {
    * records use more; the printed credentials carry matching client pacing options for the connectors.
    */
   rateScale?: number;
+  /** The QuickBooks company's "Custom transaction numbers" setting: off (a new company's default) unless set. */
+  customTxnNumbers?: boolean;
 }
 
 interface Stateful {
@@ -84,13 +86,13 @@ const STARTERS: Record<Service, Starter> = {
   },
   quickbooks: async (port, options) => {
     const scale = options.rateScale ?? 1;
-    const r = await startQuickBooks({ port, seed: options.seed, faults: options.faults, requestsPerMinute: 500 * scale, batchesPerMinute: 40 * scale });
+    const r = await startQuickBooks({ port, seed: options.seed, faults: options.faults, requestsPerMinute: 500 * scale, requestsPerSecond: 10 * scale, batchesPerMinute: 40 * scale, customTxnNumbers: options.customTxnNumbers });
     const { realmId, clientId, clientSecret, refreshToken } = r.options;
     return {
       service: 'quickbooks',
       url: r.url,
       credentials: { realm_id: realmId, client_id: clientId, client_secret: clientSecret, refresh_token: refreshToken, token_url: `${r.url}/oauth2/v1/tokens/bearer`, webhook_secret: WEBHOOK_SECRETS.quickbooks,
-        ...paced(scale, { requests_per_minute: 500 * scale, batches_per_minute: 40 * scale }),
+        ...paced(scale, { requests_per_minute: 500 * scale, requests_per_second: 10 * scale, batches_per_minute: 40 * scale }),
       },
       subscribeWebhooks: (url) => void r.emulator.webhooks.push({ url, verifierToken: WEBHOOK_SECRETS.quickbooks }),
       server: r.server,

@@ -1,6 +1,6 @@
 /**
  * The QuickBooks Online client: the official `node-quickbooks` SDK pointed at the connection's base URL,
- * with Ferry's budget (500 requests a minute, 10 at once, 40 batches a minute per realm), a timeout the
+ * with Ferry's budget (500 requests a minute, 10 a second, 40 batches a minute per realm), a timeout the
  * SDK lacks, one OAuth refresh at a time, rotated refresh tokens persisted before use, and errors
  * mapped to Ferry's classes.
  */
@@ -48,6 +48,7 @@ export class QuickBooksClient {
   readonly realmId: string;
   private readonly sdk: Sdk;
   private readonly general: RateLimiter;
+  private readonly perSecond: RateLimiter;
   private readonly batches: RateLimiter;
   private refreshing?: Promise<void>;
   /** Set once QuickBooks has refused every refresh token Ferry holds: only a person can reconnect, so nothing asks again. */
@@ -82,7 +83,8 @@ export class QuickBooksClient {
       refreshToken,
     });
     this.sdk.endpoint = `${(settings.baseUrl ?? 'https://quickbooks.api.intuit.com').replace(/\/$/, '')}/v3/company/`;
-    this.general = new RateLimiter({ limit: Number(option('requests_per_minute') ?? 500), intervalMs: 60_000, concurrency: Number(option('concurrency') ?? 10) });
+    this.general = new RateLimiter({ limit: Number(option('requests_per_minute') ?? 500), intervalMs: 60_000 });
+    this.perSecond = new RateLimiter({ limit: Number(option('requests_per_second') ?? 10), intervalMs: 1_000 });
     this.batches = new RateLimiter({ limit: Number(option('batches_per_minute') ?? 40), intervalMs: 60_000 });
   }
 
@@ -106,9 +108,8 @@ export class QuickBooksClient {
   }
 
   private async callWith<T>(requestId: string | undefined, method: string, args: unknown[]): Promise<T> {
-    const send = () => this.send<T>(method, args, requestId);
-    const limiter = method === 'batch' ? this.batches : undefined;
-    const attempt = () => (limiter ? limiter.schedule(() => this.general.schedule(send)) : this.general.schedule(send));
+    const paced = () => this.general.schedule(() => this.perSecond.schedule(() => this.send<T>(method, args, requestId)));
+    const attempt = () => (method === 'batch' ? this.batches.schedule(paced) : paced());
     if (this.stranded) throw this.stranded;
     try {
       if (!this.sdk.token) await this.refresh();

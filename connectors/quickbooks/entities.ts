@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { type EntityDeclaration, type JsonObject, retried, type WriteItem, type WriteResult } from '../../src/connector/types.js';
-import { TransientError } from '../../src/errors.js';
+import { PermanentError, TransientError } from '../../src/errors.js';
 import type { QuickBooksClient } from './client.js';
 import { faultError, type QboFault } from './errors.js';
 import { SCHEMAS } from './schemas.js';
@@ -67,23 +67,32 @@ export function quickBooksEntity(spec: EntitySpec): EntityDeclaration<QuickBooks
    * Finds the records several write items name, one query per field (`where DocNumber in (…)`) rather than a
    * `/batch` of single-row queries: a query counts against the realm's 500 requests a minute, a batch
    * against its 40 batches a minute, which the writes themselves need. QuickBooks compares strings without
-   * regard to case, so the answer is matched back the same way.
+   * regard to case, so the answer is matched back the same way. A key that finds several records (a
+   * company without custom transaction numbers keeps duplicate DocNumbers) is refused, not guessed at.
    */
-  const lookUp = async (client: QuickBooksClient, keys: Map<number, Key>): Promise<Map<number, Entity>> => {
+  const lookUp = async (client: QuickBooksClient, keys: Map<number, Key>): Promise<{ found: Map<number, Entity>; ambiguous: Map<number, PermanentError> }> => {
     const found = new Map<number, Entity>();
+    const ambiguous = new Map<number, PermanentError>();
     const byField = new Map<string, [number, string][]>();
     for (const [index, { field, value }] of keys) byField.set(field, [...(byField.get(field) ?? []), [index, String(value)]]);
     for (const [field, wanted] of byField) {
       const values = [...new Set(wanted.map(([, value]) => value))];
       const rows = await query(client, `where ${field} in (${values.map(quote).join(', ')}) maxresults 1000`);
-      const rowsByValue = new Map<string, Entity>();
-      for (const row of rows.reverse()) rowsByValue.set(String(valueAt(row, field)).toLowerCase(), row);
+      const rowsByValue = new Map<string, Entity[]>();
+      for (const row of rows) {
+        const value = String(valueAt(row, field)).toLowerCase();
+        rowsByValue.set(value, [...(rowsByValue.get(value) ?? []), row]);
+      }
       for (const [index, value] of wanted) {
-        const row = rowsByValue.get(value.toLowerCase());
-        if (row) found.set(index, row);
+        const matches = rowsByValue.get(value.toLowerCase()) ?? [];
+        if (matches.length === 1) found.set(index, matches[0]!);
+        else if (matches.length > 1) {
+          const ids = matches.map((m) => m.Id).join(', ');
+          ambiguous.set(index, new PermanentError(`QuickBooks has ${matches.length} ${entity} records with ${field} '${value}' (Ids ${ids}); Ferry will not choose one: remove or renumber the duplicates, then resync`, { field, code: 'ambiguous-match' }));
+        }
       }
     }
-    return found;
+    return { found, ambiguous };
   };
 
   const keyOf = (item: WriteItem): Key | undefined => {
@@ -107,8 +116,10 @@ export function quickBooksEntity(spec: EntitySpec): EntityDeclaration<QuickBooks
       const key = item.targetId ? { field: 'Id', value: item.targetId } : item.retry || item.match ? keyOf(item) : undefined;
       if (key) keys.set(i, key);
     });
-    let existing = await lookUp(client, keys);
-    let pending = items.map((_, i) => i);
+    const first = await lookUp(client, keys);
+    let existing = first.found;
+    for (const [i, error] of first.ambiguous) results[i] = { ok: false, error };
+    let pending = items.map((_, i) => i).filter((i) => !first.ambiguous.has(i));
 
     // Two rounds at most: the second resends what QuickBooks refused as stale (5010) or as a duplicate
     // of a record an earlier attempt created (6240 name, 6140 document number), now as updates.
@@ -137,10 +148,11 @@ export function quickBooksEntity(spec: EntitySpec): EntityDeclaration<QuickBooks
         else results[i] = { ok: false, error };
       }
       if (!again.size) break;
-      existing = new Map([...existing, ...(await lookUp(client, again))]);
+      const second = await lookUp(client, again);
+      existing = new Map([...existing, ...second.found]);
       pending = [...again.keys()];
       // Nothing found by the key: the refusal stands (a duplicate name belongs to someone else).
-      for (const i of pending) if (!existing.has(i)) results[i] = { ok: false, error: refusals.get(i)! };
+      for (const i of pending) if (!existing.has(i)) results[i] = { ok: false, error: second.ambiguous.get(i) ?? refusals.get(i)! };
       pending = pending.filter((i) => existing.has(i));
     }
     return items.map((_, i) => results[i] ?? { ok: false, error: new TransientError('QuickBooks did not answer for this item') });
@@ -171,9 +183,11 @@ export function quickBooksEntity(spec: EntitySpec): EntityDeclaration<QuickBooks
     },
     write,
     async find(client, item) {
-      const where = item.targetId ? `where Id = ${quote(item.targetId)}` : keyOf(item) ? `where ${keyOf(item)!.field} = ${quote(keyOf(item)!.value)}` : undefined;
-      if (!where) return undefined;
-      return (await query(client, where))[0]?.Id;
+      const key = item.targetId ? { field: 'Id', value: item.targetId } : keyOf(item);
+      if (!key) return undefined;
+      const { found, ambiguous } = await lookUp(client, new Map([[0, key]]));
+      if (ambiguous.has(0)) throw ambiguous.get(0)!;
+      return found.get(0)?.Id;
     },
   };
 }

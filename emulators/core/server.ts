@@ -41,8 +41,6 @@ export interface VendorBehaviour {
   authenticate(request: EmulatorRequest): EmulatorResponse | undefined;
   /** An answer (429) when the vendor's limit is exceeded; undefined to let it through. */
   rateLimit?(request: EmulatorRequest, now: number): EmulatorResponse | undefined;
-  /** Requests served at once; past it the vendor's rate-limited answer (QuickBooks allows 10). */
-  maxConcurrent?: number;
   /** The vendor's own body for an injected fault. */
   faultResponse(fault: 'rate-limited' | 'server-error', request?: EmulatorRequest): EmulatorResponse;
   /** Headers every answer carries (rate-limit state, request ids). */
@@ -73,7 +71,6 @@ export class EmulatorServer {
   private faults: FaultPlan;
   private readonly random: () => number;
   private readonly sockets = new Set<Socket>();
-  private inFlight = 0;
   readonly log: LoggedRequest[] = [];
   private readonly routes: { method: string; segments: RegExp[]; handler: Handler }[];
 
@@ -149,14 +146,8 @@ export class EmulatorServer {
   private async admitAndServe(request: EmulatorRequest, now: number): Promise<EmulatorResponse> {
     const refused = this.behaviour.authenticate(request) ?? this.behaviour.rateLimit?.(request, now);
     if (refused) return refused;
-    if (this.behaviour.maxConcurrent !== undefined && this.inFlight >= this.behaviour.maxConcurrent) return this.behaviour.faultResponse('rate-limited');
-    this.inFlight++;
-    try {
-      if (this.faults.latencyMs) await new Promise((resolve) => setTimeout(resolve, this.faults.latencyMs));
-      return await this.dispatch(request);
-    } finally {
-      this.inFlight--;
-    }
+    if (this.faults.latencyMs) await new Promise((resolve) => setTimeout(resolve, this.faults.latencyMs));
+    return this.dispatch(request);
   }
 
   private async dispatch(request: EmulatorRequest): Promise<EmulatorResponse> {

@@ -42,7 +42,17 @@ export class QboBooks {
   private readonly nextId = new Map<EntityName, number>();
   private nextDocNumber = 1001;
 
-  constructor(private readonly now: () => string) {
+  constructor(
+    private readonly now: () => string,
+    /**
+     * The company's "Custom transaction numbers" setting (Preferences.SalesFormsPrefs.CustomTxnNumbers),
+     * off in a new company. Intuit, Transaction.DocNumber (Finance.xsd): with it off, a sales form sent
+     * without a DocNumber is numbered next in sequence, one sent with a DocNumber keeps it, duplicates
+     * included; with it on, a form sent without one has none, and a number already used is refused
+     * (6140). `AUTO_GENERATE` asks for the next number either way.
+     */
+    readonly customTxnNumbers = false,
+  ) {
     this.seed();
   }
 
@@ -138,6 +148,11 @@ export class QboBooks {
 
   /** Fills what QuickBooks computes and refuses what it refuses. */
   private derive(name: EntityName, entity: Entity, existing: Entity | undefined): void {
+    const docNumber = entity.DocNumber;
+    // "The maximum length for DocNumber is 21 characters" (Transaction.DocNumber, Finance.xsd).
+    if (typeof docNumber === 'string' && docNumber.length > 21) {
+      throw new QboFault(400, 'ValidationFault', 'String length is either shorter or longer than supported by specification', `String length specified does not match the supported length. Min:0 Max:21 supported. Supplied length:${docNumber.length}`, '2050', 'DocNumber');
+    }
     const nameField = NAMED[name];
     if (name === 'Customer' && !entity.DisplayName) {
       const parts = [entity.GivenName, entity.FamilyName].filter(Boolean).join(' ');
@@ -221,8 +236,8 @@ export class QboBooks {
     entity.Line = [...lines, { Amount: fromCents(subtotal), DetailType: 'SubTotalLineDetail', SubTotalLineDetail: {} }];
     entity.TotalAmt = fromCents(total);
 
-    if (!entity.DocNumber) entity.DocNumber = String(this.nextDocNumber++);
-    if (entity.DocNumber) {
+    if (entity.DocNumber === 'AUTO_GENERATE' || (!entity.DocNumber && !this.customTxnNumbers && !existing)) entity.DocNumber = String(this.nextDocNumber++);
+    if (entity.DocNumber && this.customTxnNumbers) {
       const clash = this.all(name).find((e) => e.Id !== entity.Id && e.DocNumber === entity.DocNumber);
       if (clash) throw new QboFault(400, 'ValidationFault', 'Duplicate Document Number Error', 'Duplicate Document Number Error : You must specify a different number. This number has already been used.', '6140', 'DocNumber');
     }

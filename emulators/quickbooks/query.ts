@@ -116,6 +116,8 @@ export function parseQuery(text: string): Query {
     const n = Number(next());
     if (!Number.isInteger(n) || n < 1) throw new QuerySyntaxError(`Error parsing query: ${word} must be a positive integer`);
     if (word === 'STARTPOSITION') query.startPosition = n;
+    // "The maximum number of entities that can be returned in a response is 1000" (Intuit, Query
+    // operations and syntax, Pagination): a larger MAXRESULTS is answered with 1000.
     else query.maxResults = Math.min(n, 1000);
   }
   if (i < tokens.length) throw new QuerySyntaxError(`Error parsing query: unexpected ${tokens[i]}`);

@@ -3,7 +3,7 @@
  * create / read / full and sparse update / delete / void for the order-to-cash entities, the query
  * language, `SyncToken` concurrency, `requestid` de-duplication, `/batch` (30 items), OAuth 2 with
  * expiring access tokens and rotating refresh tokens, and Intuit's throttles (500 requests a minute
- * and 10 at once per realm; 40 batches a minute). Shapes follow Intuit's XSD (./contract) and the
+ * and 10 a second per realm and app; 40 batches a minute). Shapes follow Intuit's XSD (./contract) and the
  * documentation pages named in ../shared/api-specs/quickbooks/o2c-endpoints.handwritten.openapi.json.
  */
 import { createHmac } from 'node:crypto';
@@ -32,7 +32,9 @@ export interface QuickBooksEmulatorOptions {
   seed?: number;
   requestsPerMinute?: number;
   batchesPerMinute?: number;
-  maxConcurrent?: number;
+  requestsPerSecond?: number;
+  /** The company's "Custom transaction numbers" setting (see QboBooks); off, as in a new company. */
+  customTxnNumbers?: boolean;
   /** Company time zone offset for MetaData times, in minutes (the sandbox default is Pacific, -480). */
   utcOffsetMinutes?: number;
 }
@@ -63,16 +65,18 @@ export class QuickBooksEmulator {
   private readonly refreshTokens = new Map<string, number | null>();
   private readonly requestIds = new Map<string, EmulatorResponse>();
   private readonly minuteLimiter: SlidingWindowLimiter;
+  private readonly secondLimiter: SlidingWindowLimiter;
   private readonly batchLimiter: SlidingWindowLimiter;
   /** How many token refreshes were granted: tests of refresh-once-per-connection read it. */
   refreshCount = 0;
 
   constructor(private readonly options: QuickBooksEmulatorOptions) {
     this.random = seededRandom(options.seed ?? 1);
-    this.books = new QboBooks(() => qboTime(new Date(), options.utcOffsetMinutes ?? -480));
+    this.books = new QboBooks(() => qboTime(new Date(), options.utcOffsetMinutes ?? -480), options.customTxnNumbers ?? false);
     this.refreshTokens.set(options.refreshToken, null);
     if (options.accessToken) this.accessTokens.set(options.accessToken, Date.now() + this.ttlMs());
     this.minuteLimiter = new SlidingWindowLimiter(options.requestsPerMinute ?? 500, 60_000);
+    this.secondLimiter = new SlidingWindowLimiter(options.requestsPerSecond ?? 10, 1_000);
     this.batchLimiter = new SlidingWindowLimiter(options.batchesPerMinute ?? 40, 60_000);
   }
 
@@ -117,9 +121,9 @@ export class QuickBooksEmulator {
     const route = (method: string, pattern: string, handler: (request: EmulatorRequest) => EmulatorResponse): Route => ({ method, pattern, handler });
     return {
       name: 'quickbooks',
-      maxConcurrent: this.options.maxConcurrent ?? 10,
       routes: [
         route('POST', '/oauth2/v1/tokens/bearer', (r) => this.token(r)),
+        route('GET', `${prefix}/preferences`, (r) => this.realm(r, () => this.preferences())),
         route('GET', `${prefix}/query`, (r) => this.realm(r, () => this.query(r.query.get('query') ?? ''))),
         route('POST', `${prefix}/query`, (r) => this.realm(r, () => this.query(r.rawBody.toString('utf8')))),
         route('POST', `${prefix}/batch`, (r) => this.realm(r, () => this.batch(r))),
@@ -129,8 +133,11 @@ export class QuickBooksEmulator {
       authenticate: (request) => (request.path === '/oauth2/v1/tokens/bearer' ? undefined : this.authenticate(request)),
       rateLimit: (request, now) => {
         if (request.path === '/oauth2/v1/tokens/bearer') return undefined;
+        // "500 requests per minute per realm ID; 10 requests per second, per realm ID and app; throttled at
+        // 40 batch requests per minute, per realm ID and app"
+        // (https://developer.intuit.com/app/developer/qbo/docs/learn/limits-and-throttles).
         const batch = request.path.endsWith('/batch') && !this.batchLimiter.take(now).allowed;
-        return batch || !this.minuteLimiter.take(now).allowed ? this.throttled() : undefined;
+        return batch || !this.secondLimiter.take(now).allowed || !this.minuteLimiter.take(now).allowed ? this.throttled() : undefined;
       },
       faultResponse: (fault) =>
         fault === 'rate-limited'
@@ -191,10 +198,9 @@ export class QuickBooksEmulator {
     if (request.params.realm !== this.options.realmId) {
       return this.fault(403, 'AuthorizationFault', [{ Message: 'message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403', Detail: 'The application is not authorized for this company.', code: '003100' }]);
     }
-    const minor = request.query.get('minorversion');
-    if (minor !== null && Number(minor) < 75) {
-      return this.fault(400, 'ValidationFault', [{ Message: 'Invalid minorversion', Detail: 'Minor versions 1-74 are no longer supported; use 75 or later.', code: '2010', element: 'minorversion' }]);
-    }
+    // Since 2025-08-01 a request with no minorversion, or one from 1 to 74, is served as 75
+    // (https://developer.intuit.com/app/developer/qbo/docs/learn/explore-the-quickbooks-online-api/minor-versions),
+    // which is the only version this emulator models: nothing to check.
     const requestId = request.method === 'POST' ? request.query.get('requestid') : null;
     if (requestId && this.requestIds.has(requestId)) return this.requestIds.get(requestId)!;
     let response: EmulatorResponse;
@@ -265,6 +271,12 @@ export class QuickBooksEmulator {
       const body = JSON.stringify({ eventNotifications: [{ realmId: this.options.realmId, dataChangeEvent: { entities: [{ name, id, operation, lastUpdated: new Date().toISOString() }] } }] });
       this.sender.send(hook.url, { 'intuit-signature': intuitSignature(body, hook.verifierToken) }, body);
     }
+  }
+
+  /** The company settings a sync depends on (Preferences, read-only here). */
+  private preferences(): EmulatorResponse {
+    const Preferences = { Id: '1', SyncToken: '0', domain: 'QBO', SalesFormsPrefs: { CustomTxnNumbers: this.books.customTxnNumbers, AllowShipping: true }, MetaData: { CreateTime: this.time(), LastUpdatedTime: this.time() } };
+    return { status: 200, body: { Preferences, time: this.time() } };
   }
 
   private query(text: string): EmulatorResponse {

@@ -33,7 +33,7 @@ async function open(overrides: Record<string, unknown> = {}): Promise<QuickBooks
 const item = (sourceId: string, payload: Record<string, unknown>, extra: Partial<WriteItem> = {}): WriteItem => ({ sourceId, idempotencyKey: `k-${sourceId}`, payload, ...extra });
 
 beforeAll(async () => {
-  emu = await startQuickBooks({ seed: 21, requestsPerMinute: 100_000, batchesPerMinute: 100_000 });
+  emu = await startQuickBooks({ seed: 21, requestsPerMinute: 100_000, requestsPerSecond: 100_000, batchesPerMinute: 100_000 });
 });
 afterAll(() => emu.close());
 
@@ -92,10 +92,36 @@ describe('QuickBooks connector', () => {
     const [first] = await invoices.write!(client, [item('o1', payload)]);
     const [again] = await invoices.write!(client, [item('o1', payload, { retry: true })]);
     expect(again).toMatchObject({ ok: true, action: 'updated', targetId: (first as { targetId: string }).targetId });
-    // A later attempt (a new key) without the retry flag: QuickBooks' duplicate-number refusal leads to the same record.
-    const [third] = await invoices.write!(client, [item('o1', payload, { idempotencyKey: 'k-o1-attempt-2' })]);
-    expect(third).toMatchObject({ ok: true, action: 'updated' });
     expect(await invoices.find!(client, item('o1', payload))).toBe((first as { targetId: string }).targetId);
+  });
+
+  it('paces itself to 10 requests a second: 40 lookups at once against a realm that allows 10 a second get no 429', async () => {
+    const paced = await startQuickBooks({ seed: 23 });
+    try {
+      const client = (await quickbooks.open({ ...settings(), baseUrl: paced.url, options: { ...settings().options, realm_id: paced.options.realmId, token_url: `${paced.url}/oauth2/v1/tokens/bearer` } }, { ...context, loadSecret: async () => undefined })) as QuickBooksClient;
+      const customers = quickbooks.entities.customers!;
+      const found = await Promise.all(Array.from({ length: 40 }, (_, i) => customers.find!(client, item(`pace-${i}`, { DisplayName: `Nobody ${i}` }, { match: { field: 'DisplayName', value: `Nobody ${i}` } }))));
+      const requests = (await paced.server.inject('GET', '/__admin/requests')).body as { byStatus: Record<string, number> };
+      expect(found.every((id) => id === undefined)).toBe(true);
+      expect(requests.byStatus['200']).toBeGreaterThanOrEqual(40);
+      expect(requests.byStatus['429']).toBeUndefined();
+    } finally {
+      await paced.close();
+    }
+  });
+
+  it('refuses to guess when a company without custom transaction numbers holds the same DocNumber twice', async () => {
+    const client = await open();
+    const [buyer] = await quickbooks.entities.customers!.write!(client, [item('dup-c', { DisplayName: 'Twice Numbered' })]);
+    const [widget] = await quickbooks.entities.items!.write!(client, [item('dup-w', { Name: 'Twice Widget', Type: 'Service', UnitPrice: 5 })]);
+    const payload = { DocNumber: '#2002', CustomerRef: { value: (buyer as { targetId: string }).targetId }, Line: [{ Amount: 5, DetailType: 'SalesItemLineDetail', SalesItemLineDetail: { ItemRef: { value: (widget as { targetId: string }).targetId }, Qty: 1, UnitPrice: 5 } }] };
+    const invoices = quickbooks.entities.invoices!;
+    // Someone keyed the same number by hand: QuickBooks keeps both.
+    await invoices.write!(client, [item('by-hand-1', payload)]);
+    await invoices.write!(client, [item('by-hand-2', payload)]);
+    const [matched] = await invoices.write!(client, [item('o2002', payload, { match: { field: 'DocNumber', value: '#2002' } })]);
+    expect(matched).toMatchObject({ ok: false, error: { code: 'ambiguous-match', message: expect.stringMatching(/^QuickBooks has 2 Invoice records with DocNumber '#2002' \(Ids \d+, \d+\); Ferry will not choose one/) } });
+    await expect(invoices.find!(client, item('o2002', payload, { match: { field: 'DocNumber', value: '#2002' } }))).rejects.toMatchObject({ code: 'ambiguous-match' });
   });
 
   it('a batch whose answer was lost is resent with the same requestid: QuickBooks answers as before, with no second payment', async () => {
@@ -139,6 +165,24 @@ describe('QuickBooks connector', () => {
     expect(pages.map((r) => r.DisplayName)).toContain('Recent Reader');
     const times = pages.map((r) => Date.parse(String((r.MetaData as { LastUpdatedTime: string }).LastUpdatedTime)));
     expect([...times].sort((a, b) => a - b)).toEqual(times);
+  });
+});
+
+describe('QuickBooks connector: a company with custom transaction numbers', () => {
+  it('a create under a new key, refused as a duplicate number (6140), leads to the record an earlier attempt made', async () => {
+    const custom = await startQuickBooks({ seed: 22, requestsPerMinute: 100_000, batchesPerMinute: 100_000, customTxnNumbers: true });
+    try {
+      const client = (await quickbooks.open({ ...settings(), baseUrl: custom.url, options: { ...settings().options, realm_id: custom.options.realmId, token_url: `${custom.url}/oauth2/v1/tokens/bearer` } }, { ...context, loadSecret: async () => undefined })) as QuickBooksClient;
+      const [buyer] = await quickbooks.entities.customers!.write!(client, [item('c', { DisplayName: 'Numbered Buyer' })]);
+      const [widget] = await quickbooks.entities.items!.write!(client, [item('w', { Name: 'Numbered Widget', Type: 'Service', UnitPrice: 10 })]);
+      const payload = { DocNumber: '#3003', CustomerRef: { value: (buyer as { targetId: string }).targetId }, Line: [{ Amount: 10, DetailType: 'SalesItemLineDetail', SalesItemLineDetail: { ItemRef: { value: (widget as { targetId: string }).targetId }, Qty: 1, UnitPrice: 10 } }] };
+      const invoices = quickbooks.entities.invoices!;
+      const [first] = await invoices.write!(client, [item('o3', payload)]);
+      const [later] = await invoices.write!(client, [item('o3', payload, { idempotencyKey: 'k-o3-attempt-2' })]);
+      expect(later).toMatchObject({ ok: true, action: 'updated', targetId: (first as { targetId: string }).targetId });
+    } finally {
+      await custom.close();
+    }
   });
 });
 
