@@ -23,6 +23,7 @@ export class StripeClient {
       protocol: url.protocol.replace(':', '') as 'http' | 'https',
       maxNetworkRetries: 0,
       timeout: Number(settings.options.timeout_ms ?? 60_000),
+      httpClient: new SpentKeyHttpClient(Stripe.createNodeHttpClient()),
     });
     const perSecond = Number(settings.options.requests_per_second ?? (key.startsWith('sk_live') ? 100 : 25));
     this.limiter = new RateLimiter({ limit: perSecond, intervalMs: 1_000, concurrency: 8 });
@@ -39,6 +40,38 @@ export class StripeClient {
         throw mapped;
       }
     });
+  }
+}
+
+/** How many keys of the sequence a write may use before a saved 500 is left to stand. */
+const KEYS_PER_WRITE = 5;
+
+/**
+ * Stripe saves the answer of a keyed POST once its endpoint has started, a 500 included, and replays it
+ * for that key from then on (https://docs.stripe.com/api/idempotent_requests): a key whose saved answer
+ * is a 500 is spent, and every later attempt under it would fail the same way. Such a request goes on
+ * under the next key of a fixed sequence (`K`, `K:2`, `K:3`, …); each of those replays whatever it saved,
+ * so a resend never does the work twice. A later attempt has already looked for what an earlier one
+ * made (by `ferry_key`), as every retried write does.
+ */
+class SpentKeyHttpClient extends Stripe.HttpClient {
+  constructor(private readonly inner: Stripe.HttpClient) {
+    super();
+  }
+
+  override getClientName(): string {
+    return this.inner.getClientName();
+  }
+
+  override async makeRequest(...[host, port, path, method, headers, body, protocol, timeout]: Parameters<Stripe.HttpClient['makeRequest']>): Promise<Stripe.HttpClientResponse> {
+    const key = headers['Idempotency-Key'];
+    for (let n = 1; ; n++) {
+      const sent = n === 1 ? headers : { ...headers, 'Idempotency-Key': `${String(key)}:${n}` };
+      const response = await this.inner.makeRequest(host, port, path, method, sent, body, protocol, timeout);
+      const spent = key !== undefined && response.getStatusCode() >= 500 && response.getHeaders()['idempotent-replayed'] === 'true';
+      if (!spent || n >= KEYS_PER_WRITE) return response;
+      response.dispose?.();
+    }
   }
 }
 

@@ -39,6 +39,23 @@ const fail = (status: number, message: string, extra?: { type?: string; code?: s
   throw new VendorError(stripeError(status, message, extra));
 };
 
+/**
+ * A refusal by Stripe's parameter validation, before the endpoint starts: no idempotent result is saved
+ * for it, so the same key sent again with corrected parameters runs (https://docs.stripe.com/api/idempotent_requests).
+ */
+class InvalidParameters extends VendorError {}
+const invalid = (message: string, extra?: { code?: string; param?: string }): never => {
+  throw new InvalidParameters(stripeError(400, message, extra));
+};
+
+/** What identifies a request for its idempotency key: the endpoint and the parameters sent. */
+const fingerprintOf = (request: EmulatorRequest) => createHash('sha256').update(`${request.path}\n${request.rawBody.toString('utf8')}`).digest('hex');
+
+interface SavedResult {
+  fingerprint: string;
+  response: EmulatorResponse;
+}
+
 export interface WebhookEndpoint {
   url: string;
   secret: string;
@@ -49,7 +66,7 @@ export class StripeEmulator {
   readonly webhooks: WebhookEndpoint[] = [];
   private readonly random: () => number;
   private readonly limiter: SlidingWindowLimiter;
-  private readonly idempotency = new Map<string, { fingerprint: string; response: EmulatorResponse }>();
+  private readonly idempotency = new Map<string, SavedResult>();
   private invoiceNumber = 1;
   private readonly sender = new WebhookSender();
 
@@ -69,12 +86,16 @@ export class StripeEmulator {
         // Stripe answers 429 with code rate_limit and no Retry-After header (https://docs.stripe.com/rate-limits).
         return verdict.allowed ? undefined : stripeError(429, 'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.', { code: 'rate_limit' });
       },
-      faultResponse: (fault) =>
-        fault === 'rate-limited'
-          ? stripeError(429, 'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.', { code: 'rate_limit' })
-          : stripeError(500, 'An unknown error occurred', { type: 'api_error' }),
+      faultResponse: (fault, request) => {
+        if (fault === 'rate-limited') return stripeError(429, 'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.', { code: 'rate_limit' });
+        // A server error while a keyed POST ran is saved, and replayed for that key from then on.
+        const response = this.withRequestId(stripeError(500, 'An unknown error occurred', { type: 'api_error' }));
+        const key = request && this.idempotencyKey(request);
+        if (request && key && !this.idempotency.has(key)) this.idempotency.set(key, { fingerprint: fingerprintOf(request), response });
+        return response;
+      },
       decorate: (request, response) => {
-        response.headers = { 'request-id': `req_${randomToken(this.random, 14)}`, 'stripe-version': String(request.headers['stripe-version'] ?? '2026-10-28.endive'), ...response.headers };
+        response.headers = { 'stripe-version': String(request.headers['stripe-version'] ?? '2026-10-28.endive'), ...this.withRequestId(response).headers };
       },
       notFound: (request) => stripeError(404, `Unrecognized request URL (${request.method}: ${request.path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`),
       admin: {
@@ -88,7 +109,7 @@ export class StripeEmulator {
   }
 
   restore(state: unknown): void {
-    const saved = state as { objects: Record<string, StripeObject[]>; invoiceNumber: number; idempotency: [string, { fingerprint: string; response: EmulatorResponse }][] };
+    const saved = state as { objects: Record<string, StripeObject[]>; invoiceNumber: number; idempotency: [string, SavedResult][] };
     this.store.restore(saved.objects);
     this.invoiceNumber = saved.invoiceNumber;
     for (const [key, value] of saved.idempotency) this.idempotency.set(key, value);
@@ -181,29 +202,47 @@ export class StripeEmulator {
     ];
   }
 
-  /** Runs a handler with Idempotency-Key semantics for POSTs (https://docs.stripe.com/api/idempotent_requests). */
+  private idempotencyKey(request: EmulatorRequest): string | undefined {
+    const key = request.method === 'POST' ? request.headers['idempotency-key'] : undefined;
+    return typeof key === 'string' ? key : undefined;
+  }
+
+  /** Every answer carries its own `Request-Id`; a saved one keeps the first request's. */
+  private withRequestId(response: EmulatorResponse): EmulatorResponse {
+    response.headers = { 'request-id': `req_${randomToken(this.random, 14)}`, ...response.headers };
+    return response;
+  }
+
+  /**
+   * Runs a handler with Idempotency-Key semantics for POSTs (https://docs.stripe.com/api/idempotent_requests):
+   * the status and body of the first request that reached the endpoint are saved and replayed for the
+   * key, errors and 500s included, with `Idempotent-Replayed: true` and `Original-Request` naming that
+   * first request; a request refused by parameter validation saves nothing; the same key with other
+   * parameters is an `idempotency_error`.
+   */
   private respond(request: EmulatorRequest, run: () => StripeObject): EmulatorResponse {
     const params = this.params(request);
     const handler = () => this.expand(run(), params.expand);
-    const key = request.method === 'POST' ? request.headers['idempotency-key'] : undefined;
-    if (typeof key !== 'string') return { status: 200, body: handler() };
-    const fingerprint = createHash('sha256').update(`${request.path}\n${request.rawBody.toString('utf8')}`).digest('hex');
+    const key = this.idempotencyKey(request);
+    if (key === undefined) return { status: 200, body: handler() };
+    const fingerprint = fingerprintOf(request);
     const earlier = this.idempotency.get(key);
     if (earlier) {
       if (earlier.fingerprint !== fingerprint) {
         return stripeError(400, `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`, { type: 'idempotency_error' });
       }
-      return { ...earlier.response, headers: { ...earlier.response.headers, 'idempotent-replayed': 'true', 'original-request': 'req_replayed' } };
+      const { 'request-id': original, ...headers } = earlier.response.headers ?? {};
+      return { ...earlier.response, headers: { ...headers, 'idempotent-replayed': 'true', 'original-request': String(original) } };
     }
     let response: EmulatorResponse;
     try {
       response = { status: 200, body: handler() };
     } catch (error) {
+      if (error instanceof InvalidParameters) return error.response;
       if (!(error instanceof VendorError)) throw error;
       response = error.response;
     }
-    // Stripe saves the result of a request that reached its servers, errors included (except 5xx).
-    if (response.status < 500) this.idempotency.set(key, { fingerprint, response });
+    this.idempotency.set(key, { fingerprint, response: this.withRequestId(response) });
     return response;
   }
 
@@ -236,7 +275,7 @@ export class StripeEmulator {
     if (request.method === 'GET') return qs.parse(request.query.toString(), { depth: 5 }) as Params;
     const type = String(request.headers['content-type'] ?? '');
     if (request.rawBody.length && !type.startsWith('application/x-www-form-urlencoded')) {
-      fail(400, 'Invalid request: request parameters should be sent as application/x-www-form-urlencoded.');
+      invalid('Invalid request: request parameters should be sent as application/x-www-form-urlencoded.');
     }
     return qs.parse(request.rawBody.toString('utf8'), { depth: 5, arrayLimit: 250 }) as Params;
   }
@@ -244,14 +283,14 @@ export class StripeEmulator {
   /** Rejects parameters the endpoint does not take, as Stripe does. `expand` is accepted everywhere. */
   private allowed(params: Params, names: string[]): Params {
     for (const key of Object.keys(params)) {
-      if (key !== 'expand' && !names.includes(key)) fail(400, `Received unknown parameter: ${key}`, { param: key });
+      if (key !== 'expand' && !names.includes(key)) invalid(`Received unknown parameter: ${key}`, { param: key });
     }
     const { expand: _expand, ...rest } = params;
     return rest;
   }
 
   private required(params: Params, names: string[]): Params {
-    for (const name of names) if (params[name] === undefined || params[name] === '') fail(400, `Missing required param: ${name}.`, { code: 'parameter_missing', param: name });
+    for (const name of names) if (params[name] === undefined || params[name] === '') invalid(`Missing required param: ${name}.`, { code: 'parameter_missing', param: name });
     return params;
   }
 
@@ -262,7 +301,7 @@ export class StripeEmulator {
   private list(objects: StripeObject[], params: Params, url: string): StripeObject {
     const page = listPage(objects, params as never, url);
     if ('error' in page) {
-      if (page.error === 'limit') fail(400, 'Invalid integer: limit must be between 1 and 100', { param: 'limit' });
+      if (page.error === 'limit') invalid('Invalid integer: limit must be between 1 and 100', { param: 'limit' });
       fail(404, `No such object: '${String(params[page.error as string])}'`, { code: 'resource_missing', param: String(page.error) });
     }
     return page as StripeObject;
@@ -270,7 +309,7 @@ export class StripeEmulator {
 
   private search(type: StripeType, params: Params, url: string): StripeObject {
     const query = String(params.query ?? '');
-    const filter = searchFilter(query) ?? fail(400, `Invalid search query: ${query}`, { param: 'query' });
+    const filter = searchFilter(query) ?? invalid(`Invalid search query: ${query}`, { param: 'query' });
     const limit = params.limit === undefined ? 10 : Number(params.limit);
     const matches = this.store.all(type).filter(filter).reverse();
     const start = params.page ? Number(Buffer.from(String(params.page), 'base64url').toString('utf8')) : 0;
@@ -300,7 +339,7 @@ export class StripeEmulator {
   private createPrice(p: Params): StripeObject {
     const params = this.required(this.allowed(p, ['currency', 'unit_amount', 'product', 'nickname', 'lookup_key', 'metadata', 'active']), ['currency', 'product', 'unit_amount']);
     this.retrieve('product', String(params.product));
-    if (!/^\d+$/.test(String(params.unit_amount))) fail(400, 'Invalid integer: unit_amount', { param: 'unit_amount' });
+    if (!/^\d+$/.test(String(params.unit_amount))) invalid('Invalid integer: unit_amount', { param: 'unit_amount' });
     const price = this.created('price', build.price(this.store.newId('price'), this.store.now(), params));
     const product = this.retrieve('product', String(params.product));
     if (!product.default_price) product.default_price = price.id;
@@ -325,7 +364,7 @@ export class StripeEmulator {
       // Stripe makes an inactive one-off price of the product for the line (https://docs.stripe.com/api/invoiceitems/create#create_invoiceitem-price_data).
       const data = params.price_data as Params;
       this.retrieve('product', String(data.product));
-      if (!/^\d+$/.test(String(data.unit_amount))) fail(400, 'Invalid integer: price_data[unit_amount]', { param: 'price_data[unit_amount]' });
+      if (!/^\d+$/.test(String(data.unit_amount))) invalid('Invalid integer: price_data[unit_amount]', { param: 'price_data[unit_amount]' });
       const oneOff = this.store.add('price', build.price(this.store.newId('price'), this.store.now(), { ...data, active: false }));
       unitAmount = Number(data.unit_amount);
       priceId = String(oneOff.id);
@@ -336,10 +375,10 @@ export class StripeEmulator {
     } else if (params.amount !== undefined) {
       unitAmount = Number(params.amount) / quantity;
     } else {
-      fail(400, 'You must specify either `amount`, `pricing`, `price_data` or `unit_amount_decimal`.', { param: 'amount' });
+      invalid('You must specify either `amount`, `pricing`, `price_data` or `unit_amount_decimal`.', { param: 'amount' });
     }
-    if (!params.currency) fail(400, 'Missing required param: currency.', { code: 'parameter_missing', param: 'currency' });
-    if (!Number.isInteger(unitAmount!) || !Number.isInteger(quantity) || quantity < 1) fail(400, 'Invalid integer: amount', { param: 'amount' });
+    if (!params.currency) invalid('Missing required param: currency.', { code: 'parameter_missing', param: 'currency' });
+    if (!Number.isInteger(unitAmount!) || !Number.isInteger(quantity) || quantity < 1) invalid('Invalid integer: amount', { param: 'amount' });
     if (params.invoice) {
       const invoice = this.retrieve('invoice', String(params.invoice));
       if (invoice.status !== 'draft') fail(400, `You can only add invoice items to draft invoices; ${String(invoice.id)} is ${String(invoice.status)}.`, { code: 'invoice_not_editable' });
@@ -356,7 +395,7 @@ export class StripeEmulator {
     );
     const customer = this.retrieve('customer', String(params.customer));
     if (params.collection_method === 'send_invoice' && params.days_until_due === undefined && params.due_date === undefined) {
-      fail(400, 'Invoices with `collection_method=send_invoice` require either `due_date` or `days_until_due`.', { param: 'days_until_due' });
+      invalid('Invoices with `collection_method=send_invoice` require either `due_date` or `days_until_due`.', { param: 'days_until_due' });
     }
     const invoice = build.invoice(this.store.newId('invoice'), this.store.now(), params, customer, this.options.accountName ?? 'Ferry Emulator Co.');
     if (params.due_date !== undefined) invoice.due_date = Number(params.due_date);
@@ -580,11 +619,11 @@ export class StripeEmulator {
     else if (params.payment_intent) {
       const intent = this.retrieve('payment_intent', String(params.payment_intent));
       charge = intent.latest_charge ? this.retrieve('charge', String(intent.latest_charge)) : fail(400, 'This PaymentIntent does not have a successful charge to refund.', { code: 'charge_not_refundable' });
-    } else return fail(400, 'One of the following params should be provided for this request: payment_intent or charge.', { param: 'charge' });
+    } else return invalid('One of the following params should be provided for this request: payment_intent or charge.', { param: 'charge' });
     if (charge.status !== 'succeeded') fail(400, `Charge ${String(charge.id)} has not succeeded and cannot be refunded.`, { code: 'charge_not_refundable' });
     const refundable = Number(charge.amount) - Number(charge.amount_refunded);
     const amount = params.amount === undefined ? refundable : Number(params.amount);
-    if (!Number.isInteger(amount) || amount < 1) fail(400, 'Invalid integer: amount', { param: 'amount' });
+    if (!Number.isInteger(amount) || amount < 1) invalid('Invalid integer: amount', { param: 'amount' });
     if (amount > refundable) fail(400, `Refund amount ($${(amount / 100).toFixed(2)}) is greater than unrefunded amount on charge ($${(refundable / 100).toFixed(2)})`, { code: 'amount_too_large', param: 'amount' });
     const now = this.store.now();
     const transactionId = this.store.newId('balance_transaction');

@@ -5,6 +5,7 @@ import type { StripeClient } from '../../../connectors/stripe/client.js';
 import { stripe } from '../../../connectors/stripe/index.js';
 import type { WriteItem } from '../../../src/connector/types.js';
 import { AuthError, PermanentError, TransientError } from '../../../src/errors.js';
+import { NO_FAULTS } from '../../../emulators/core/faults.js';
 import { startStripe, type RunningStripe } from '../../../emulators/stripe/index.js';
 
 let emu: RunningStripe;
@@ -27,6 +28,23 @@ describe('Stripe connector', () => {
     const [matched] = await customers.write!(client, [item('hs-1', { email: 'co@x.test', name: 'Co Ltd' }, { match: { field: 'email', value: 'co@x.test' }, idempotencyKey: 'other' })]);
     expect(matched).toMatchObject({ ok: true, action: 'updated', targetId: (created as { targetId: string }).targetId });
     expect((await emu.server.inject('GET', '/v1/customers?email=co@x.test').then((r) => (r.body as { data: unknown[] }).data)).length).toBe(1);
+  });
+
+  it('goes on under the next key of its sequence when Stripe replays a saved 500 for the first, creating once', async () => {
+    const client = open();
+    const customers = stripe.entities.customers!;
+    const first = item('hs-500', { email: 'five@x.test', name: 'Five Hundred' });
+    emu.server.setFaults({ ...NO_FAULTS, serverError: 1 });
+    const [failed] = await customers.write!(client, [first]).catch((error: unknown) => [{ ok: false, error }]);
+    emu.server.setFaults(NO_FAULTS);
+    expect(failed).toMatchObject({ ok: false, error: { status: 500 } });
+    // The retry looks for an earlier attempt's customer, finds none, and sends the create again: the key's
+    // saved 500 is replayed, so the request goes on as `ferry-hs-500:2`.
+    const [retried] = await customers.write!(client, [{ ...first, retry: true }]);
+    const [resent] = await customers.write!(client, [{ ...first, retry: true }]);
+    expect(retried).toMatchObject({ ok: true, action: 'created' });
+    expect(resent).toMatchObject({ ok: true, targetId: (retried as { targetId: string }).targetId });
+    expect((await emu.server.inject('GET', '/v1/customers?email=five@x.test').then((r) => (r.body as { data: unknown[] }).data)).length).toBe(1);
   });
 
   it('writes an invoice as draft, items, finalize and send; a replay finishes nothing twice', async () => {

@@ -1,6 +1,7 @@
 /** The Stripe emulator driven by the official `stripe` SDK and by plain HTTP. */
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NO_FAULTS } from '../../../emulators/core/faults.js';
 import { startStripe, type RunningStripe } from '../../../emulators/stripe/index.js';
 import { startReceiver } from '../../support/webhook-receiver.js';
 
@@ -54,8 +55,39 @@ describe('Stripe emulator', () => {
     const again = await stripe.customers.create({ email: 'idem@example.com' }, { idempotencyKey: 'ferry-key-1' });
     expect(again.id).toBe(first.id);
     expect(again.lastResponse.headers['idempotent-replayed']).toBe('true');
+    expect(again.lastResponse.headers['original-request']).toBe(first.lastResponse.requestId);
+    expect(again.lastResponse.requestId).not.toBe(first.lastResponse.requestId);
     const clash = await stripe.customers.create({ email: 'other@example.com' }, { idempotencyKey: 'ferry-key-1' }).catch((e: unknown) => e);
     expect(clash).toBeInstanceOf(Stripe.errors.StripeIdempotencyError);
+  });
+
+  it('saves nothing for a request refused by parameter validation: the corrected request runs under the same key', async () => {
+    const invalid = await stripe.customers.create({ email: 'fixed@example.com', colour: 'red' } as Stripe.CustomerCreateParams, { idempotencyKey: 'ferry-key-2' }).catch((e: unknown) => e);
+    expect(invalid).toMatchObject({ statusCode: 400, param: 'colour' });
+    const corrected = await stripe.customers.create({ email: 'fixed@example.com' }, { idempotencyKey: 'ferry-key-2' });
+    expect(corrected.lastResponse.headers['idempotent-replayed']).toBeUndefined();
+    expect(corrected.email).toBe('fixed@example.com');
+  });
+
+  it('saves an error the endpoint itself answered, and replays it for the key', async () => {
+    const customer = await stripe.customers.create({ email: 'late@example.com' });
+    const invoice = await stripe.invoices.create({ customer: customer.id, collection_method: 'send_invoice', days_until_due: 30 });
+    // A draft cannot be sent: the endpoint ran and said so.
+    const refused = await stripe.invoices.sendInvoice(invoice.id!, {}, { idempotencyKey: 'ferry-key-3' }).catch((e: unknown) => e);
+    const replayed = await stripe.invoices.sendInvoice(invoice.id!, {}, { idempotencyKey: 'ferry-key-3' }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ statusCode: 400, code: 'invoice_not_editable' });
+    expect(replayed).toMatchObject({ statusCode: 400, code: 'invoice_not_editable', headers: { 'idempotent-replayed': 'true', 'original-request': (refused as Stripe.errors.StripeError).requestId } });
+  });
+
+  it('saves a 500 that happened while a keyed request ran, and replays it for that key; another key runs', async () => {
+    emu.server.setFaults({ ...NO_FAULTS, serverError: 1 });
+    const failed = await stripe.customers.create({ email: 'five-hundred@example.com' }, { idempotencyKey: 'ferry-key-4' }).catch((e: unknown) => e);
+    emu.server.setFaults(NO_FAULTS);
+    expect(failed).toMatchObject({ statusCode: 500, type: 'StripeAPIError' });
+    const again = await stripe.customers.create({ email: 'five-hundred@example.com' }, { idempotencyKey: 'ferry-key-4' }).catch((e: unknown) => e);
+    expect(again).toMatchObject({ statusCode: 500, headers: { 'idempotent-replayed': 'true', 'original-request': (failed as Stripe.errors.StripeError).requestId } });
+    const next = await stripe.customers.create({ email: 'five-hundred@example.com' }, { idempotencyKey: 'ferry-key-4:2' });
+    expect(next.email).toBe('five-hundred@example.com');
   });
 
   it('runs an invoice from draft to paid: items, totals, number, payment, charge and fee', async () => {
