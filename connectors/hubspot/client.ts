@@ -186,11 +186,11 @@ export interface HttpInfo<T> {
 
 interface ApiExceptionLike {
   code?: number;
-  body?: { message?: string; category?: string; policyName?: string; status?: string } | string;
+  body?: { message?: string; category?: string; policyName?: string; status?: string; errors?: { context?: { propertyName?: string[] } }[] } | string;
   message?: string;
 }
 
-/** `Property values were not valid: [{"name":"colour",...}]` → the field HubSpot blamed. */
+/** `Property values were not valid: [{"name":"colour",...}]` → the field HubSpot blamed, when `errors[]` does not say. */
 function blamedField(message: string): string | undefined {
   const match = /"name":"([^"]+)"/.exec(message);
   return match?.[1];
@@ -202,8 +202,9 @@ export function classifyHubSpotError(error: unknown): FerryError {
   const body = typeof e.body === 'object' && e.body ? e.body : undefined;
   const message = body?.message ?? e.message ?? String(error);
   if (status === undefined || Number.isNaN(status)) return new TransientError(`HubSpot could not be reached: ${message}`);
+  if (status === 429 && body?.policyName === 'DAILY') return new TransientError(`HubSpot's daily API limit for this account is used up; it starts again at midnight in the account's time zone (${message})`, { status, code: 'DAILY', retryAfterMs: 60_000 });
   if (status === 429) return new TransientError(message, { status, code: body?.policyName, retryAfterMs: body?.policyName === 'SECONDLY' ? 1_000 : 10_000 });
   if (status >= 500) return new TransientError(message, { status, code: body?.category });
   if (status === 401 || status === 403) return new AuthError(`HubSpot refused the access token (${status}): ${message}`, { status, code: body?.category });
-  return new PermanentError(message, { status, code: body?.category, field: blamedField(message) });
+  return new PermanentError(message, { status, code: body?.category, field: body?.errors?.[0]?.context?.propertyName?.[0] ?? blamedField(message) });
 }

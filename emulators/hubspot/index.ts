@@ -1,6 +1,6 @@
 import type { FaultPlan } from '../core/faults.js';
 import { EmulatorServer } from '../core/server.js';
-import { HubSpotEmulator } from './server.js';
+import { HubSpotEmulator, type Tier } from './server.js';
 
 export const HUBSPOT_DEFAULTS = {
   accessToken: 'pat-na1-ferry-emulator-0000-0000-000000000000',
@@ -20,8 +20,8 @@ export interface RunningHubSpot {
   close(): Promise<void>;
 }
 
-export async function startHubSpot(options: { port?: number; seed?: number; faults?: FaultPlan; requestsPerTenSeconds?: number; searchPerSecond?: number } = {}): Promise<RunningHubSpot> {
-  const emulator = new HubSpotEmulator({ ...HUBSPOT_DEFAULTS, requestsPerTenSeconds: options.requestsPerTenSeconds, searchPerSecond: options.searchPerSecond });
+export async function startHubSpot(options: { port?: number; seed?: number; faults?: FaultPlan; tier?: Tier; requestsPerTenSeconds?: number; requestsPerDay?: number; searchPerSecond?: number } = {}): Promise<RunningHubSpot> {
+  const emulator = new HubSpotEmulator({ ...HUBSPOT_DEFAULTS, tier: options.tier, requestsPerTenSeconds: options.requestsPerTenSeconds, requestsPerDay: options.requestsPerDay, searchPerSecond: options.searchPerSecond });
   const server = new EmulatorServer(emulator.behaviour(), { seed: options.seed, faults: options.faults });
   const url = await server.listen(options.port ?? 0);
   return { url, port: Number(new URL(url).port), ...HUBSPOT_DEFAULTS, emulator, server, close: () => server.close() };

@@ -2,8 +2,9 @@
  * The HubSpot CRM v3 emulator: contacts, companies, deals (default pipeline), line items and products;
  * create / read / update / archive, `after` paging, batch read/create/update/upsert (100 inputs,
  * `idProperty` upserts on unique properties), search with filter groups (10,000 results at most),
- * v4 default associations, the ten-second rolling limit with `X-HubSpot-RateLimit-*` headers, the search
- * API's own per-second limit, and v3-signed webhooks. Shapes follow the models `@hubspot/api-client`
+ * v4 default associations, the ten-second rolling and daily limits of the account's plan with
+ * `X-HubSpot-RateLimit-*` headers, the search API's own per-second limit, the date-versioned paths
+ * (`/crm/objects/2026-03/…`) beside `/crm/v3/…`, and v3-signed webhooks. Shapes follow the models `@hubspot/api-client`
  * generates from HubSpot's OpenAPI specifications (lib/codegen/crm/objects/models).
  */
 import { createHmac, randomUUID } from 'node:crypto';
@@ -17,10 +18,28 @@ export interface HubSpotEmulatorOptions {
   portalId: number;
   /** A public app for OAuth 2: its credentials and the refresh token an installation starts with. */
   oauth: { clientId: string; clientSecret: string; refreshToken: string };
-  /** Requests per ten seconds (HubSpot's private-app limit on Professional: 190; Free/Starter: 100). */
+  /** The account's plan, which sets its API limits (PLAN_LIMITS); Professional when absent. */
+  tier?: Tier;
+  /** Override the plan's requests per ten seconds and per day (tests that need room, or a day's end). */
   requestsPerTenSeconds?: number;
+  requestsPerDay?: number;
   searchPerSecond?: number;
 }
+
+export type Tier = 'free' | 'starter' | 'professional' | 'enterprise';
+/**
+ * A private app's limits by the account's plan (https://developers.hubspot.com/docs/guides/apps/api-usage/usage-details):
+ * requests per ten seconds and per day. The day ends at midnight in the account's time zone; the
+ * emulator's account keeps UTC.
+ */
+const PLAN_LIMITS: Record<Tier, { perTenSeconds: number; perDay: number }> = {
+  free: { perTenSeconds: 100, perDay: 250_000 },
+  starter: { perTenSeconds: 100, perDay: 250_000 },
+  professional: { perTenSeconds: 190, perDay: 625_000 },
+  enterprise: { perTenSeconds: 190, perDay: 1_000_000 },
+};
+/** The date-based API versions served beside v3 (`/crm/objects/2026-03/contacts`). */
+const DATE_VERSIONS = ['2026-03'];
 
 type Properties = Record<string, string | null>;
 interface CrmObject {
@@ -73,10 +92,14 @@ export interface HubSpotWebhook {
   subscriptions?: string[];
 }
 
-/** HubSpot's error body in the shape of the SDK's generated `Error` model (ModelError). */
+/**
+ * HubSpot's error body (https://developers.hubspot.com/docs/api/error-handling), in the shape of the
+ * SDK's generated `Error` model: `status: "error"`, the message, a correlation id, the category, and
+ * the individual problems in `errors[]`.
+ */
 const error = (status: number, category: string, message: string, extra: Record<string, unknown> = {}): EmulatorResponse => ({
   status,
-  body: { message, correlationId: randomUUID(), category, ...extra },
+  body: { status: 'error', message, correlationId: randomUUID(), category, errors: [], ...extra },
 });
 const fail = (status: number, category: string, message: string, extra?: Record<string, unknown>): never => {
   throw new VendorError(error(status, category, message, extra));
@@ -88,6 +111,9 @@ export class HubSpotEmulator {
   readonly webhooks: HubSpotWebhook[] = [];
   private readonly limiter: SlidingWindowLimiter;
   private readonly searchLimiter: SlidingWindowLimiter;
+  private readonly perDay: number;
+  /** Requests made today (UTC): the day and its count. */
+  private today = { day: '', count: 0 };
   private nextId = 5_000_000;
   private lastMs = 0;
   private readonly sender = new WebhookSender();
@@ -98,7 +124,9 @@ export class HubSpotEmulator {
   refreshCount = 0;
 
   constructor(private readonly options: HubSpotEmulatorOptions) {
-    this.limiter = new SlidingWindowLimiter(options.requestsPerTenSeconds ?? 190, 10_000);
+    const plan = PLAN_LIMITS[options.tier ?? 'professional'];
+    this.limiter = new SlidingWindowLimiter(options.requestsPerTenSeconds ?? plan.perTenSeconds, 10_000);
+    this.perDay = options.requestsPerDay ?? plan.perDay;
     this.searchLimiter = new SlidingWindowLimiter(options.searchPerSecond ?? 5, 1_000);
   }
 
@@ -129,9 +157,24 @@ export class HubSpotEmulator {
     return { status: 200, body: { token_type: 'bearer', refresh_token: refreshToken, access_token: accessToken, expires_in: 1800 } };
   }
 
+  private bearer(request: EmulatorRequest): string | undefined {
+    return /^Bearer (.+)$/.exec(String(request.headers.authorization ?? ''))?.[1];
+  }
+
+  private privateApp(request: EmulatorRequest): boolean {
+    return this.bearer(request) === this.options.accessToken;
+  }
+
   private authorized(request: EmulatorRequest): boolean {
-    const token = /^Bearer (.+)$/.exec(String(request.headers.authorization ?? ''))?.[1];
-    return token === this.options.accessToken || (token !== undefined && (this.oauthTokens.get(token) ?? 0) > Date.now());
+    const token = this.bearer(request);
+    return this.privateApp(request) || (token !== undefined && (this.oauthTokens.get(token) ?? 0) > Date.now());
+  }
+
+  /** Requests counted against today's limit (the count starts again at midnight). */
+  private usedToday(now: number): number {
+    const day = new Date(now).toISOString().slice(0, 10);
+    if (this.today.day !== day) this.today = { day, count: 0 };
+    return this.today.count;
   }
 
   snapshot(): unknown {
@@ -166,35 +209,12 @@ export class HubSpotEmulator {
   }
 
   behaviour(): VendorBehaviour {
-    const o = '/crm/v3/objects/:type';
-    const r = (method: string, pattern: string, handler: (request: EmulatorRequest, type: ObjectType) => EmulatorResponse): Route => ({
-      method,
-      pattern,
-      handler: (request) => handler(request, this.type(request.params.type!)),
-    });
     return {
       name: 'hubspot',
       routes: [
         { method: 'POST', pattern: '/oauth/v1/token', handler: (q) => this.token(q) },
-        r('GET', o, (q, t) => this.list(q, t)),
-        r('POST', o, (q, t) => {
-          const input = this.json(q) as CreateInput;
-          return { status: 201, body: this.present(this.create(t, input), t, [], this.echoed(t, input.properties)) };
-        }),
-        r('POST', `${o}/search`, (q, t) => this.search(q, t)),
-        r('POST', `${o}/batch/read`, (q, t) => this.batchRead(q, t)),
-        r('POST', `${o}/batch/create`, (q, t) => this.batch(q, t, 'create')),
-        r('POST', `${o}/batch/update`, (q, t) => this.batch(q, t, 'update')),
-        r('POST', `${o}/batch/upsert`, (q, t) => this.batch(q, t, 'upsert')),
-        r('GET', `${o}/:id`, (q, t) => ({ status: 200, body: this.present(this.find(t, q.params.id!, q.query.get('idProperty')), t, list(q.query.getAll('associations')), list(q.query.getAll('properties'))) })),
-        r('PATCH', `${o}/:id`, (q, t) => {
-          const properties = (this.json(q) as { properties?: Properties }).properties ?? {};
-          return { status: 200, body: this.present(this.update(t, this.find(t, q.params.id!, q.query.get('idProperty')), properties), t, [], this.echoed(t, properties)) };
-        }),
-        r('DELETE', `${o}/:id`, (q, t) => {
-          this.find(t, q.params.id!).archived = true;
-          return { status: 204 };
-        }),
+        ...this.objectRoutes('/crm/v3/objects/:type'),
+        ...this.objectRoutes('/crm/objects/:version/:type'),
         {
           method: 'PUT',
           pattern: '/crm/v4/objects/:type/:id/associations/default/:toType/:toId',
@@ -219,13 +239,19 @@ export class HubSpotEmulator {
         if (request.path === '/oauth/v1/token') return undefined;
         // The search endpoints have their own per-second limit, without rate-limit headers (https://developers.hubspot.com/docs/api/crm/search#limitations).
         if (request.path.endsWith('/search') && !this.searchLimiter.take(now).allowed) return this.tooMany('SECONDLY');
-        return this.limiter.take(now).allowed ? undefined : this.tooMany('TEN_SECONDLY_ROLLING');
+        if (this.usedToday(now) >= this.perDay) return this.tooMany('DAILY');
+        if (!this.limiter.take(now).allowed) return this.tooMany('TEN_SECONDLY_ROLLING');
+        this.today.count++;
+        return undefined;
       },
       faultResponse: (fault) => (fault === 'rate-limited' ? this.tooMany('TEN_SECONDLY_ROLLING') : error(500, 'INTERNAL_ERROR', 'internal error')),
       decorate: (request, response, now) => {
         if (request.path.endsWith('/search')) return;
         // https://developers.hubspot.com/docs/api/usage-details#rate-limits
+        // The daily figures come only with a private app's token.
+        const daily: Record<string, string> = this.privateApp(request) ? { 'x-hubspot-ratelimit-daily': String(this.perDay), 'x-hubspot-ratelimit-daily-remaining': String(Math.max(0, this.perDay - this.usedToday(now))) } : {};
         response.headers = {
+          ...daily,
           'x-hubspot-ratelimit-interval-milliseconds': '10000',
           'x-hubspot-ratelimit-max': String(this.limiter.limit),
           'x-hubspot-ratelimit-remaining': String(this.limiter.remaining(now)),
@@ -239,9 +265,46 @@ export class HubSpotEmulator {
     };
   }
 
+  /**
+   * The CRM object endpoints under one prefix: `/crm/v3/objects/:type`, or a date-based version
+   * (`/crm/objects/2026-03/:type`, https://developers.hubspot.com/docs/api-reference/versioning), which
+   * serves the same objects in the same shapes.
+   */
+  private objectRoutes(o: string): Route[] {
+    const r = (method: string, pattern: string, handler: (request: EmulatorRequest, type: ObjectType) => EmulatorResponse): Route => ({
+      method,
+      pattern,
+      handler: (request) => {
+        if (request.params.version !== undefined && !DATE_VERSIONS.includes(request.params.version)) return error(404, 'OBJECT_NOT_FOUND', 'resource not found');
+        return handler(request, this.type(request.params.type!));
+      },
+    });
+    return [
+      r('GET', o, (q, t) => this.list(q, t)),
+      r('POST', o, (q, t) => {
+        const input = this.json(q) as CreateInput;
+        return { status: 201, body: this.present(this.create(t, input), t, [], this.echoed(t, input.properties)) };
+      }),
+      r('POST', `${o}/search`, (q, t) => this.search(q, t)),
+      r('POST', `${o}/batch/read`, (q, t) => this.batchRead(q, t)),
+      r('POST', `${o}/batch/create`, (q, t) => this.batch(q, t, 'create')),
+      r('POST', `${o}/batch/update`, (q, t) => this.batch(q, t, 'update')),
+      r('POST', `${o}/batch/upsert`, (q, t) => this.batch(q, t, 'upsert')),
+      r('GET', `${o}/:id`, (q, t) => ({ status: 200, body: this.present(this.find(t, q.params.id!, q.query.get('idProperty')), t, list(q.query.getAll('associations')), list(q.query.getAll('properties'))) })),
+      r('PATCH', `${o}/:id`, (q, t) => {
+        const properties = (this.json(q) as { properties?: Properties }).properties ?? {};
+        return { status: 200, body: this.present(this.update(t, this.find(t, q.params.id!, q.query.get('idProperty')), properties), t, [], this.echoed(t, properties)) };
+      }),
+      r('DELETE', `${o}/:id`, (q, t) => {
+        this.find(t, q.params.id!).archived = true;
+        return { status: 204 };
+      }),
+    ];
+  }
+
   /** The 429 body HubSpot documents (https://developers.hubspot.com/docs/api/usage-details); the OpenAPI models are silent on it. */
   private tooMany(policy: string): EmulatorResponse {
-    const message = policy === 'SECONDLY' ? 'You have reached your secondly limit.' : 'You have reached your ten_secondly_rolling limit.';
+    const message = { SECONDLY: 'You have reached your secondly limit.', DAILY: 'You have reached your daily limit.', TEN_SECONDLY_ROLLING: 'You have reached your ten_secondly_rolling limit.' }[policy];
     return { status: 429, body: { status: 'error', message, errorType: 'RATE_LIMIT', correlationId: randomUUID(), policyName: policy, category: 'RATE_LIMITS' } };
   }
 
@@ -285,7 +348,10 @@ export class HubSpotEmulator {
         problems.push({ isValid: false, message: `A ${SINGULAR[type]} with the ${name} "${value}" already exists`, error: 'OBJECT_ALREADY_EXISTS', name });
       }
     }
-    if (problems.length) fail(400, 'VALIDATION_ERROR', `Property values were not valid: ${JSON.stringify(problems)}`);
+    if (problems.length) {
+      const errors = problems.map((p) => ({ message: p.message, code: p.error, context: { propertyName: [p.name] } }));
+      fail(400, 'VALIDATION_ERROR', `Property values were not valid: ${JSON.stringify(problems)}`, { errors });
+    }
   }
 
   private create(type: ObjectType, input: CreateInput): CrmObject {

@@ -69,6 +69,10 @@ describe('HubSpot connector', () => {
     const scope = () => nock('https://hub.mocked').post('/crm/v3/objects/deals/search');
     scope().reply(429, { status: 'error', message: 'You have reached your ten_secondly_rolling limit.', errorType: 'RATE_LIMIT', policyName: 'TEN_SECONDLY_ROLLING', category: 'RATE_LIMITS', correlationId: 'x' });
     expect(await read().catch((e: unknown) => e)).toMatchObject({ constructor: TransientError, status: 429, retryAfterMs: 10_000 });
+    scope().reply(429, { status: 'error', message: 'You have reached your daily limit.', errorType: 'RATE_LIMIT', policyName: 'DAILY', category: 'RATE_LIMITS', correlationId: 'x', errors: [] });
+    expect(await read().catch((e: unknown) => e)).toMatchObject({ constructor: TransientError, code: 'DAILY', message: expect.stringMatching(/^HubSpot's daily API limit for this account is used up; it starts again at midnight/) });
+    scope().reply(400, { status: 'error', message: 'Property values were not valid: [...]', category: 'VALIDATION_ERROR', correlationId: 'x', errors: [{ message: 'Property "colour" does not exist', code: 'PROPERTY_DOESNT_EXIST', context: { propertyName: ['colour'] } }] });
+    expect(await read().catch((e: unknown) => e)).toMatchObject({ constructor: PermanentError, field: 'colour' });
     scope().reply(401, { message: 'Authentication credentials not found.', category: 'INVALID_AUTHENTICATION', correlationId: 'x' });
     expect(await read().catch((e: unknown) => e)).toBeInstanceOf(AuthError);
     scope().reply(502, { message: 'bad gateway', category: 'INTERNAL_ERROR', correlationId: 'x' });

@@ -39,7 +39,11 @@ describe("HubSpot emulator against @hubspot/api-client's generated models", () =
   ]) {
     it(`${model}: wire names, types and required fields as generated`, () => {
       expect(bodies.get(model)).toBeDefined();
-      expect(models.check(model, bodies.get(model))).toEqual([]);
+      // HubSpot's error bodies carry `status: "error"` (https://developers.hubspot.com/docs/api/error-handling),
+      // which the generated model leaves out: held to the docs here, the rest to the model.
+      const { status, ...body } = bodies.get(model) as Record<string, unknown>;
+      if (model === 'ModelError') expect(status).toBe('error');
+      expect(models.check(model, model === 'ModelError' ? body : bodies.get(model))).toEqual([]);
     });
   }
 
