@@ -200,6 +200,16 @@ function orderSummary(order: JsonObject): JsonObject {
 }
 
 /**
+ * An order's refunds with `number_in_order`: 1 for its first refund, 2 for the next. Shopify sends no
+ * such number, but refunds are never deleted, so an order's list in creation order gives each a stable
+ * one, and a document number built from it stays short (`#1001-C2`) where a refund id has 18 digits.
+ */
+function numbered(refunds: JsonObject[]): JsonObject[] {
+  const created = [...refunds].sort((a, b) => String(a.created_at).localeCompare(String(b.created_at)) || Number(a.id) - Number(b.id));
+  return created.map((refund, i) => ({ ...refund, number_in_order: i + 1 }));
+}
+
+/**
  * Records that live inside orders (refunds) or beside them (transactions): read with the orders that
  * changed, so the order's `updated_at` is their cursor.
  */
@@ -216,7 +226,7 @@ export function orderChildEntity(kind: 'refunds' | 'transactions', description: 
           const order = records.order(node);
           const summary = orderSummary(order);
           // Money that arrived: captures and sales that succeeded. Refund transactions travel with their refunds.
-          const children = kind === 'refunds' ? (order.refunds as JsonObject[]) : records.orderTransactions(node).filter((t) => (t.kind === 'capture' || t.kind === 'sale') && t.status === 'success');
+          const children = kind === 'refunds' ? numbered(order.refunds as JsonObject[]) : records.orderTransactions(node).filter((t) => (t.kind === 'capture' || t.kind === 'sale') && t.status === 'success');
           out.push(...children.map((child) => ({ ...child, order: summary })));
         }
         yield { records: out };

@@ -11,6 +11,7 @@ import { registry } from '../../connectors/registry.js';
 import type { JsonObject } from '../../src/connector/types.js';
 import { listFlowFiles, loadFlowFiles } from '../../src/flow/load.js';
 import { ferryFunctions } from '../../src/mapping/functions.js';
+import { targetSchemaValidator } from '../../src/validation/target-schema.js';
 
 const FLOWS = resolve(import.meta.dirname, '../../flows');
 const EXAMPLES = resolve(import.meta.dirname, '../../../shared/api-specs/shopify/webhooks-unofficial/examples');
@@ -24,7 +25,7 @@ const summary = (order: JsonObject) => ({ id: order.id, name: order.name, paymen
 const capture: JsonObject = { ...example('order_transactions__create'), kind: 'capture', status: 'success', order: summary(onTerms) };
 const sale: JsonObject = { ...capture, kind: 'sale', order: summary(paid) };
 const refund = example('refunds__create');
-const refundOf = (order: JsonObject): JsonObject => ({ ...refund, refund_shipping_lines: [], total_refunded: '109.98', order: summary(order) });
+const refundOf = (order: JsonObject): JsonObject => ({ ...refund, refund_shipping_lines: [], total_refunded: '109.98', number_in_order: 1, order: summary(order) });
 
 const RECORDS: Record<string, JsonObject> = { 'order on terms': onTerms, 'order paid at checkout': paid, 'example as shown (cancelled)': base, 'payment captured on terms': capture, 'sale at checkout': sale, 'refund on terms': refundOf(onTerms), 'refund paid at checkout': refundOf(paid) };
 const TAKES: Record<string, string[]> = {
@@ -52,6 +53,8 @@ describe("shipped Shopify flows on Shopify's 2026-07 example payloads", () => {
       const payload = await flow.mapping.evaluate(RECORDS[wanted[0]!]!, bindings);
       expect(payload).toHaveProperty('Line');
       expect((payload.Line as JsonObject[]).length).toBeGreaterThan(0);
+      // What QuickBooks would refuse (a DocNumber over 21 characters, …) is caught here, not at a store.
+      expect(targetSchemaValidator(registry.get(flow.target.connector)!.entities[flow.target.entity]!.schema!)(payload)).toEqual([]);
     });
   }
 
