@@ -205,7 +205,7 @@ function orderSummary(order: JsonObject): JsonObject {
  * one, and a document number built from it stays short (`#1001-C2`) where a refund id has 18 digits.
  */
 function numbered(refunds: JsonObject[]): JsonObject[] {
-  const created = [...refunds].sort((a, b) => String(a.created_at).localeCompare(String(b.created_at)) || Number(a.id) - Number(b.id));
+  const created = [...refunds].sort((a, b) => String(a.created_at).localeCompare(String(b.created_at)) || String(a.id).padStart(20, '0').localeCompare(String(b.id).padStart(20, '0')));
   return created.map((refund, i) => ({ ...refund, number_in_order: i + 1 }));
 }
 

@@ -24,9 +24,15 @@ export const CHILDREN = '__children';
 
 const amount = (bag: unknown) => ((bag as { shopMoney?: { amount?: string } } | null)?.shopMoney?.amount ?? null);
 export const cents = (value: unknown) => Math.round(Number(value ?? 0) * 100);
-const numeric = (legacyResourceId: unknown) => (legacyResourceId === null || legacyResourceId === undefined ? null : Number(legacyResourceId));
+/**
+ * A REST id from its digits: a number, as REST sends it, while a JavaScript number holds it exactly;
+ * past 2^53 (Shopify's ids are 64-bit, its example refund's has 18 digits) the digits themselves, so
+ * no two records ever share a rounded id.
+ */
+export const restId = (digits: string): number | string => (Number.isSafeInteger(Number(digits)) ? Number(digits) : digits);
+const numeric = (legacyResourceId: unknown) => (legacyResourceId === null || legacyResourceId === undefined ? null : restId(String(legacyResourceId)));
 /** `gid://shopify/LineItem/123` → 123. */
-export const idOf = (gid: unknown) => (typeof gid === 'string' ? Number(gid.slice(gid.lastIndexOf('/') + 1).split('?')[0]) : null);
+export const idOf = (gid: unknown) => (typeof gid === 'string' ? restId(gid.slice(gid.lastIndexOf('/') + 1).split('?')[0]!) : null);
 const lower = (value: unknown) => (typeof value === 'string' ? value.toLowerCase() : null);
 /** GraphQL's `2026-01-02T03:04:05Z` as Shopify's REST writes time (`2026-01-02T03:04:05-00:00`). */
 const restTime = (value: unknown) => (typeof value === 'string' ? value.replace(/Z$/, '-00:00') : null);
@@ -48,7 +54,7 @@ function lineItem(line: Gql): JsonObject {
   };
 }
 
-function transaction(t: Gql, orderId: number | null): JsonObject {
+function transaction(t: Gql, orderId: number | string | null): JsonObject {
   return {
     id: idOf(t.id),
     admin_graphql_api_id: t.id,
@@ -63,7 +69,7 @@ function transaction(t: Gql, orderId: number | null): JsonObject {
   };
 }
 
-function refund(r: Gql, orderId: number | null): JsonObject {
+function refund(r: Gql, orderId: number | string | null): JsonObject {
   return {
     id: numeric(r.legacyResourceId) ?? idOf(r.id),
     admin_graphql_api_id: r.id,
