@@ -5,7 +5,9 @@
  *  - at seeded random moments, restarting after each kill.
  * At the end every order has exactly one QuickBooks document, for its total to the cent (`ferry
  * reconcile`), and no write is left reserved or `pending`. 3,000 orders and 20 random kills; with FERRY_HEAVY=1,
- * 10,000 orders and 100 kills.
+ * 10,000 orders and 100 kills. The QuickBooks company keeps custom transaction numbers off, as a new
+ * company does: it refuses no duplicate DocNumber, so nothing but Ferry's own lookups keeps each
+ * document single. FERRY_QBO_CUSTOM_TXN_NUMBERS=1 runs it against a company that has them on.
  */
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -27,7 +29,7 @@ const ferry = (args: string[], options?: FerryProcessOptions) => ferryProcess(cw
 const ledgerCount = (sql: string) => countIn(cwd, sql);
 
 beforeAll(async () => {
-  running = await startEmulators(['shopify', 'quickbooks'], { seed: SEED, dataSize: HEAVY ? 'huge' : 'large', rateScale: 50, ports: { shopify: 0, quickbooks: 0 } });
+  running = await startEmulators(['shopify', 'quickbooks'], { seed: SEED, dataSize: HEAVY ? 'huge' : 'large', rateScale: 50, ports: { shopify: 0, quickbooks: 0 }, customTxnNumbers: process.env.FERRY_QBO_CUSTOM_TXN_NUMBERS === '1' });
   cwd = tempDir('ferry-crash-');
   const connections = Object.fromEntries(running.map((e) => [e.service, { connector: e.service, base_url: e.url, ...e.credentials }]));
   writeFileSync(join(cwd, 'ferry.yaml'), JSON.stringify({ flows: resolve(import.meta.dirname, '../../flows'), ledger: 'ledger.db', secrets_file: 'secrets.json', connections }));

@@ -4,6 +4,9 @@
  * then every order, payment and refund is booked exactly once and to the cent (`ferry reconcile`),
  * Shopify's THROTTLED answers were waited out (measured from the emulator's request log), and the counts in
  * `ferry info` match what QuickBooks holds. FERRY_HEAVY=1 runs it over 300 orders instead of 40.
+ * The QuickBooks company keeps custom transaction numbers off, as a new company does, so it refuses no
+ * duplicate DocNumber and only Ferry's own lookups keep each document single;
+ * FERRY_QBO_CUSTOM_TXN_NUMBERS=1 runs it against a company that has them on.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFaults } from '../../emulators/core/faults.js';
@@ -20,7 +23,7 @@ const ferry = (...args: string[]) => project.ferry(...args);
 
 beforeAll(async () => {
   // Requests the emulator never answers are given up on after two seconds, then retried.
-  project = await emulatedProject(['shopify', 'quickbooks'], { seed: 77, dataSize: HEAVY ? 'demo' : 'small', rateScale: 10 }, { timeout_ms: '2000' });
+  project = await emulatedProject(['shopify', 'quickbooks'], { seed: 77, dataSize: HEAVY ? 'demo' : 'small', rateScale: 10, customTxnNumbers: process.env.FERRY_QBO_CUSTOM_TXN_NUMBERS === '1' }, { timeout_ms: '2000' });
   running = project.running;
   // Faults start after seeding, so the business itself is whole.
   for (const e of running) await e.server.inject('PUT', '/__admin/faults', parseFaults(FAULTS));
