@@ -1,4 +1,5 @@
 /** HubSpot CRM v3 on the official `@hubspot/api-client`. See README.md beside this file. */
+import { createHash } from 'node:crypto';
 import type { ConnectorDeclaration } from '../../src/connector/types.js';
 import { hubspotWebhook } from './webhook.js';
 import { HubSpotClient } from './client.js';
@@ -8,6 +9,12 @@ export const hubspot: ConnectorDeclaration<HubSpotClient> = {
   name: 'hubspot',
   description: 'HubSpot CRM v3',
   open: (settings, context) => new HubSpotClient(settings, context),
+  // An OAuth install is named by its app and the refresh token it began with (the portal is not in the
+  // config); a private app's token is never rotated, so nothing is saved for it.
+  account: (settings) => {
+    const { client_id: app, refresh_token: installed } = settings.options;
+    return app && installed ? `app ${String(app)}, install ${createHash('sha256').update(String(installed)).digest('hex').slice(0, 12)}` : undefined;
+  },
   requestCount: (client) => client.requests,
   webhook: hubspotWebhook,
   entities: {

@@ -11,6 +11,8 @@ export const quickbooks: ConnectorDeclaration<QuickBooksClient> = {
   name: 'quickbooks',
   description: 'QuickBooks Online Accounting API v3',
   open: (settings, context) => QuickBooksClient.open(settings, context),
+  // A refresh token is a grant of one app on one company: the realm and the app's client id name it.
+  account: (settings) => (settings.options.realm_id ? `realm ${String(settings.options.realm_id)}, app ${String(settings.options.client_id)}` : undefined),
   requestCount: (client) => client.requests,
   webhook: quickbooksWebhook,
   entities: {

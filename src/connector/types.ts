@@ -136,6 +136,12 @@ export interface ConnectorDeclaration<Client = unknown> {
   name: string;
   description: string;
   open(connection: ConnectionSettings, context: ConnectorContext): Client | Promise<Client>;
+  /**
+   * The account (company, portal, shop) a connection's saved tokens belong to. Tokens are saved under
+   * the connection's name and this, so two configs that name their connections alike never read or
+   * overwrite each other's rotated token.
+   */
+  account?(connection: ConnectionSettings): string | undefined;
   close?(client: Client): Promise<void>;
   /** Requests the client has sent, for benchmarks (requests per record). */
   requestCount?(client: Client): number;

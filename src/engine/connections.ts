@@ -44,10 +44,26 @@ export class Connections {
     if (!client) {
       this.assertUsable(connector.name, connectionName);
       const settings = this.settings.get(connectionName)!;
-      client = Promise.resolve(connector.open(settings, this.context));
+      client = Promise.resolve(connector.open(settings, this.contextFor(connector, settings)));
       this.clients.set(connectionName, client);
     }
     return client;
+  }
+
+  /**
+   * The context a connection's client gets: its tokens saved under `name (account)`. A token saved
+   * under the bare name (before tokens were kept by account) is still read until the first save.
+   */
+  private contextFor(connector: ConnectorDeclaration, settings: ConnectionSettings): ConnectorContext {
+    const account = connector.account?.(settings);
+    const { loadSecret, saveSecret } = this.context;
+    if (!account || !loadSecret || !saveSecret) return this.context;
+    const owner = (connection: string) => `${connection} (${account})`;
+    return {
+      ...this.context,
+      loadSecret: async (connection, key) => (await loadSecret(owner(connection), key)) ?? loadSecret(connection, key),
+      saveSecret: (connection, key, value) => saveSecret(owner(connection), key, value),
+    };
   }
 
   async close(): Promise<void> {
