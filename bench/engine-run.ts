@@ -31,7 +31,7 @@ try {
   const started = performance.now();
   const first = await runFlow(flows[0]!, deps, { trigger: 'manual' });
   const firstSeconds = (performance.now() - started) / 1000;
-  if (first.counts.created !== records) throw new Error(`expected ${records} created, got ${JSON.stringify(first.counts)}`);
+  if (first.status !== 'succeeded' || first.counts.created !== records) throw new Error(`expected ${records} created, got ${first.status}: ${JSON.stringify(first.counts)} ${first.message ?? ''}`);
 
   let rerunResult: { seconds: number; writes: number; unchanged: number } | undefined;
   if (rerun) {

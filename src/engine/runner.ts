@@ -402,6 +402,10 @@ class FlowRun {
   }
 
   private async processRecords(records: JsonObject[]): Promise<void> {
+    // A page read, decided and written without network waits (an in-process source, a run of unchanged
+    // records) never leaves the microtask queue, so timers would not fire until the run ended: the lock's
+    // renewal among them, and the run would lose its lease mid-way. Each page lets the event loop turn.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const identified: { id: string; record: JsonObject }[] = [];
     const unidentified: Settlement[] = [];
     for (const record of records) {

@@ -1,6 +1,8 @@
 /**
  * A flow's mapping, compiled once: target field → expression over the source record.
- * Nested YAML objects build nested target objects; a field whose expression yields nothing is left out.
+ * Nested YAML objects build nested target objects; a field whose expression yields nothing is left out,
+ * and so is a nested object none of whose fields yields anything (`CustomerRef: { value: "customer ? …" }`
+ * for an order without a customer is no `CustomerRef`, not `CustomerRef: {}`).
  */
 import type { JsonObject } from '../connector/types.js';
 import { MissingParentError, PermanentError } from '../errors.js';
@@ -36,7 +38,8 @@ export class CompiledMapping {
 
   /** Synchronous while every expression answers directly; a promise once one needs JSONata. */
   evaluate(record: JsonObject, bindings: Bindings): JsonObject | Promise<JsonObject> {
-    return evaluateNode(this.root, record, bindings) as JsonObject | Promise<JsonObject>;
+    const payload = evaluateNode(this.root, record, bindings) as JsonObject | undefined | Promise<JsonObject | undefined>;
+    return isPromise(payload) ? payload.then((p) => p ?? {}) : (payload ?? {});
   }
 }
 
@@ -82,17 +85,19 @@ function evaluateNode(node: CompiledNode, record: JsonObject, bindings: Bindings
         if (isPromise(value)) return finishObject(node.fields, i, value, out, record, bindings);
         if (value !== undefined) out[key] = value;
       }
-      return out;
+      return nonEmpty(out);
     }
   }
 }
 
-async function finishObject(fields: [string, CompiledNode][], from: number, first: Promise<unknown>, out: JsonObject, record: JsonObject, bindings: Bindings): Promise<JsonObject> {
+const nonEmpty = (object: JsonObject): JsonObject | undefined => (Object.keys(object).length ? object : undefined);
+
+async function finishObject(fields: [string, CompiledNode][], from: number, first: Promise<unknown>, out: JsonObject, record: JsonObject, bindings: Bindings): Promise<JsonObject | undefined> {
   for (let i = from; i < fields.length; i++) {
     const value = await (i === from ? first : evaluateNode(fields[i]![1], record, bindings));
     if (value !== undefined) out[fields[i]![0]] = value;
   }
-  return out;
+  return nonEmpty(out);
 }
 
 /** A missing parent keeps its class (the record waits); anything else is the field's permanent failure. */

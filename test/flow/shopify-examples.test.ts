@@ -58,6 +58,19 @@ describe("shipped Shopify flows on Shopify's 2026-07 example payloads", () => {
     });
   }
 
+  it('a guest checkout (no customer) books a sales receipt and its refund receipt without a customer, not an empty CustomerRef', async () => {
+    const guest: JsonObject = { ...paid, customer: null };
+    for (const [name, record] of [
+      ['shopify-orders-to-quickbooks-sales-receipts', guest],
+      ['shopify-refunds-to-quickbooks-refund-receipts', { ...refundOf(paid), order: { ...summary(paid), customer_id: null } }],
+    ] as const) {
+      const flow = flows.find((f) => f.name === name)!;
+      const payload = await flow.mapping.evaluate(record, bindings);
+      expect(payload, name).not.toHaveProperty('CustomerRef');
+      expect(targetSchemaValidator(registry.get(flow.target.connector)!.entities[flow.target.entity]!.schema!)(payload), name).toEqual([]);
+    }
+  });
+
   it('no shipped flow reads a field Shopify removed from 2026-07 orders', () => {
     for (const file of listFlowFiles(FLOWS)) expect(readFileSync(file, 'utf8'), file).not.toMatch(/\bgateway\b|processing_method/);
   });

@@ -32,6 +32,18 @@ describe('mapping', () => {
     });
   });
 
+  it('leaves out a nested object none of whose fields yields anything, sync or through JSONata, and keeps one that has a field', async () => {
+    const mapping = compile({
+      DocNumber: 'name',
+      CustomerRef: { value: "customer ? $lookup('customers', customer.id)" },
+      BillEmail: { Address: 'email' },
+      ShipAddr: { Line1: 'shipping.address1', City: 'shipping.city' },
+    });
+    expect(await mapping.evaluate({ name: '#1002', customer: null, email: 'a@x.test' }, bindings)).toEqual({ DocNumber: '#1002', BillEmail: { Address: 'a@x.test' } });
+    expect(await mapping.evaluate({ name: '#1003', customer: { id: 42 }, shipping: { city: 'Leeds' } }, bindings)).toEqual({ DocNumber: '#1003', CustomerRef: { value: '145' }, ShipAddr: { City: 'Leeds' } });
+    expect(await compile({ Only: { value: 'missing' } }).evaluate({}, bindings)).toEqual({});
+  });
+
   it('a missing cross-reference makes the record wait for its parent', async () => {
     const mapping = compile({ CustomerRef: "$lookup('customers', customer.id)" });
     const error = await (async () => mapping.evaluate({ customer: { id: 7 } }, bindings))().catch((e: unknown) => e);
