@@ -1,6 +1,7 @@
 /**
  * A flow's mapping, compiled once: target field → expression over the source record.
- * Nested YAML objects build nested target objects; a field whose expression yields nothing is left out,
+ * Nested YAML objects build nested target objects; a field whose expression yields nothing (undefined or
+ * null, which is how HubSpot sends every property without a value) is left out,
  * and so is a nested object none of whose fields yields anything (`CustomerRef: { value: "customer ? …" }`
  * for an order without a customer is no `CustomerRef`, not `CustomerRef: {}`).
  */
@@ -107,10 +108,14 @@ function fieldError(field: string, error: unknown): unknown {
   return new PermanentError(`${field}: ${message}`, { field, code: 'mapping' });
 }
 
-/** JSONata marks its result arrays with extra properties (`sequence`, `keepSingleton`); copy to plain data. */
+/**
+ * JSONata marks its result arrays with extra properties (`sequence`, `keepSingleton`); copy to plain
+ * data. A null field is left out, as an absent one is; an array keeps its nulls, which hold places.
+ */
 function normalise(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(normalise);
-  if (value && typeof value === 'object') {
+  if (value === null) return undefined;
+  if (Array.isArray(value)) return value.map((item) => normalise(item) ?? null);
+  if (typeof value === 'object' && value !== undefined) {
     const out: JsonObject = {};
     for (const [k, v] of Object.entries(value)) {
       const n = normalise(v);

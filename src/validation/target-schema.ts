@@ -29,6 +29,8 @@ function describeError(error: ErrorObject): string {
     path.push((error.params as { additionalProperty: string }).additionalProperty);
     return `${formatPath(path)}: is not a field of the target`;
   }
-  const message = error.keyword === 'required' ? 'is required' : (error.message ?? 'is invalid');
+  let message = error.keyword === 'required' ? 'is required' : (error.message ?? 'is invalid');
+  // A source's unset field (HubSpot sends `null` for every property without a value) says so.
+  if (error.keyword === 'type' && error.data === null) message = `is null (the source has no value for it), but ${message}`;
   return path.length ? `${formatPath(path)}: ${message}` : message;
 }

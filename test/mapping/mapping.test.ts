@@ -44,6 +44,11 @@ describe('mapping', () => {
     expect(await compile({ Only: { value: 'missing' } }).evaluate({}, bindings)).toEqual({});
   });
 
+  it('leaves out a field whose source value is null, as HubSpot sends an unset property, at any depth; arrays keep their places', async () => {
+    const mapping = compile({ DisplayName: 'name', PrimaryPhone: { FreeFormNumber: 'phone' }, Notes: "{ 'text': note, 'by': 'ferry' }", Tags: '[tag1, null, tag2]' });
+    expect(await mapping.evaluate({ name: 'Acme', phone: null, note: null, tag1: 'a', tag2: 'b' }, bindings)).toEqual({ DisplayName: 'Acme', Notes: { by: 'ferry' }, Tags: ['a', null, 'b'] });
+  });
+
   it('a missing cross-reference makes the record wait for its parent', async () => {
     const mapping = compile({ CustomerRef: "$lookup('customers', customer.id)" });
     const error = await (async () => mapping.evaluate({ customer: { id: 7 } }, bindings))().catch((e: unknown) => e);
