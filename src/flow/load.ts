@@ -93,7 +93,7 @@ function checkFlow(yaml: YamlFile, doc: FlowDocument, registry: ConnectorRegistr
     const parsed = parseExpression(text);
     if (parsed.ok) return parsed.expression;
     const where = parsed.position !== undefined ? ` (at character ${parsed.position})` : '';
-    at(path, `expression does not parse: ${parsed.message}${where}`);
+    at(path, `${parsed.message}${where}`);
     return undefined;
   };
 

@@ -6,6 +6,7 @@
 import jsonata from 'jsonata';
 import { type AstNode, compileDirect, OUTSIDE_SUBSET } from './direct.js';
 import { PURE_FUNCTIONS } from './functions.js';
+import { unknownCalls } from './known-functions.js';
 
 export type Bindings = Record<string, unknown>;
 
@@ -22,6 +23,7 @@ export interface Expression {
   evaluate(input: unknown, bindings: Bindings): unknown | Promise<unknown>;
 }
 
+/** A failure says what is wrong in full: `expression does not parse: …`, or `unknown function $x`. */
 export type ParseResult = { ok: true; expression: Expression } | { ok: false; message: string; position?: number };
 
 export function parseExpression(text: string): ParseResult {
@@ -30,8 +32,10 @@ export function parseExpression(text: string): ParseResult {
     ast = jsonata(text, EXPRESSION_BUDGET).ast() as AstNode;
   } catch (error) {
     const e = error as { message?: string; position?: number };
-    return { ok: false, message: e.message ?? String(error), position: e.position };
+    return { ok: false, message: `expression does not parse: ${e.message ?? String(error)}`, position: e.position };
   }
+  const [unknown] = unknownCalls(ast);
+  if (unknown) return { ok: false, message: `unknown function $${unknown.name}${unknown.suggestion ? ` (did you mean $${unknown.suggestion}?)` : ''}`, position: unknown.position };
   const direct = compileDirect(ast, PURE_FUNCTIONS);
   // A compiled JSONata expression weighs about 15 KB, so none is kept from the parse: one is made when an
   // evaluation first needs JSONata. Validating a flow of tens of thousands of fields stays small.

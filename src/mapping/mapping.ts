@@ -50,7 +50,7 @@ function compileNode(spec: MappingSpec[string], path: (string | number)[], probl
     const parsed = parseExpression(spec);
     if (parsed.ok) return { kind: 'expression', expression: parsed.expression, field: formatPath(path) };
     const at = parsed.position !== undefined ? ` (at character ${parsed.position})` : '';
-    problems.push({ path, message: `expression does not parse: ${parsed.message}${at}` });
+    problems.push({ path, message: `${parsed.message}${at}` });
     return { kind: 'constant', value: undefined };
   }
   // Anything else (null, a list) is the flow schema's to report; compiling goes on to find the other mistakes.
