@@ -81,9 +81,10 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .argument('[flows...]', 'flow names')
     .option('--all', 'run every flow, in dependency order')
     .option('--dry-run', 'show what would happen to each record; write nothing')
+    .option('--show', 'with --dry-run: each record\'s source fields read, the payload it would send, and for an update what would change')
     .option('--full', 'read the whole source instead of from the saved cursor (unchanged records still cost no writes)')
     .option('--json', 'print the results as JSON')
-    .action(async (flows: string[], opts: { all?: boolean; dryRun?: boolean; full?: boolean; json?: boolean }, command: Command) => {
+    .action(async (flows: string[], opts: { all?: boolean; dryRun?: boolean; show?: boolean; full?: boolean; json?: boolean }, command: Command) => {
       exitCode = await connected(command, (a) => runCommand(a, io, flows, opts));
     });
 

@@ -47,6 +47,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   onProgress?(progress: { flow: string; processed: number; counts: RunCounts }): void;
   onDryRun?(line: DryRunLine): void;
+  /** With `dryRun`: each line carries the source fields read, the payload, and an update's changes. */
+  show?: boolean;
 }
 
 export interface DryRunLine {
@@ -55,6 +57,12 @@ export interface DryRunLine {
   action: 'create' | 'update' | 'unchanged' | 'waiting' | 'hold' | 'skip' | 'reject';
   targetId?: string;
   reason?: string;
+  /** With `show`: the source fields the mapping reads, with this record's values. */
+  source?: JsonObject;
+  /** With `show`: what would be sent to the target. */
+  payload?: JsonObject;
+  /** With `show`, for an update whose target record can be read: each field that would change. */
+  changes?: Record<string, { from: unknown; to: unknown }>;
 }
 
 export interface RunResult {
@@ -443,7 +451,7 @@ class FlowRun {
         decision = { kind: 'settle', settlement: { ...this.deadSettlement(id, '', record), error: recordError(error) } };
       }
       if (this.dryRun) {
-        await this.reportDryRun(id, decision, state);
+        await this.reportDryRun(id, decision, state, record);
         continue;
       }
       switch (decision.kind) {
@@ -562,7 +570,7 @@ class FlowRun {
     };
   }
 
-  private async reportDryRun(sourceId: string, decision: Decision, state: RecordDigest | undefined): Promise<void> {
+  private async reportDryRun(sourceId: string, decision: Decision, state: RecordDigest | undefined, record: JsonObject): Promise<void> {
     const line = (action: DryRunLine['action'], extra: Partial<DryRunLine> = {}, counted = true) => {
       if (counted) this.counts[countKey(action)]++;
       this.options.onDryRun?.({ flow: this.flow.name, sourceId, action, ...extra });
@@ -575,19 +583,41 @@ class FlowRun {
       case 'settle': {
         const s = decision.settlement;
         const action = s.status === 'waiting' ? 'waiting' : s.status === 'held' ? 'hold' : s.status === 'skipped' ? 'skip' : 'reject';
-        return line(action, { reason: s.error?.message ?? s.reason });
+        return line(action, { reason: s.error?.message ?? s.reason, ...(this.options.show ? await this.detail(record, s.payload) : {}) });
       }
       case 'write': {
         const existing = decision.item.targetId ?? (await this.findExisting(decision.item));
-        return line(existing ? 'update' : 'create', { targetId: existing });
+        return line(existing ? 'update' : 'create', { targetId: existing, ...(this.options.show ? await this.detail(record, decision.item.payload, existing) : {}) });
       }
     }
+  }
+
+  /** What `--show` adds to a dry-run line: the fields read, the payload, and for an update what would change. */
+  private async detail(record: JsonObject, payload: JsonObject | undefined, targetId?: string): Promise<Partial<DryRunLine>> {
+    const source: JsonObject = {};
+    for (const path of this.flow.mapping.sourcePaths()) {
+      const value = path.split('.').reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as JsonObject)[key] : undefined), record);
+      if (value !== undefined) source[path] = value as JsonObject[string];
+    }
+    const get = this.target.entity.get;
+    if (!payload || !targetId || !get) return { source, payload };
+    const [current] = await withRetry(() => get(this.target.client, [targetId]), this.flow.retry, this.retryHooks());
+    const changes: Record<string, { from: unknown; to: unknown }> = {};
+    for (const [field, value] of Object.entries(payload)) if (!holds(current?.[field], value)) changes[field] = { from: current?.[field], to: value };
+    return { source, payload, changes };
   }
 
   private async findExisting(item: WriteItem): Promise<string | undefined> {
     if (!item.match || !this.target.entity.find) return undefined;
     return this.target.entity.find(this.target.client, item);
   }
+}
+
+/** Whether a target value already says what a payload value says (the target may add fields, `CustomerRef.name`, and write 19.99 as "19.99"). */
+function holds(have: unknown, want: unknown): boolean {
+  if (Array.isArray(want)) return Array.isArray(have) && have.length === want.length && want.every((w, i) => holds(have[i], w));
+  if (want && typeof want === 'object') return !!have && typeof have === 'object' && Object.entries(want).every(([k, w]) => holds((have as JsonObject)[k], w));
+  return have !== undefined && have !== null && String(have) === String(want);
 }
 
 function countKey(action: DryRunLine['action']): keyof RunCounts {

@@ -20,6 +20,8 @@ export const EXPRESSION_BUDGET = { timeout: 1_000, stack: 1_000 } as const;
 
 export interface Expression {
   readonly text: string;
+  /** The source fields the expression reads from the record's root (`name`, `customer.id`), for a dry run to show. */
+  readonly sourcePaths: readonly string[];
   evaluate(input: unknown, bindings: Bindings): unknown | Promise<unknown>;
 }
 
@@ -44,11 +46,13 @@ export function parseExpression(text: string): ParseResult {
     compiled ??= jsonata(text, EXPRESSION_BUDGET);
     return compiled.evaluate(input, bindings).catch((error: unknown) => Promise.reject(asError(error)));
   };
-  if (!direct) return { ok: true, expression: { text, evaluate: slow } };
+  const sourcePaths = rootPaths(ast);
+  if (!direct) return { ok: true, expression: { text, sourcePaths, evaluate: slow } };
   return {
     ok: true,
     expression: {
       text,
+      sourcePaths,
       evaluate(input, bindings) {
         // JSONata wraps an array input in a sequence of its own; rare for a record, so left to it.
         if (Array.isArray(input)) return slow(input, bindings);
@@ -61,6 +65,35 @@ export function parseExpression(text: string): ParseResult {
       },
     },
   };
+}
+
+/**
+ * The field paths an expression reads from the record's root: a path's leading names (`customer.id`
+ * in `customer.id & x`), not the names inside its later steps, which are relative to what came before
+ * (`price` in `line_items.{ 'Amount': price }`).
+ */
+function rootPaths(ast: AstNode): string[] {
+  type Node = { type?: string; value?: unknown; steps?: Node[] };
+  const found = new Set<string>();
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (!node || typeof node !== 'object') return;
+    const n = node as Node;
+    if (n.type === 'name') return void found.add(String(n.value));
+    if (n.type === 'path' && n.steps) {
+      const leading: string[] = [];
+      for (const step of n.steps) {
+        if (step.type !== 'name' || Object.keys(step).some((k) => k === 'stages' || k === 'predicate' || k === 'group')) break;
+        leading.push(String(step.value));
+      }
+      if (leading.length) found.add(leading.join('.'));
+      else visit(n.steps[0]);
+      return;
+    }
+    Object.values(node).forEach(visit);
+  };
+  visit(ast);
+  return [...found];
 }
 
 /** JSONata throws plain objects (`{ code, position, message }`); the rest of Ferry expects Errors. */

@@ -37,6 +37,17 @@ export class CompiledMapping {
     return problems.length ? { problems } : { mapping: new CompiledMapping(root), problems };
   }
 
+  /** Every source field the mapping reads from a record's root, in the order the mapping names them. */
+  sourcePaths(): string[] {
+    const paths = new Set<string>();
+    const visit = (node: CompiledNode): void => {
+      if (node.kind === 'expression') for (const path of node.expression.sourcePaths) paths.add(path);
+      if (node.kind === 'object') for (const [, child] of node.fields) visit(child);
+    };
+    visit(this.root);
+    return [...paths];
+  }
+
   /** Synchronous while every expression answers directly; a promise once one needs JSONata. */
   evaluate(record: JsonObject, bindings: Bindings): JsonObject | Promise<JsonObject> {
     const payload = evaluateNode(this.root, record, bindings) as JsonObject | undefined | Promise<JsonObject | undefined>;

@@ -55,6 +55,21 @@ describe('ferry CLI', () => {
     expect(good).toMatchObject({ code: 0, out: '1 flow file(s) valid: customers' });
   });
 
+  it('a dry run with --show prints what each record reads and would send, and what an update would change', async () => {
+    const { ferry, store } = project({ 'customers.yaml': CUSTOMERS_FLOW });
+    store.sources.set('customers', customers(2));
+    const first = await ferry('run', 'customers', '--dry-run', '--show');
+    expect(first.code).toBe(0);
+    expect(first.out).toContain(['create    customers/1', '    reads    name: "Customer 1"', '             email: "c1@example.com"', '             balance: "10.10"', '    sends    Name: "Customer 1"', '             Email: "c1@example.com"', '             Total: 10.1'].join('\n'));
+    expect(store.writeCalls).toEqual([]);
+    expect((await ferry('run', 'customers')).code).toBe(0);
+    store.sources.set('customers', customers(2, 1, { updated_at: '2026-11-02T00:00:00Z' }).map((c) => (c.id === 2 ? { ...c, name: 'Renamed Ltd' } : c)));
+    const second = await ferry('run', 'customers', '--dry-run', '--show', '--json');
+    const lines = (JSON.parse(second.out) as { records: { sourceId: string; action: string; changes?: unknown }[] }).records;
+    expect(lines.find((l) => l.sourceId === '2')).toMatchObject({ action: 'update', changes: { Name: { from: 'Customer 2', to: 'Renamed Ltd' } } });
+    expect((await ferry('run', 'customers', '--show')).err).toBe('--show goes with --dry-run: it shows what a run would send, without sending it');
+  });
+
   it('run, re-run, resync and info work end to end, with exit codes a script can rely on', async () => {
     const { ferry, store } = project({ 'customers.yaml': CUSTOMERS_FLOW });
     store.sources.set('customers', customers(12));

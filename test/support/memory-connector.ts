@@ -85,6 +85,10 @@ export function memoryConnector(store: MemoryStore): ConnectorDeclaration<Memory
       }
       return undefined;
     },
+    async get(client: MemoryStore, ids: string[]): Promise<JsonObject[]> {
+      const table = client.targets.get(entity) ?? new Map<string, JsonObject>();
+      return ids.flatMap((id) => (table.has(id) ? [structuredClone(table.get(id)!)] : []));
+    },
   });
   const sourceEntity = (entity: string) => ({
     description: `source ${entity}`,

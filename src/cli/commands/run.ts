@@ -12,6 +12,7 @@ import { table } from '../table.js';
 export interface RunCommandOptions {
   all?: boolean;
   dryRun?: boolean;
+  show?: boolean;
   full?: boolean;
   json?: boolean;
 }
@@ -22,9 +23,13 @@ export async function runCommand(app: App, io: CliIo, names: string[], options: 
     io.err('name one or more flows, or use --all (ferry run --help)');
     return EXIT.usage;
   }
+  if (options.show && !options.dryRun) {
+    io.err('--show goes with --dry-run: it shows what a run would send, without sending it');
+    return EXIT.usage;
+  }
   const flows = options.all ? app.flows() : names.map((n) => app.flow(n));
   const selection: RunSelection = { kind: 'incremental', full: options.full };
-  return executeRuns(app, io, dependencyOrder(flows), { trigger: 'manual', selection, dryRun: options.dryRun }, options.json);
+  return executeRuns(app, io, dependencyOrder(flows), { trigger: 'manual', selection, dryRun: options.dryRun, show: options.show }, options.json);
 }
 
 /** Shared by `run` and `resync`: progress, dry-run lines, the summary table and the exit code. */
@@ -32,7 +37,7 @@ export async function executeRuns(
   app: App,
   io: CliIo,
   flows: Flow[],
-  base: { trigger: RunTrigger; selection: RunSelection; dryRun?: boolean },
+  base: { trigger: RunTrigger; selection: RunSelection; dryRun?: boolean; show?: boolean },
   json?: boolean,
 ): Promise<ExitCode> {
   for (const flow of flows) {
@@ -71,7 +76,13 @@ export async function executeRuns(
 function dryRunText(line: DryRunLine): string {
   const target = line.targetId ? ` → ${line.targetId}` : '';
   const reason = line.reason ? `  (${line.reason})` : '';
-  return `${line.action.padEnd(9)} ${line.flow}/${line.sourceId}${target}${reason}`;
+  const lines = [`${line.action.padEnd(9)} ${line.flow}/${line.sourceId}${target}${reason}`];
+  const section = (title: string, entries: string[]) => entries.forEach((entry, i) => lines.push(`    ${(i ? '' : title).padEnd(8)} ${entry}`));
+  const value = (v: unknown) => JSON.stringify(v) ?? 'nothing';
+  if (line.source) section('reads', Object.entries(line.source).map(([path, v]) => `${path}: ${value(v)}`));
+  if (line.payload) section('sends', Object.entries(line.payload).map(([field, v]) => `${field}: ${value(v)}`));
+  if (line.changes) section('changes', Object.keys(line.changes).length ? Object.entries(line.changes).map(([field, c]) => `${field}: ${value(c.from)} → ${value(c.to)}`) : ['none: the target already holds all of it']);
+  return lines.join('\n');
 }
 
 function summaryTable(results: (RunResult & { seconds: number })[]): string {
