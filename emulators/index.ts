@@ -54,6 +54,8 @@ export interface StartOptions {
   rateScale?: number;
   /** The QuickBooks company's "Custom transaction numbers" setting: off (a new company's default) unless set. */
   customTxnNumbers?: boolean;
+  /** The id of the QuickBooks company's first account, tax code and term (1 when absent, as in a sandbox). */
+  qboFirstListId?: number;
 }
 
 interface Stateful {
@@ -86,7 +88,7 @@ const STARTERS: Record<Service, Starter> = {
   },
   quickbooks: async (port, options) => {
     const scale = options.rateScale ?? 1;
-    const r = await startQuickBooks({ port, seed: options.seed, faults: options.faults, requestsPerMinute: 500 * scale, requestsPerSecond: 10 * scale, batchesPerMinute: 40 * scale, customTxnNumbers: options.customTxnNumbers });
+    const r = await startQuickBooks({ port, seed: options.seed, faults: options.faults, requestsPerMinute: 500 * scale, requestsPerSecond: 10 * scale, batchesPerMinute: 40 * scale, customTxnNumbers: options.customTxnNumbers, firstListId: options.qboFirstListId });
     const { realmId, clientId, clientSecret, refreshToken } = r.options;
     return {
       service: 'quickbooks',

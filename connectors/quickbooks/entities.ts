@@ -47,7 +47,8 @@ function requestIdOf(writes: [idempotencyKey: string, syncToken: string | undefi
   return createHash('sha1').update(JSON.stringify(writes)).digest('hex');
 }
 
-const quote = (value: unknown) => `'${String(value).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+/** A value as a quoted string in Intuit's query language. */
+export const quote = (value: unknown) => `'${String(value).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 /** `PrimaryEmailAddr.Address` in a payload is queried as `PrimaryEmailAddr`. */
 function valueAt(payload: JsonObject, field: string): unknown {

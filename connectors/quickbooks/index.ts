@@ -3,9 +3,12 @@
  * file for authentication, limits and the quirks handled here.
  */
 import type { ConnectorDeclaration } from '../../src/connector/types.js';
+import { PermanentError } from '../../src/errors.js';
 import { quickbooksWebhook } from './webhook.js';
 import { QuickBooksClient } from './client.js';
-import { quickBooksEntity } from './entities.js';
+import { quickBooksEntity, quote } from './entities.js';
+
+const NAMED_LISTS: Record<string, string> = { Term: 'Terms', Account: 'Accounts', PaymentMethod: 'PaymentMethods', TaxCode: 'TaxCodes', Class: 'Classes', Department: 'Departments', Item: 'Items' };
 
 export const quickbooks: ConnectorDeclaration<QuickBooksClient> = {
   name: 'quickbooks',
@@ -14,6 +17,13 @@ export const quickbooks: ConnectorDeclaration<QuickBooksClient> = {
   // A refresh token is a grant of one app on one company: the realm and the app's client id name it.
   account: (settings) => (settings.options.realm_id ? `realm ${String(settings.options.realm_id)}, app ${String(settings.options.client_id)}` : undefined),
   requestCount: (client) => client.requests,
+  // `$ref('Term', 'Net 30')`: lists a company keeps by name, each with node-quickbooks' find method.
+  async reference(client, type, name) {
+    const plural = NAMED_LISTS[type];
+    if (!plural) throw new PermanentError(`$ref: QuickBooks keeps no '${type}' by name here (${Object.keys(NAMED_LISTS).join(', ')})`, { code: 'reference' });
+    const answer = await client.call<{ QueryResponse: Record<string, { Id: string }[] | undefined> }>(`find${plural}`, `where Name = ${quote(name)}`);
+    return answer.QueryResponse[type]?.[0]?.Id;
+  },
   webhook: quickbooksWebhook,
   entities: {
     customers: quickBooksEntity({ entity: 'Customer', plural: 'Customers', description: 'customers (DisplayName is unique)', naturalKey: 'DisplayName', matchFields: ['PrimaryEmailAddr', 'DisplayName', 'CompanyName'] }),

@@ -31,7 +31,6 @@ const businessRule = (detail: string, element?: string) =>
 
 const TRANSACTIONS: EntityName[] = ['Invoice', 'SalesReceipt', 'CreditMemo', 'RefundReceipt'];
 const NAMED: Partial<Record<EntityName, string>> = { Customer: 'DisplayName', Item: 'Name', Account: 'Name' };
-const TERM_DAYS: Record<string, number> = { '1': 0, '2': 15, '3': 30, '4': 60 };
 
 /** Amounts in cents, so comparisons and sums are exact. */
 const cents = (amount: unknown) => Math.round(Number(amount ?? 0) * 100);
@@ -52,6 +51,11 @@ export class QboBooks {
      * (6140). `AUTO_GENERATE` asks for the next number either way.
      */
     readonly customTxnNumbers = false,
+    /**
+     * The id of the first account, tax code and term the company starts with. A sandbox numbers them
+     * from 1; a company set up its own way has others, and flows must name them, not carry ids.
+     */
+    private readonly firstListId = 1,
   ) {
     this.seed();
   }
@@ -190,10 +194,10 @@ export class QboBooks {
           Active: entity.Active ?? true,
           Taxable: entity.Taxable ?? false,
           UnitPrice: entity.UnitPrice ?? 0,
-          IncomeAccountRef: entity.IncomeAccountRef ?? { value: '1', name: 'Sales of Product Income' },
+          IncomeAccountRef: entity.IncomeAccountRef ?? this.accountRef('Sales of Product Income'),
           TrackQtyOnHand: type === 'Inventory',
           ...(type === 'Inventory'
-            ? { QtyOnHand: entity.QtyOnHand ?? 0, AssetAccountRef: entity.AssetAccountRef ?? { value: '3', name: 'Inventory Asset' }, ExpenseAccountRef: entity.ExpenseAccountRef ?? { value: '6', name: 'Cost of Goods Sold' } }
+            ? { QtyOnHand: entity.QtyOnHand ?? 0, AssetAccountRef: entity.AssetAccountRef ?? this.accountRef('Inventory Asset'), ExpenseAccountRef: entity.ExpenseAccountRef ?? this.accountRef('Cost of Goods Sold') }
             : {}),
         });
         return;
@@ -245,7 +249,7 @@ export class QboBooks {
     entity.CurrencyRef ??= { value: 'USD', name: 'United States Dollar' };
     entity.LinkedTxn ??= existing?.LinkedTxn ?? [];
     if (name === 'Invoice') {
-      const termDays = TERM_DAYS[String((entity.SalesTermRef as Ref | undefined)?.value)] ?? 0;
+      const termDays = Number(this.get('Term', String((entity.SalesTermRef as Ref | undefined)?.value))?.DueDays ?? 0);
       entity.DueDate ??= addDays(String(entity.TxnDate), termDays);
       const applied = existing ? this.paymentsApplied(String(existing.Id)) : 0;
       if (applied > total) throw businessRule('The invoice total is less than the payments already applied to it.', 'TotalAmt');
@@ -254,7 +258,7 @@ export class QboBooks {
       entity.PrintStatus ??= 'NotSet';
     } else if (name === 'SalesReceipt') {
       entity.Balance = 0;
-      entity.DepositToAccountRef ??= { value: '4', name: 'Undeposited Funds' };
+      entity.DepositToAccountRef ??= this.accountRef('Undeposited Funds');
     } else if (name === 'CreditMemo') {
       entity.Balance = fromCents(total);
       entity.RemainingCredit = fromCents(total);
@@ -290,7 +294,7 @@ export class QboBooks {
     entity.UnappliedAmt = fromCents(cents(entity.TotalAmt) - applied);
     entity.TxnDate ??= this.now().slice(0, 10);
     entity.CurrencyRef ??= { value: 'USD', name: 'United States Dollar' };
-    entity.DepositToAccountRef ??= { value: '4', name: 'Undeposited Funds' };
+    entity.DepositToAccountRef ??= this.accountRef('Undeposited Funds');
   }
 
   /** Keeps invoice balances, their links to payments, and customer balances true after any change. */
@@ -343,11 +347,17 @@ export class QboBooks {
     return table;
   }
 
+  /** A reference to one of the company's accounts, by its name. */
+  private accountRef(name: string): Ref {
+    const account = this.all('Account').find((a) => a.Name === name);
+    return { value: String(account?.Id), name };
+  }
+
   /** The chart of accounts, tax codes and terms every new QuickBooks company starts with. */
   private seed(): void {
     const time = this.now();
     const add = (name: EntityName, fields: Entity) => {
-      const id = String(this.nextId.get(name) ?? 1);
+      const id = String(this.nextId.get(name) ?? this.firstListId);
       this.nextId.set(name, Number(id) + 1);
       this.table(name).set(id, { ...fields, Id: id, SyncToken: '0', domain: 'QBO', sparse: false, MetaData: { CreateTime: time, LastUpdatedTime: time } });
     };

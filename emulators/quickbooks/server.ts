@@ -35,6 +35,8 @@ export interface QuickBooksEmulatorOptions {
   requestsPerSecond?: number;
   /** The company's "Custom transaction numbers" setting (see QboBooks); off, as in a new company. */
   customTxnNumbers?: boolean;
+  /** The id of the company's first account, tax code and term (see QboBooks); 1, as in a sandbox. */
+  firstListId?: number;
   /** Company time zone offset for MetaData times, in minutes (the sandbox default is Pacific, -480). */
   utcOffsetMinutes?: number;
 }
@@ -72,7 +74,7 @@ export class QuickBooksEmulator {
 
   constructor(private readonly options: QuickBooksEmulatorOptions) {
     this.random = seededRandom(options.seed ?? 1);
-    this.books = new QboBooks(() => qboTime(new Date(), options.utcOffsetMinutes ?? -480), options.customTxnNumbers ?? false);
+    this.books = new QboBooks(() => qboTime(new Date(), options.utcOffsetMinutes ?? -480), options.customTxnNumbers ?? false, options.firstListId ?? 1);
     this.refreshTokens.set(options.refreshToken, null);
     if (options.accessToken) this.accessTokens.set(options.accessToken, Date.now() + this.ttlMs());
     this.minuteLimiter = new SlidingWindowLimiter(options.requestsPerMinute ?? 500, 60_000);

@@ -142,6 +142,11 @@ export interface ConnectorDeclaration<Client = unknown> {
    * overwrite each other's rotated token.
    */
   account?(connection: ConnectionSettings): string | undefined;
+  /**
+   * The id of a record the service keeps by name (a QuickBooks Term or Account), for `$ref(type, name)`;
+   * undefined when there is none by that name.
+   */
+  reference?(client: Client, type: string, name: string): Promise<string | undefined>;
   close?(client: Client): Promise<void>;
   /** Requests the client has sent, for benchmarks (requests per record). */
   requestCount?(client: Client): number;

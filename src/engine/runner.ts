@@ -216,6 +216,7 @@ class FlowRun {
           },
           source: (otherFlow, targetId) => ledger.findSource(otherFlow, targetId),
         }),
+        ref: this.namedReferences(),
         creditExceeded: creditCheck(async (id) => {
           const customers = this.target.connector.entities.customers;
           if (!customers?.get) throw new PermanentError(`$creditExceeded needs a customers entity in ${flow.target.connector}`);
@@ -234,6 +235,31 @@ class FlowRun {
       beforeWrite: () => this.assertLease(),
       sourceKeyPrefix: `${flow.source.connector}/${flow.source.entity}`,
       targetKeyPrefix: `${flow.target.connector}/${flow.target.entity}`,
+    };
+  }
+
+  /**
+   * `$ref('Term', 'Net 30')`: the id of a record the target keeps by name (a QuickBooks term, account,
+   * payment method), asked once per run, so a flow fits any company instead of carrying one's ids.
+   */
+  private namedReferences(): (type: unknown, name: unknown) => Promise<string> {
+    const { connector, client } = this.target;
+    const found = new Map<string, Promise<string>>();
+    return (type, name) => {
+      const key = `${String(type)}\u0000${String(name)}`;
+      let id = found.get(key);
+      if (!id) {
+        id = (async () => {
+          if (!connector.reference) throw new PermanentError(`$ref: ${connector.name} keeps nothing by name`, { code: 'reference' });
+          const answer = await withRetry(() => connector.reference!(client, String(type), String(name)), this.flow.retry, this.retryHooks());
+          if (answer === undefined) throw new PermanentError(`$ref: ${connector.name} has no ${String(type)} named '${String(name)}' (check the name in its settings, or the flow)`, { code: 'reference' });
+          return answer;
+        })();
+        // A failure is not kept: the next record asks again (a busy service, or a record created meanwhile).
+        id.catch(() => found.delete(key));
+        found.set(key, id);
+      }
+      return id;
     };
   }
 

@@ -10,6 +10,7 @@
  *   $cents(x) $fromCents(n)      decimal amount ↔ integer minor units
  *   $date(timestamp[, zone])     ISO timestamp → YYYY-MM-DD in the zone (default UTC)
  *   $addDays(date, n)            YYYY-MM-DD plus n days
+ *   $ref(type, name)             the id of what the target keeps by that name (`$ref('Term', 'Net 30')`), once per run
  *
  * In rules only (they need the run and the record's state):
  *   $creditExceeded(customerId, amount)  the target customer's open balance + this run's new documents + amount > credit limit

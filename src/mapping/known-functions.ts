@@ -16,8 +16,8 @@ export const JSONATA_FUNCTIONS = [
   'map', 'filter', 'single', 'reduce',
 ] as const;
 
-/** Ferry's functions (functions.ts), the last two in rules only. */
-export const FERRY_FUNCTIONS = ['lookup', 'tryLookup', 'sourceOf', 'money', 'sumMoney', 'addMoney', 'subMoney', 'mulMoney', 'cents', 'fromCents', 'date', 'addDays', 'creditExceeded', 'isNew'] as const;
+/** Ferry's functions (functions.ts); `ref` and `creditExceeded` are bound by the run, `isNew` per record in rules. */
+export const FERRY_FUNCTIONS = ['lookup', 'tryLookup', 'sourceOf', 'money', 'sumMoney', 'addMoney', 'subMoney', 'mulMoney', 'cents', 'fromCents', 'date', 'addDays', 'ref', 'creditExceeded', 'isNew'] as const;
 
 const KNOWN: ReadonlySet<string> = new Set<string>([...JSONATA_FUNCTIONS, ...FERRY_FUNCTIONS]);
 

@@ -23,7 +23,8 @@ async function ferry(...args: string[]) {
 }
 
 beforeAll(async () => {
-  running = await startEmulators(['shopify', 'quickbooks'], { seed: 6, dataSize: 'small', ports: { shopify: 0, quickbooks: 0 } });
+  // A company set up its own way: its accounts, tax codes and terms are not numbered 1, 2, 3 as a sandbox's.
+  running = await startEmulators(['shopify', 'quickbooks'], { seed: 6, dataSize: 'small', ports: { shopify: 0, quickbooks: 0 }, qboFirstListId: 41 });
   cwd = mkdtempSync(join(tmpdir(), 'ferry-o2c-'));
   const connections = Object.fromEntries(running.map((e) => [e.service, { connector: e.service, base_url: e.url, ...e.credentials }]));
   writeFileSync(join(cwd, 'ferry.yaml'), JSON.stringify({ flows: shippedFlowsFor(['shopify', 'quickbooks']), connections }));
@@ -70,6 +71,9 @@ describe('Shopify → QuickBooks order-to-cash', () => {
 
     const receipts = await query('SalesReceipt');
     const invoices = await query('Invoice');
+    const netThirty = (await query('Term')).find((t) => t.Name === 'Net 30')!.Id;
+    const undeposited = (await query('Account')).find((a) => a.Name === 'Undeposited Funds')!.Id;
+    expect([netThirty, undeposited]).toEqual(['43', '44']);
     const booked = [...receipts, ...invoices];
     expect(booked).toHaveLength(orders.length);
     for (const order of orders) {
@@ -77,6 +81,8 @@ describe('Shopify → QuickBooks order-to-cash', () => {
       expect(documents, order.name).toHaveLength(1);
       expect(cents(documents[0]!.TotalAmt), order.name).toBe(cents(order.total_price));
       if (order.payment_terms) {
+        // The term is the company's own "Net 30", found by name: its id here is not the sandbox's 3.
+        expect(documents[0]!.SalesTermRef, order.name).toMatchObject({ value: netThirty });
         // What the customer still owes in Shopify is what QuickBooks still shows open.
         expect(invoices).toContain(documents[0]);
         expect(cents(documents[0]!.Balance), order.name).toBe(cents(order.total_outstanding));
@@ -97,6 +103,7 @@ describe('Shopify → QuickBooks order-to-cash', () => {
     for (const { order, refund, number } of refunds) {
       const receipt = refundReceipts.find((r) => r.DocNumber === `${order.name}-R${number}`);
       expect(receipt, `${order.name} refund ${refund.id}`).toBeDefined();
+      expect(receipt!.DepositToAccountRef).toMatchObject({ value: undeposited });
       expect(cents(receipt!.TotalAmt)).toBe(refund.transactions.reduce((sum, t) => sum + cents(t.amount), 0));
       expect(String(receipt!.PrivateNote)).toMatch(new RegExp(`^Refund of Shopify order ${order.name} \\(sales receipt \\d+\\)$`));
     }

@@ -47,6 +47,15 @@ describe('runner', () => {
     expect(h.target('accounts').size).toBe(3);
   });
 
+  it('$ref against a target that keeps nothing by name dead-letters the record with the field and the reason', async () => {
+    const h = new Harness();
+    h.addSource('customers', customers(2));
+    const flow = flowFrom(CUSTOMERS_FLOW.replace('Name: name', "Name: \"$ref('Term', 'Net 30')\""));
+    expect((await h.run(flow)).counts).toMatchObject({ dead: 2, created: 0 });
+    const [dead] = await h.ledger.listRecords('customers', { statuses: ['dead'] });
+    expect(dead!.error).toMatchObject({ class: 'permanent', message: 'mapping.Name: $ref: memory keeps nothing by name' });
+  });
+
   it('dead-letters a record the target rejects while the rest of the run completes', async () => {
     const h = new Harness();
     h.store.fault = (item) => (item.sourceId === '7' ? { ok: false, error: new PermanentError('Email is invalid', { status: 400, field: 'Email' }) } : undefined);

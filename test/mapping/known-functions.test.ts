@@ -9,8 +9,8 @@ describe('known functions', () => {
   it("every name on JSONata's list is one of JSONata's functions, and every Ferry name one Ferry binds", async () => {
     for (const name of JSONATA_FUNCTIONS) expect(await jsonata(`$${name}`).evaluate({}), name).toHaveProperty('_jsonata_function', true);
     const bound = Object.keys(ferryFunctions({ target: () => undefined, source: () => undefined }));
-    // The two rule-only functions are bound per record by the runner (creditExceeded, isNew).
-    expect([...bound, 'creditExceeded', 'isNew'].sort()).toEqual([...FERRY_FUNCTIONS].sort());
+    // The runner binds the rest itself (ref, creditExceeded; isNew per record).
+    expect([...bound, 'ref', 'creditExceeded', 'isNew'].sort()).toEqual([...FERRY_FUNCTIONS].sort());
   });
 
   it('refuses a call to a function that does not exist, where its name ends (JSONata counts positions so), with the name it was probably meant to be', () => {

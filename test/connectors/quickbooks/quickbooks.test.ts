@@ -156,6 +156,15 @@ describe('QuickBooks connector', () => {
     expect(error).toMatchObject({ code: '2010', field: 'Colour' });
   });
 
+  it('finds what a company keeps by name for $ref, and says which lists it can name', async () => {
+    const client = await open();
+    const terms = (await client.call<{ QueryResponse: { Term: { Id: string; Name: string }[] } }>('findTerms', '')).QueryResponse.Term;
+    expect(await quickbooks.reference!(client, 'Term', 'Net 30')).toBe(terms.find((t) => t.Name === 'Net 30')!.Id);
+    expect(await quickbooks.reference!(client, 'Account', 'Undeposited Funds')).toMatch(/^\d+$/);
+    expect(await quickbooks.reference!(client, 'Term', "Net 45's")).toBeUndefined();
+    await expect(quickbooks.reference!(client, 'Vendor', 'Acme')).rejects.toThrow("$ref: QuickBooks keeps no 'Vendor' by name here (Term, Account, PaymentMethod, TaxCode, Class, Department, Item)");
+  });
+
   it('reads incrementally by Metadata.LastUpdatedTime, oldest first', async () => {
     const client = await open();
     const since = new Date(Date.now() - 1000);
