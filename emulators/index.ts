@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { FaultPlan } from './core/faults.js';
 import type { EmulatorServer } from './core/server.js';
 import { startHubSpot } from './hubspot/index.js';
+import type { CompanySettings } from './quickbooks/books.js';
 import { startQuickBooks } from './quickbooks/index.js';
 import { type Business, type DataSize, generateBusiness, seedHubSpot, seedQuickBooks, seedShopify, seedStripe } from './seed.js';
 import { startShopify } from './shopify/index.js';
@@ -52,10 +53,10 @@ export interface StartOptions {
    * records use more; the printed credentials carry matching client pacing options for the connectors.
    */
   rateScale?: number;
-  /** The QuickBooks company's "Custom transaction numbers" setting: off (a new company's default) unless set. */
-  customTxnNumbers?: boolean;
-  /** The id of the QuickBooks company's first account, tax code and term (1 when absent, as in a sandbox). */
-  qboFirstListId?: number;
+  /** How the emulated accounts are set up where it matters to Ferry (the demo's by default). */
+  quickbooks?: CompanySettings;
+  hubspot?: { ferryProperties?: boolean };
+  shopify?: { scopes?: string[] };
 }
 
 interface Stateful {
@@ -69,14 +70,14 @@ type Starter = (port: number, options: StartOptions) => Promise<Started>;
 const STARTERS: Record<Service, Starter> = {
   shopify: async (port, options) => {
     const scale = options.rateScale ?? 1;
-    const r = await startShopify({ port, seed: options.seed, faults: options.faults, bucketSize: 40 * scale, leakPerSecond: 2 * scale, graphqlLimits: { maximumAvailable: 2_000 * scale, restoreRate: 100 * scale } });
+    const r = await startShopify({ port, seed: options.seed, faults: options.faults, bucketSize: 40 * scale, leakPerSecond: 2 * scale, graphqlLimits: { maximumAvailable: 2_000 * scale, restoreRate: 100 * scale }, ...options.shopify });
     // A store of today: a Dev Dashboard app, whose token the connector buys with the client-credentials grant.
     return { service: 'shopify', url: r.url, credentials: { shop: r.shop, client_id: r.clientId, client_secret: r.clientSecret, webhook_secret: WEBHOOK_SECRETS.shopify }, server: r.server,
       subscribeWebhooks: (url) => void r.emulator.webhooks.push({ url, secret: WEBHOOK_SECRETS.shopify }), close: r.close, load: (b) => seedShopify(r.server, b), state: r.emulator };
   },
   hubspot: async (port, options) => {
     const scale = options.rateScale ?? 1;
-    const r = await startHubSpot({ port, seed: options.seed, faults: options.faults, requestsPerTenSeconds: 190 * scale, searchPerSecond: 5 * scale });
+    const r = await startHubSpot({ port, seed: options.seed, faults: options.faults, requestsPerTenSeconds: 190 * scale, searchPerSecond: 5 * scale, ...options.hubspot });
     return { service: 'hubspot', url: r.url, credentials: { access_token: r.accessToken, webhook_secret: WEBHOOK_SECRETS.hubspot, ...paced(scale, { requests_per_ten_seconds: 190 * scale, searches_per_second: 5 * scale }) }, server: r.server,
       subscribeWebhooks: (url) => void r.emulator.webhooks.push({ url, clientSecret: WEBHOOK_SECRETS.hubspot }), close: r.close, load: (b) => seedHubSpot(r.server, b), state: r.emulator };
   },
@@ -88,7 +89,7 @@ const STARTERS: Record<Service, Starter> = {
   },
   quickbooks: async (port, options) => {
     const scale = options.rateScale ?? 1;
-    const r = await startQuickBooks({ port, seed: options.seed, faults: options.faults, requestsPerMinute: 500 * scale, requestsPerSecond: 10 * scale, batchesPerMinute: 40 * scale, customTxnNumbers: options.customTxnNumbers, firstListId: options.qboFirstListId });
+    const r = await startQuickBooks({ port, seed: options.seed, faults: options.faults, requestsPerMinute: 500 * scale, requestsPerSecond: 10 * scale, batchesPerMinute: 40 * scale, ...options.quickbooks });
     const { realmId, clientId, clientSecret, refreshToken } = r.options;
     return {
       service: 'quickbooks',

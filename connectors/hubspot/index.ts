@@ -1,6 +1,7 @@
 /** HubSpot CRM v3 on the official `@hubspot/api-client`. See README.md beside this file. */
 import { createHash } from 'node:crypto';
 import type { ConnectorDeclaration } from '../../src/connector/types.js';
+import { checkHubSpot } from './check.js';
 import { hubspotWebhook } from './webhook.js';
 import { HubSpotClient } from './client.js';
 import { hubSpotEntity } from './entities.js';
@@ -16,6 +17,7 @@ export const hubspot: ConnectorDeclaration<HubSpotClient> = {
     return app && installed ? `app ${String(app)}, install ${createHash('sha256').update(String(installed)).digest('hex').slice(0, 12)}` : undefined;
   },
   requestCount: (client) => client.requests,
+  check: checkHubSpot,
   webhook: hubspotWebhook,
   entities: {
     contacts: hubSpotEntity({ type: 'contacts', description: 'contacts (email is unique)', properties: ['email', 'firstname', 'lastname', 'phone', 'company', 'lifecyclestage'], matchFields: ['email', 'ferry_source_id'], modified: 'lastmodifieddate' }),

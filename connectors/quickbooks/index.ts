@@ -4,6 +4,7 @@
  */
 import type { ConnectorDeclaration } from '../../src/connector/types.js';
 import { PermanentError } from '../../src/errors.js';
+import { checkQuickBooks } from './check.js';
 import { quickbooksWebhook } from './webhook.js';
 import { QuickBooksClient } from './client.js';
 import { quickBooksEntity, quote } from './entities.js';
@@ -24,6 +25,7 @@ export const quickbooks: ConnectorDeclaration<QuickBooksClient> = {
     const answer = await client.call<{ QueryResponse: Record<string, { Id: string }[] | undefined> }>(`find${plural}`, `where Name = ${quote(name)}`);
     return answer.QueryResponse[type]?.[0]?.Id;
   },
+  check: checkQuickBooks,
   webhook: quickbooksWebhook,
   entities: {
     customers: quickBooksEntity({ entity: 'Customer', plural: 'Customers', description: 'customers (DisplayName is unique)', naturalKey: 'DisplayName', matchFields: ['PrimaryEmailAddr', 'DisplayName', 'CompanyName'] }),

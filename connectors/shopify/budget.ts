@@ -23,6 +23,11 @@ export class CostBudget {
 
   constructor(private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms))) {}
 
+  /** The bucket as the last answer described it (its size and restore rate are the plan's). */
+  get seen(): ThrottleStatus | undefined {
+    return this.status;
+  }
+
   /** What the bucket holds now, by the last answer and the time since. */
   available(now = Date.now()): number {
     if (!this.status) return Infinity;

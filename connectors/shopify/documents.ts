@@ -131,7 +131,11 @@ export const SET_QUANTITIES = (key: string) => `mutation SetQuantities($input: I
 }`;
 
 /** Every document, for the schema test. */
+/** Which shop, and the scopes the app holds: `ferry check`. */
+export const CHECK = `query Check { shop { name myshopifyDomain } currentAppInstallation { accessScopes { handle } } }`;
+
 export const ALL_DOCUMENTS: Record<string, string> = {
+  CHECK,
   ORDERS,
   ORDER_LINES,
   ORDER_MONEY,

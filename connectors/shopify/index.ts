@@ -2,6 +2,7 @@
 import type { ConnectorDeclaration } from '../../src/connector/types.js';
 import { ShopifyClient } from './client.js';
 import { customersEntity, customerWriter, inventoryLevelsEntity, orderChildEntity, ordersEntity, productsEntity } from './entities.js';
+import { checkShopify } from './check.js';
 import { shopifyWebhook } from './webhook.js';
 
 export const shopify: ConnectorDeclaration<ShopifyClient> = {
@@ -9,6 +10,7 @@ export const shopify: ConnectorDeclaration<ShopifyClient> = {
   description: 'Shopify GraphQL Admin API',
   open: (settings) => new ShopifyClient(settings),
   requestCount: (client) => client.requests,
+  check: checkShopify,
   webhook: shopifyWebhook,
   entities: {
     customers: { ...customersEntity(), ...customerWriter() },

@@ -12,10 +12,15 @@ export class StripeClient {
   readonly sdk: Stripe;
   private readonly limiter: RateLimiter;
   requests = 0;
+  /** What the key says of itself: `sk_live_…` or `sk_test_…`, and `rk_…` for a restricted key. */
+  readonly mode: 'live' | 'test';
+  readonly restricted: boolean;
 
   constructor(settings: ConnectionSettings) {
     const key = settings.options.secret_key ? String(settings.options.secret_key) : undefined;
     if (!key) throw new ConfigError(`connection '${settings.name}' needs secret_key`);
+    this.mode = /^[sr]k_live_/.test(key) ? 'live' : 'test';
+    this.restricted = key.startsWith('rk_');
     const url = new URL(settings.baseUrl ?? 'https://api.stripe.com');
     this.sdk = new Stripe(key, {
       host: url.hostname,
@@ -25,7 +30,7 @@ export class StripeClient {
       timeout: Number(settings.options.timeout_ms ?? 60_000),
       httpClient: new SpentKeyHttpClient(Stripe.createNodeHttpClient()),
     });
-    const perSecond = Number(settings.options.requests_per_second ?? (key.startsWith('sk_live') ? 100 : 25));
+    const perSecond = Number(settings.options.requests_per_second ?? (this.mode === 'live' ? 100 : 25));
     this.limiter = new RateLimiter({ limit: perSecond, intervalMs: 1_000, concurrency: 8 });
   }
 

@@ -1,5 +1,6 @@
 /** Stripe API v1 on the official `stripe` SDK. See README.md beside this file. */
 import type { ConnectorDeclaration } from '../../src/connector/types.js';
+import { checkStripe } from './check.js';
 import { stripeWebhook } from './webhook.js';
 import { StripeClient } from './client.js';
 import { completeInvoiceLines, completePaymentInvoices, locateCustomer, locateInvoice, stripeEntity, writeCustomer, writeInvoice } from './entities.js';
@@ -28,6 +29,7 @@ export const stripe: ConnectorDeclaration<StripeClient> = {
   description: 'Stripe API v1',
   open: (settings) => new StripeClient(settings),
   requestCount: (client) => client.requests,
+  check: checkStripe,
   webhook: stripeWebhook,
   entities: {
     customers: { ...stripeEntity({ resource: 'customers', object: 'customer', description: 'customers', write: writeCustomer, locate: locateCustomer, matchFields: ['email'] }), schema: { type: 'object', properties: { email: { type: 'string', format: 'email' }, name: { type: 'string' } } } },

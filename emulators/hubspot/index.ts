@@ -20,8 +20,8 @@ export interface RunningHubSpot {
   close(): Promise<void>;
 }
 
-export async function startHubSpot(options: { port?: number; seed?: number; faults?: FaultPlan; tier?: Tier; requestsPerTenSeconds?: number; requestsPerDay?: number; searchPerSecond?: number } = {}): Promise<RunningHubSpot> {
-  const emulator = new HubSpotEmulator({ ...HUBSPOT_DEFAULTS, tier: options.tier, requestsPerTenSeconds: options.requestsPerTenSeconds, requestsPerDay: options.requestsPerDay, searchPerSecond: options.searchPerSecond });
+export async function startHubSpot(options: { port?: number; seed?: number; faults?: FaultPlan; tier?: Tier; requestsPerTenSeconds?: number; requestsPerDay?: number; searchPerSecond?: number; ferryProperties?: boolean } = {}): Promise<RunningHubSpot> {
+  const emulator = new HubSpotEmulator({ ...HUBSPOT_DEFAULTS, tier: options.tier, requestsPerTenSeconds: options.requestsPerTenSeconds, requestsPerDay: options.requestsPerDay, ferryProperties: options.ferryProperties, searchPerSecond: options.searchPerSecond });
   const server = new EmulatorServer(emulator.behaviour(), { seed: options.seed, faults: options.faults });
   const url = await server.listen(options.port ?? 0);
   return { url, port: Number(new URL(url).port), ...HUBSPOT_DEFAULTS, emulator, server, close: () => server.close() };

@@ -24,6 +24,11 @@ export interface HubSpotEmulatorOptions {
   requestsPerTenSeconds?: number;
   requestsPerDay?: number;
   searchPerSecond?: number;
+  /**
+   * Whether the portal has Ferry's own properties (`ferry_source_id` and the rest), as the demo's does;
+   * a new portal has none until someone (or `ferry check --fix`) creates them.
+   */
+  ferryProperties?: boolean;
 }
 
 export type Tier = 'free' | 'starter' | 'professional' | 'enterprise';
@@ -42,6 +47,14 @@ const PLAN_LIMITS: Record<Tier, { perTenSeconds: number; perDay: number }> = {
 const DATE_VERSIONS = ['2026-03'];
 
 type Properties = Record<string, string | null>;
+interface PropertyInput {
+  name?: string;
+  label?: string;
+  type?: string;
+  fieldType?: string;
+  groupName?: string;
+  hasUniqueValue?: boolean;
+}
 interface CrmObject {
   id: string;
   properties: Properties;
@@ -112,6 +125,9 @@ export class HubSpotEmulator {
   private readonly limiter: SlidingWindowLimiter;
   private readonly searchLimiter: SlidingWindowLimiter;
   private readonly perDay: number;
+  /** The portal's properties by object type, and which of them hold unique values. */
+  private readonly properties: Record<ObjectType, string[]>;
+  private readonly unique: Record<ObjectType, string[]>;
   /** Requests made today (UTC): the day and its count. */
   private today = { day: '', count: 0 };
   private nextId = 5_000_000;
@@ -127,6 +143,9 @@ export class HubSpotEmulator {
     const plan = PLAN_LIMITS[options.tier ?? 'professional'];
     this.limiter = new SlidingWindowLimiter(options.requestsPerTenSeconds ?? plan.perTenSeconds, 10_000);
     this.perDay = options.requestsPerDay ?? plan.perDay;
+    const ours = (name: string) => options.ferryProperties !== false || !name.startsWith('ferry_');
+    this.properties = Object.fromEntries(OBJECT_TYPES.map((t) => [t, PROPERTIES[t].filter(ours)])) as Record<ObjectType, string[]>;
+    this.unique = Object.fromEntries(OBJECT_TYPES.map((t) => [t, UNIQUE[t].filter(ours)])) as Record<ObjectType, string[]>;
     this.searchLimiter = new SlidingWindowLimiter(options.searchPerSecond ?? 5, 1_000);
   }
 
@@ -213,6 +232,9 @@ export class HubSpotEmulator {
       name: 'hubspot',
       routes: [
         { method: 'POST', pattern: '/oauth/v1/token', handler: (q) => this.token(q) },
+        { method: 'GET', pattern: '/account-info/v3/details', handler: () => this.accountDetails() },
+        { method: 'GET', pattern: '/crm/v3/properties/:type/:name', handler: (q) => this.property(this.type(q.params.type!), q.params.name!) },
+        { method: 'POST', pattern: '/crm/v3/properties/:type', handler: (q) => this.createProperty(this.type(q.params.type!), this.json(q) as PropertyInput) },
         ...this.objectRoutes('/crm/v3/objects/:type'),
         ...this.objectRoutes('/crm/objects/:version/:type'),
         {
@@ -302,6 +324,31 @@ export class HubSpotEmulator {
     ];
   }
 
+  /** `GET /account-info/v3/details`: which portal a token reaches. */
+  private accountDetails(): EmulatorResponse {
+    return { status: 200, body: { portalId: this.options.portalId, accountType: 'STANDARD', timeZone: 'US/Eastern', companyCurrency: 'USD', additionalCurrencies: [], utcOffset: '-05:00', utcOffsetMilliseconds: -18_000_000, uiDomain: 'app.hubspot.com', dataHostingLocation: 'na1' } };
+  }
+
+  private propertyBody(type: ObjectType, name: string): Record<string, unknown> {
+    const at = new Date(0).toISOString();
+    return { name, label: name, type: 'string', fieldType: 'text', groupName: `${SINGULAR[type]}information`, hasUniqueValue: this.unique[type].includes(name), hidden: false, formField: false, createdAt: at, updatedAt: at, options: [], modificationMetadata: { archivable: true, readOnlyDefinition: false, readOnlyValue: SYSTEM.includes(name) } };
+  }
+
+  /** `GET /crm/v3/properties/{objectType}/{propertyName}` (https://developers.hubspot.com/docs/api/crm/properties). */
+  private property(type: ObjectType, name: string): EmulatorResponse {
+    if (!this.properties[type].includes(name) && !SYSTEM.includes(name)) return error(404, 'OBJECT_NOT_FOUND', `Unable to find property ${name} for object type ${type}`);
+    return { status: 200, body: this.propertyBody(type, name) };
+  }
+
+  /** `POST /crm/v3/properties/{objectType}`: a custom property, unique when `hasUniqueValue`. */
+  private createProperty(type: ObjectType, input: PropertyInput): EmulatorResponse {
+    if (!input.name || !input.label || !input.type || !input.fieldType || !input.groupName) return error(400, 'VALIDATION_ERROR', 'name, label, type, fieldType and groupName are required');
+    if (this.properties[type].includes(input.name)) return error(409, 'CONFLICT', `A property named '${input.name}' already exists.`);
+    this.properties[type].push(input.name);
+    if (input.hasUniqueValue) this.unique[type].push(input.name);
+    return { status: 201, body: this.propertyBody(type, input.name) };
+  }
+
   /** The 429 body HubSpot documents (https://developers.hubspot.com/docs/api/usage-details); the OpenAPI models are silent on it. */
   private tooMany(policy: string): EmulatorResponse {
     const message = { SECONDLY: 'You have reached your secondly limit.', DAILY: 'You have reached your daily limit.', TEN_SECONDLY_ROLLING: 'You have reached your ten_secondly_rolling limit.' }[policy];
@@ -331,7 +378,7 @@ export class HubSpotEmulator {
   /** Refuses unknown and read-only properties the way HubSpot does: one VALIDATION_ERROR naming each. */
   private checkProperties(type: ObjectType, properties: Properties, context?: string): void {
     const problems = Object.keys(properties)
-      .filter((name) => !PROPERTIES[type].includes(name))
+      .filter((name) => !this.properties[type].includes(name))
       .map((name) => ({ isValid: false, message: SYSTEM.includes(name) ? `${name} is a read only property; its value cannot be set.` : `Property "${name}" does not exist`, error: SYSTEM.includes(name) ? 'READ_ONLY_VALUE' : 'PROPERTY_DOESNT_EXIST', name }));
     if (type === 'deals' && properties.dealstage && !DEAL_STAGES.includes(String(properties.dealstage))) {
       problems.push({ isValid: false, message: `${String(properties.dealstage)} was not one of the allowed options`, error: 'INVALID_OPTION', name: 'dealstage' });
@@ -342,7 +389,7 @@ export class HubSpotEmulator {
         problems.push({ isValid: false, message: `${String(value)} was not a valid number.`, error: 'INVALID_FLOAT', name });
       }
     }
-    for (const name of UNIQUE[type].filter((n) => n !== 'hs_object_id')) {
+    for (const name of this.unique[type].filter((n) => n !== 'hs_object_id')) {
       const value = properties[name];
       if (value && this.all(type).some((o) => o.id !== context && o.properties[name] === value)) {
         problems.push({ isValid: false, message: `A ${SINGULAR[type]} with the ${name} "${value}" already exists`, error: 'OBJECT_ALREADY_EXISTS', name });
@@ -407,7 +454,7 @@ export class HubSpotEmulator {
 
   /** SimplePublicObject(WithAssociations): properties asked for (or the defaults) plus identity and dates. */
   private present(object: CrmObject, type: ObjectType, withAssociations: string[], asked?: string[]): Record<string, unknown> {
-    const wanted = asked?.length ? asked : [...PROPERTIES[type].slice(0, 4), ...SYSTEM];
+    const wanted = asked?.length ? asked : [...this.properties[type].slice(0, 4), ...SYSTEM];
     const properties: Properties = {};
     for (const name of wanted) if (name in object.properties || asked?.length) properties[name] = object.properties[name] ?? null;
     properties.hs_object_id = object.id;
@@ -510,7 +557,7 @@ export class HubSpotEmulator {
           results.push(this.present(this.update(type, this.find(type, String(input.id), input.idProperty), input.properties ?? {}), type, [], echoed));
         } else {
           const idProperty = input.idProperty ?? 'hs_object_id';
-          if (!UNIQUE[type].includes(idProperty)) fail(400, 'VALIDATION_ERROR', `${idProperty} is not a unique property of ${type}`);
+          if (!this.unique[type].includes(idProperty)) fail(400, 'VALIDATION_ERROR', `${idProperty} is not a unique property of ${type}`);
           const existing = idProperty === 'hs_object_id' ? this.table(type).get(String(input.id)) : this.all(type).find((o) => o.properties[idProperty] === input.id);
           if (existing && !existing.archived) results.push({ ...this.present(this.update(type, existing, input.properties ?? {}), type, [], echoed), new: false });
           else results.push({ ...this.present(this.create(type, { properties: { ...(idProperty === 'hs_object_id' ? {} : { [idProperty]: String(input.id) }), ...input.properties } }), type, [], echoed), new: true });

@@ -36,6 +36,25 @@ const NAMED: Partial<Record<EntityName, string>> = { Customer: 'DisplayName', It
 const cents = (amount: unknown) => Math.round(Number(amount ?? 0) * 100);
 const fromCents = (value: number) => value / 100;
 
+/** How a company is set up, where QuickBooks' answers depend on it. */
+export interface CompanySettings {
+  /**
+   * "Custom transaction numbers" (Preferences.SalesFormsPrefs.CustomTxnNumbers), off in a new company.
+   * Intuit, Transaction.DocNumber (Finance.xsd): with it off, a sales form sent without a DocNumber is
+   * numbered next in sequence, one sent with a DocNumber keeps it, duplicates included; with it on, a
+   * form sent without one has none, and a number already used is refused (6140). `AUTO_GENERATE` asks
+   * for the next number either way.
+   */
+  customTxnNumbers?: boolean;
+  /**
+   * The id of the first account, tax code and term the company starts with. A sandbox numbers them
+   * from 1; a company set up its own way has others, and flows must name them, not carry ids.
+   */
+  firstListId?: number;
+  /** "Shipping" on sales forms (SalesFormsPrefs.AllowShipping): without it, no line may name SHIPPING_ITEM_ID. */
+  allowShipping?: boolean;
+}
+
 export class QboBooks {
   private readonly tables = new Map<EntityName, Map<string, Entity>>();
   private readonly nextId = new Map<EntityName, number>();
@@ -43,19 +62,7 @@ export class QboBooks {
 
   constructor(
     private readonly now: () => string,
-    /**
-     * The company's "Custom transaction numbers" setting (Preferences.SalesFormsPrefs.CustomTxnNumbers),
-     * off in a new company. Intuit, Transaction.DocNumber (Finance.xsd): with it off, a sales form sent
-     * without a DocNumber is numbered next in sequence, one sent with a DocNumber keeps it, duplicates
-     * included; with it on, a form sent without one has none, and a number already used is refused
-     * (6140). `AUTO_GENERATE` asks for the next number either way.
-     */
-    readonly customTxnNumbers = false,
-    /**
-     * The id of the first account, tax code and term the company starts with. A sandbox numbers them
-     * from 1; a company set up its own way has others, and flows must name them, not carry ids.
-     */
-    private readonly firstListId = 1,
+    private readonly company: CompanySettings = {},
   ) {
     this.seed();
   }
@@ -224,7 +231,10 @@ export class QboBooks {
         const detail = (line.SalesItemLineDetail ?? {}) as Record<string, unknown>;
         if (!(detail.ItemRef as Ref | undefined)?.value) throw required('Line.SalesItemLineDetail.ItemRef');
         // QuickBooks' reserved id for the shipping line of a sales form, when shipping is turned on.
-        if ((detail.ItemRef as Ref).value === 'SHIPPING_ITEM_ID') (detail.ItemRef as Ref).name = 'Shipping';
+        if ((detail.ItemRef as Ref).value === 'SHIPPING_ITEM_ID') {
+          if (this.company.allowShipping === false) throw invalidReference(`Line[${index}].SalesItemLineDetail.ItemRef`, 'SHIPPING_ITEM_ID');
+          (detail.ItemRef as Ref).name = 'Shipping';
+        }
         else this.resolveRef(detail, 'ItemRef', 'Item', 'Name');
         if (detail.Qty !== undefined && detail.UnitPrice !== undefined && Math.round(Number(detail.Qty) * Number(detail.UnitPrice) * 100) !== cents(line.Amount)) {
           throw new QboFault(400, 'ValidationFault', 'Amount is not equal to UnitPrice * Qty', `Amount is not equal to UnitPrice * Qty. Supplied value:${String(line.Amount)}`, '6070', `Line[${index}].Amount`);
@@ -240,8 +250,8 @@ export class QboBooks {
     entity.Line = [...lines, { Amount: fromCents(subtotal), DetailType: 'SubTotalLineDetail', SubTotalLineDetail: {} }];
     entity.TotalAmt = fromCents(total);
 
-    if (entity.DocNumber === 'AUTO_GENERATE' || (!entity.DocNumber && !this.customTxnNumbers && !existing)) entity.DocNumber = String(this.nextDocNumber++);
-    if (entity.DocNumber && this.customTxnNumbers) {
+    if (entity.DocNumber === 'AUTO_GENERATE' || (!entity.DocNumber && !this.company.customTxnNumbers && !existing)) entity.DocNumber = String(this.nextDocNumber++);
+    if (entity.DocNumber && this.company.customTxnNumbers) {
       const clash = this.all(name).find((e) => e.Id !== entity.Id && e.DocNumber === entity.DocNumber);
       if (clash) throw new QboFault(400, 'ValidationFault', 'Duplicate Document Number Error', 'Duplicate Document Number Error : You must specify a different number. This number has already been used.', '6140', 'DocNumber');
     }
@@ -357,7 +367,7 @@ export class QboBooks {
   private seed(): void {
     const time = this.now();
     const add = (name: EntityName, fields: Entity) => {
-      const id = String(this.nextId.get(name) ?? this.firstListId);
+      const id = String(this.nextId.get(name) ?? this.company.firstListId ?? 1);
       this.nextId.set(name, Number(id) + 1);
       this.table(name).set(id, { ...fields, Id: id, SyncToken: '0', domain: 'QBO', sparse: false, MetaData: { CreateTime: time, LastUpdatedTime: time } });
     };

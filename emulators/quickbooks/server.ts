@@ -12,10 +12,10 @@ import { randomToken, seededRandom } from '../core/random.js';
 import type { EmulatorRequest, EmulatorResponse, Route, VendorBehaviour } from '../core/server.js';
 import { subscribeEndpoint, WebhookSender } from '../core/webhooks.js';
 import { entityName, type EntityName, typeError, unknownElement } from './contract.js';
-import { type Entity, QboBooks, QboFault } from './books.js';
+import { type CompanySettings, type Entity, QboBooks, QboFault } from './books.js';
 import { parseQuery, QuerySyntaxError, runQuery } from './query.js';
 
-export interface QuickBooksEmulatorOptions {
+export interface QuickBooksEmulatorOptions extends CompanySettings {
   realmId: string;
   clientId: string;
   clientSecret: string;
@@ -33,10 +33,7 @@ export interface QuickBooksEmulatorOptions {
   requestsPerMinute?: number;
   batchesPerMinute?: number;
   requestsPerSecond?: number;
-  /** The company's "Custom transaction numbers" setting (see QboBooks); off, as in a new company. */
-  customTxnNumbers?: boolean;
-  /** The id of the company's first account, tax code and term (see QboBooks); 1, as in a sandbox. */
-  firstListId?: number;
+  companyName?: string;
   /** Company time zone offset for MetaData times, in minutes (the sandbox default is Pacific, -480). */
   utcOffsetMinutes?: number;
 }
@@ -74,7 +71,7 @@ export class QuickBooksEmulator {
 
   constructor(private readonly options: QuickBooksEmulatorOptions) {
     this.random = seededRandom(options.seed ?? 1);
-    this.books = new QboBooks(() => qboTime(new Date(), options.utcOffsetMinutes ?? -480), options.customTxnNumbers ?? false, options.firstListId ?? 1);
+    this.books = new QboBooks(() => qboTime(new Date(), options.utcOffsetMinutes ?? -480), options);
     this.refreshTokens.set(options.refreshToken, null);
     if (options.accessToken) this.accessTokens.set(options.accessToken, Date.now() + this.ttlMs());
     this.minuteLimiter = new SlidingWindowLimiter(options.requestsPerMinute ?? 500, 60_000);
@@ -126,6 +123,7 @@ export class QuickBooksEmulator {
       routes: [
         route('POST', '/oauth2/v1/tokens/bearer', (r) => this.token(r)),
         route('GET', `${prefix}/preferences`, (r) => this.realm(r, () => this.preferences())),
+        route('GET', `${prefix}/companyinfo/:id`, (r) => this.realm(r, () => this.companyInfo())),
         route('GET', `${prefix}/query`, (r) => this.realm(r, () => this.query(r.query.get('query') ?? ''))),
         route('POST', `${prefix}/query`, (r) => this.realm(r, () => this.query(r.rawBody.toString('utf8')))),
         route('POST', `${prefix}/batch`, (r) => this.realm(r, () => this.batch(r))),
@@ -277,8 +275,20 @@ export class QuickBooksEmulator {
 
   /** The company settings a sync depends on (Preferences, read-only here). */
   private preferences(): EmulatorResponse {
-    const Preferences = { Id: '1', SyncToken: '0', domain: 'QBO', SalesFormsPrefs: { CustomTxnNumbers: this.books.customTxnNumbers, AllowShipping: true }, MetaData: { CreateTime: this.time(), LastUpdatedTime: this.time() } };
+    const Preferences = {
+      Id: '1',
+      SyncToken: '0',
+      domain: 'QBO',
+      SalesFormsPrefs: { CustomTxnNumbers: this.options.customTxnNumbers ?? false, AllowShipping: this.options.allowShipping ?? true },
+      CurrencyPrefs: { MultiCurrencyEnabled: false, HomeCurrency: { value: 'USD' } },
+      MetaData: { CreateTime: this.time(), LastUpdatedTime: this.time() },
+    };
     return { status: 200, body: { Preferences, time: this.time() } };
+  }
+
+  private companyInfo(): EmulatorResponse {
+    const CompanyInfo = { Id: '1', SyncToken: '0', domain: 'QBO', CompanyName: this.options.companyName ?? 'Ferry Emulated Books', Country: 'US', SupportedLanguages: 'en', MetaData: { CreateTime: this.time(), LastUpdatedTime: this.time() } };
+    return { status: 200, body: { CompanyInfo, time: this.time() } };
   }
 
   private query(text: string): EmulatorResponse {

@@ -31,7 +31,12 @@ export interface ShopifyEmulatorOptions {
   tokenTtlSeconds?: number;
   /** How long a bulk operation runs before its file is ready. */
   bulkRunMs?: number;
+  /** The access scopes the app was granted (`currentAppInstallation.accessScopes`); every scope Ferry's flows need by default. */
+  scopes?: string[];
 }
+
+/** The scopes the connector's README asks an app for. */
+export const FERRY_SCOPES = ['read_orders', 'read_all_orders', 'read_customers', 'write_customers', 'read_products', 'read_inventory', 'write_inventory', 'read_locations'];
 
 type Params = Record<string, unknown>;
 
@@ -71,6 +76,10 @@ export class ShopifyEmulator implements WritableStore {
 
   get shop(): { name: string; domain: string } {
     return { name: this.options.shop, domain: `${this.options.shop}.myshopify.com` };
+  }
+
+  get scopes(): string[] {
+    return this.options.scopes ?? FERRY_SCOPES;
   }
 
   get(name: Table, id: number): ShopifyObject | undefined {

@@ -197,6 +197,7 @@ export class StripeEmulator {
       list('balance_transaction', '/v1/balance_transactions', (o, p) => (!p.type || o.type === p.type) && (!p.source || o.source === p.source)),
       r('GET', '/v1/balance_transactions/:id', (_, q) => this.retrieve('balance_transaction', q.params.id!)),
 
+      { method: 'GET', pattern: '/v1/account', handler: () => ({ status: 200, body: this.account() }) },
       list('event', '/v1/events', (o, p) => !p.type || o.type === p.type || (String(p.type).endsWith('.*') && String(o.type).startsWith(String(p.type).slice(0, -1)))),
       r('GET', '/v1/events/:id', (_, q) => this.retrieve('event', q.params.id!)),
     ];
@@ -211,6 +212,12 @@ export class StripeEmulator {
   private withRequestId(response: EmulatorResponse): EmulatorResponse {
     response.headers = { 'request-id': `req_${randomToken(this.random, 14)}`, ...response.headers };
     return response;
+  }
+
+  /** `GET /v1/account`: the account the key belongs to (https://docs.stripe.com/api/accounts/retrieve). */
+  private account(): StripeObject {
+    const name = this.options.accountName ?? 'Ferry Emulator Co.';
+    return { id: 'acct_1FerryEmulator00', object: 'account', type: 'standard', country: 'US', default_currency: 'usd', email: 'owner@ferry.test', charges_enabled: true, payouts_enabled: true, business_profile: { name }, settings: { dashboard: { display_name: name, timezone: 'America/Chicago' } }, created: 1_700_000_000 };
   }
 
   /**

@@ -1,7 +1,7 @@
 /** Exit codes scripts can rely on. */
 export const EXIT = {
   ok: 0,
-  /** The command ran, but records failed, were held, are waiting or a reconciliation found a mismatch. */
+  /** The command ran, but records failed, were held, are waiting, a reconciliation found a mismatch, or `ferry check` a problem. */
   recordsFailed: 1,
   /** Bad arguments, a bad flow or config file, a missing environment variable. */
   usage: 2,

@@ -9,6 +9,7 @@ import { FlowBusyError } from '../engine/runner.js';
 import { ConfigError, displayPath, FerryError, formatDiagnostic } from '../errors.js';
 import { App, DEFAULT_CONFIG, type GlobalOptions } from './app.js';
 import { approveCommand, rejectCommand } from './commands/approve.js';
+import { checkCommand } from './commands/check.js';
 import { daemonCommand } from './commands/daemon.js';
 import { deadLetterDiscard, deadLetterList, deadLetterShow } from './commands/dead-letter.js';
 import { demoCommand, withDemoEmulators } from './commands/demo.js';
@@ -131,6 +132,15 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .requiredOption('--reason <text>', "why; kept in the record's history")
     .action(async (flow: string, id: string, opts: { reason?: string }, command: Command) => {
       exitCode = await rejectCommand(appFor(command), io, flow, id, opts);
+    });
+
+  program
+    .command('check')
+    .description("check every connection: reachable, authenticated, which account, and what in it stops the flows that use it")
+    .option('--fix', "create what can safely be created (HubSpot's ferry_ properties)")
+    .option('--json', 'print the findings as JSON')
+    .action(async (opts: { fix?: boolean; json?: boolean }, command: Command) => {
+      exitCode = await connected(command, (a) => checkCommand(a, io, opts));
     });
 
   program

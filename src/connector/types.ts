@@ -132,6 +132,22 @@ export interface ConnectorContext {
   warn?(message: string): void;
 }
 
+/** The flows that use a connection, for `ferry check`: each entity they read or write, and the flow file's text. */
+export interface CheckRequest {
+  /** `fields`: for a write, the top-level fields its mapping sends. */
+  uses: { flow: string; entity: string; direction: 'read' | 'write'; text: string; fields?: string[] }[];
+  fix?: boolean;
+}
+
+export interface CheckReport {
+  /** Which account this is: `shop Ferry Demo (ferry-demo.myshopify.com)`. */
+  account: string;
+  /** What was seen that is not a problem: the plan's limits, a setting the flows cope with. */
+  notes: string[];
+  /** Each with what to do about it. */
+  problems: { problem: string; fix: string }[];
+}
+
 export interface ConnectorDeclaration<Client = unknown> {
   name: string;
   description: string;
@@ -147,6 +163,12 @@ export interface ConnectorDeclaration<Client = unknown> {
    * undefined when there is none by that name.
    */
   reference?(client: Client, type: string, name: string): Promise<string | undefined>;
+  /**
+   * `ferry check`: which account the connection reaches, and what in it stops the flows that use it
+   * (a scope not granted, a setting off, a property missing). Reads only, unless `fix` asks it to
+   * create what is missing where that is safe.
+   */
+  check?(client: Client, request: CheckRequest): Promise<CheckReport>;
   close?(client: Client): Promise<void>;
   /** Requests the client has sent, for benchmarks (requests per record). */
   requestCount?(client: Client): number;

@@ -30,6 +30,14 @@ export class Connections {
     return { connector, entity, client: await this.client(connector, connectionName) };
   }
 
+  /** A connection's connector and opened client, for what is not about one entity (`ferry check`). */
+  async open(connectionName: string): Promise<{ connector: ConnectorDeclaration; client: unknown }> {
+    const settings = this.settings.get(connectionName);
+    const connector = settings && this.registry.get(settings.connector);
+    if (!connector) throw new ConfigError(`no usable connection '${connectionName}' (its connector is ${settings?.connector ?? 'not named'})`);
+    return { connector, client: await this.client(connector, connectionName) };
+  }
+
   /** Throws the ConfigError that using this connection would raise: checked before any run starts, so a mistake in the config is exit 2, not a failed run. */
   assertUsable(connectorName: string, connectionName: string): void {
     const missing = this.unresolved.get(connectionName);

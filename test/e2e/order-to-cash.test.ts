@@ -24,7 +24,7 @@ async function ferry(...args: string[]) {
 
 beforeAll(async () => {
   // A company set up its own way: its accounts, tax codes and terms are not numbered 1, 2, 3 as a sandbox's.
-  running = await startEmulators(['shopify', 'quickbooks'], { seed: 6, dataSize: 'small', ports: { shopify: 0, quickbooks: 0 }, qboFirstListId: 41 });
+  running = await startEmulators(['shopify', 'quickbooks'], { seed: 6, dataSize: 'small', ports: { shopify: 0, quickbooks: 0 }, quickbooks: { firstListId: 41 } });
   cwd = mkdtempSync(join(tmpdir(), 'ferry-o2c-'));
   const connections = Object.fromEntries(running.map((e) => [e.service, { connector: e.service, base_url: e.url, ...e.credentials }]));
   writeFileSync(join(cwd, 'ferry.yaml'), JSON.stringify({ flows: shippedFlowsFor(['shopify', 'quickbooks']), connections }));

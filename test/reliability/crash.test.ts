@@ -29,7 +29,7 @@ const ferry = (args: string[], options?: FerryProcessOptions) => ferryProcess(cw
 const ledgerCount = (sql: string) => countIn(cwd, sql);
 
 beforeAll(async () => {
-  running = await startEmulators(['shopify', 'quickbooks'], { seed: SEED, dataSize: HEAVY ? 'huge' : 'large', rateScale: 50, ports: { shopify: 0, quickbooks: 0 }, customTxnNumbers: process.env.FERRY_QBO_CUSTOM_TXN_NUMBERS === '1' });
+  running = await startEmulators(['shopify', 'quickbooks'], { seed: SEED, dataSize: HEAVY ? 'huge' : 'large', rateScale: 50, ports: { shopify: 0, quickbooks: 0 }, quickbooks: { customTxnNumbers: process.env.FERRY_QBO_CUSTOM_TXN_NUMBERS === '1' } });
   cwd = tempDir('ferry-crash-');
   const connections = Object.fromEntries(running.map((e) => [e.service, { connector: e.service, base_url: e.url, ...e.credentials }]));
   writeFileSync(join(cwd, 'ferry.yaml'), JSON.stringify({ flows: resolve(import.meta.dirname, '../../flows'), ledger: 'ledger.db', secrets_file: 'secrets.json', connections }));

@@ -23,7 +23,7 @@ const ferry = (...args: string[]) => project.ferry(...args);
 
 beforeAll(async () => {
   // Requests the emulator never answers are given up on after two seconds, then retried.
-  project = await emulatedProject(['shopify', 'quickbooks'], { seed: 77, dataSize: HEAVY ? 'demo' : 'small', rateScale: 10, customTxnNumbers: process.env.FERRY_QBO_CUSTOM_TXN_NUMBERS === '1' }, { timeout_ms: '2000' });
+  project = await emulatedProject(['shopify', 'quickbooks'], { seed: 77, dataSize: HEAVY ? 'demo' : 'small', rateScale: 10, quickbooks: { customTxnNumbers: process.env.FERRY_QBO_CUSTOM_TXN_NUMBERS === '1' } }, { timeout_ms: '2000' });
   running = project.running;
   // Faults start after seeding, so the business itself is whole.
   for (const e of running) await e.server.inject('PUT', '/__admin/faults', parseFaults(FAULTS));

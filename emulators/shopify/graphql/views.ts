@@ -19,6 +19,7 @@ export interface Store {
   get(table: Table, id: number): ShopifyObject | undefined;
   levels: Map<string, ShopifyObject>;
   shop: { name: string; domain: string };
+  scopes: string[];
 }
 
 /** A REST object seen as a GraphQL type. */
@@ -190,6 +191,7 @@ const FIELDS: Record<string, Record<string, Field>> = {
     },
     node: (_rest, args, store) => node(store, args.id),
     nodes: (_rest, args, store) => (args.ids as unknown[]).map((id) => node(store, id)),
+    currentAppInstallation: (_rest, _args, store) => built({ id: 'gid://shopify/AppInstallation/1', accessScopes: store.scopes.map((handle) => built({ handle, description: handle })) }),
     shop: (_rest, _args, store) => new View('Shop', { id: 1, admin_graphql_api_id: 'gid://shopify/Shop/1', name: store.shop.name, myshopify_domain: store.shop.domain, currency_code: 'USD', iana_timezone: 'America/Chicago', email: `owner@${store.shop.domain}`, contact_email: `owner@${store.shop.domain}` }),
   },
   Order: {
