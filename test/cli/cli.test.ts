@@ -55,6 +55,18 @@ describe('ferry CLI', () => {
     expect(good).toMatchObject({ code: 0, out: '1 flow file(s) valid: customers' });
   });
 
+  it('validate warns, without failing, when a flow without match writes a target another flow writes', async () => {
+    const { ferry } = project({
+      'customers.yaml': CUSTOMERS_FLOW,
+      'more.yaml': 'name: more-accounts\nsource: { connector: memory, entity: orders }\ntarget: { connector: memory, entity: accounts }\nmapping:\n  Name: name\n',
+    });
+    const checked = await ferry('validate');
+    expect(checked.code).toBe(0);
+    expect(checked.err).toMatch(/^warning: flows\/more\.yaml:3:1 target: memory\/accounts is also written by customers \(.*customers\.yaml\); without target\.match this flow creates records of its own beside theirs/);
+    // The flow that finds records by a key is not warned about.
+    expect(checked.err.split('\n')).toHaveLength(1);
+  });
+
   it('a dry run with --show prints what each record reads and would send, and what an update would change', async () => {
     const { ferry, store } = project({ 'customers.yaml': CUSTOMERS_FLOW });
     store.sources.set('customers', customers(2));

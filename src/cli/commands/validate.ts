@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { displayPath, formatDiagnostic } from '../../errors.js';
 import { listFlowFiles, loadFlowFiles } from '../../flow/load.js';
+import { overlappingWriters } from '../../flow/overlap.js';
 import type { App } from '../app.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
@@ -17,13 +18,16 @@ export function validateCommand(app: App, io: CliIo, paths: string[], options: {
   const { flows, diagnostics } = loadFlowFiles([...requested, ...context], app.registry, { alerts: new Set(app.config.alerts.keys()) });
   const reported = diagnostics.filter((d) => requested.includes(d.file) || !context.includes(d.file));
   const relative = (file: string) => displayPath(file, app.cwd);
+  // Warnings do not fail validation: the flows run, but not as their author probably meant.
+  const warnings = reported.length ? [] : overlappingWriters(flows, (f) => requested.includes(f.file));
 
   if (options.json) {
-    io.out(JSON.stringify({ files: requested.map(relative), valid: reported.length === 0, problems: reported.map((d) => ({ ...d, file: relative(d.file) })) }, null, 2));
+    io.out(JSON.stringify({ files: requested.map(relative), valid: reported.length === 0, problems: reported.map((d) => ({ ...d, file: relative(d.file) })), warnings: warnings.map((d) => ({ ...d, file: relative(d.file) })) }, null, 2));
   } else if (reported.length) {
     for (const d of reported) io.err(formatDiagnostic({ ...d, file: relative(d.file) }));
     io.err(`${reported.length} problem${reported.length === 1 ? '' : 's'} in ${new Set(reported.map((d) => d.file)).size} file(s)`);
   } else {
+    for (const d of warnings) io.err(`warning: ${formatDiagnostic({ ...d, file: relative(d.file) })}`);
     const names = flows.filter((f) => requested.includes(f.file)).map((f) => f.name);
     io.out(`${requested.length} flow file(s) valid${names.length ? `: ${names.join(', ')}` : ''}`);
   }
