@@ -52,6 +52,28 @@ export interface SyncInfo {
   flows: FlowInfo[];
 }
 
+/**
+ * A waiting record is resolved by its parent, not by resending it: held, the parent's approval; failed
+ * or dead, the parent's resync once its cause is fixed; not yet synced, the parent flow's next run. The
+ * waiting record follows by itself in its own flow's next run.
+ */
+async function waitingHint(ledger: Ledger, waitingOn: string, reason: string, command: string): Promise<{ reason: string; command: string }> {
+  const at = waitingOn.indexOf(':');
+  const [parentFlow, parentId] = [waitingOn.slice(0, at), waitingOn.slice(at + 1)];
+  const [parent] = await ledger.getRecords(parentFlow, [parentId]);
+  switch (parent?.status) {
+    case 'held':
+      return { reason: `${reason}; it is held (${parent.reason ?? 'for approval'})`, command: `ferry approve ${parentFlow} ${shellWord(parentId)}` };
+    case 'dead':
+    case 'failed':
+      return { reason: `${reason}; it ${parent.status === 'dead' ? 'was dead-lettered' : 'failed'}: ${parent.error?.message ?? 'see its flow'}`, command: `ferry resync ${parentFlow} --record ${shellWord(parentId)}` };
+    case 'synced':
+      return { reason, command };
+    default:
+      return { reason: `${reason}; it has not synced yet`, command: `ferry run ${parentFlow}` };
+  }
+}
+
 export async function buildSyncInfo(ledger: Ledger, flows: Flow[], options: { since?: Date; now?: Date } = {}): Promise<SyncInfo> {
   const out: FlowInfo[] = [];
   for (const flow of flows) {
@@ -61,10 +83,13 @@ export async function buildSyncInfo(ledger: Ledger, flows: Flow[], options: { si
     const durations = finished.filter((r) => r.endedAt).map((r) => (Date.parse(r.endedAt!) - Date.parse(r.startedAt)) / 1000);
     const troubled = await ledger.listRecords(flow.name, { statuses: ['dead', 'failed', 'held', 'waiting'] });
     const reasons = new Map<string, number>();
-    const failures: FailedRecord[] = troubled.map((r) => {
-      const reason = r.error?.message ?? r.reason ?? r.status;
+    const failures: FailedRecord[] = [];
+    for (const r of troubled) {
+      let reason = r.error?.message ?? r.reason ?? r.status;
       if (r.status === 'dead' || r.status === 'failed') reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
-      return {
+      let command = r.status === 'held' ? `ferry approve ${flow.name} ${shellWord(r.sourceId)}` : `ferry resync ${flow.name} --record ${shellWord(r.sourceId)}`;
+      if (r.status === 'waiting' && r.waitingOn) ({ reason, command } = await waitingHint(ledger, r.waitingOn, reason, command));
+      failures.push({
         sourceId: r.sourceId,
         status: r.status as FailedRecord['status'],
         errorClass: r.error?.class,
@@ -75,9 +100,9 @@ export async function buildSyncInfo(ledger: Ledger, flows: Flow[], options: { si
         firstFailedAt: r.firstFailedAt,
         lastFailedAt: r.lastFailedAt,
         since: r.statusSince,
-        resyncCommand: r.status === 'held' ? `ferry approve ${flow.name} ${shellWord(r.sourceId)}` : `ferry resync ${flow.name} --record ${shellWord(r.sourceId)}`,
-      };
-    });
+        resyncCommand: command,
+      });
+    }
     out.push({
       name: flow.name,
       description: flow.description,
