@@ -5,6 +5,7 @@
 import type { ConnectorDeclaration } from '../../src/connector/types.js';
 import { PermanentError } from '../../src/errors.js';
 import { checkQuickBooks } from './check.js';
+import { connectQuickBooks } from './connect.js';
 import { quickbooksWebhook } from './webhook.js';
 import { QuickBooksClient } from './client.js';
 import { quickBooksEntity, quote } from './entities.js';
@@ -26,6 +27,7 @@ export const quickbooks: ConnectorDeclaration<QuickBooksClient> = {
     return answer.QueryResponse[type]?.[0]?.Id;
   },
   check: checkQuickBooks,
+  connect: connectQuickBooks,
   webhook: quickbooksWebhook,
   entities: {
     customers: quickBooksEntity({ entity: 'Customer', plural: 'Customers', description: 'customers (DisplayName is unique)', naturalKey: 'DisplayName', matchFields: ['PrimaryEmailAddr', 'DisplayName', 'CompanyName'] }),

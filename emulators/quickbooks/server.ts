@@ -63,6 +63,8 @@ export class QuickBooksEmulator {
   /** Refresh tokens that work, each with when it stops (null: the newest, until it is superseded). */
   private readonly refreshTokens = new Map<string, number | null>();
   private readonly requestIds = new Map<string, EmulatorResponse>();
+  /** Authorization codes issued, with the redirect each is for and when it stops working. */
+  private readonly codes = new Map<string, { redirectUri: string; expires: number }>();
   private readonly minuteLimiter: SlidingWindowLimiter;
   private readonly secondLimiter: SlidingWindowLimiter;
   private readonly batchLimiter: SlidingWindowLimiter;
@@ -122,6 +124,7 @@ export class QuickBooksEmulator {
       name: 'quickbooks',
       routes: [
         route('POST', '/oauth2/v1/tokens/bearer', (r) => this.token(r)),
+        route('GET', '/connect/oauth2', (r) => this.authorize(r)),
         route('GET', `${prefix}/preferences`, (r) => this.realm(r, () => this.preferences())),
         route('GET', `${prefix}/companyinfo/:id`, (r) => this.realm(r, () => this.companyInfo())),
         route('GET', `${prefix}/query`, (r) => this.realm(r, () => this.query(r.query.get('query') ?? ''))),
@@ -130,9 +133,9 @@ export class QuickBooksEmulator {
         route('GET', `${prefix}/:entity/:id`, (r) => this.realm(r, () => this.read(r.params.entity!, r.params.id!))),
         route('POST', `${prefix}/:entity`, (r) => this.realm(r, () => this.write(r))),
       ],
-      authenticate: (request) => (request.path === '/oauth2/v1/tokens/bearer' ? undefined : this.authenticate(request)),
+      authenticate: (request) => (request.path === '/oauth2/v1/tokens/bearer' || request.path === '/connect/oauth2' ? undefined : this.authenticate(request)),
       rateLimit: (request, now) => {
-        if (request.path === '/oauth2/v1/tokens/bearer') return undefined;
+        if (request.path === '/oauth2/v1/tokens/bearer' || request.path === '/connect/oauth2') return undefined;
         // "500 requests per minute per realm ID; 10 requests per second, per realm ID and app; throttled at
         // 40 batch requests per minute, per realm ID and app"
         // (https://developer.intuit.com/app/developer/qbo/docs/learn/limits-and-throttles).
@@ -166,19 +169,42 @@ export class QuickBooksEmulator {
     return this.fault(401, 'AUTHENTICATION', [{ Message: 'message=AuthenticationFailed; errorCode=003200; statusCode=401', Detail: 'Token expired or invalid', code: '3200' }]);
   }
 
-  /** The OAuth 2 refresh-token grant (https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/oauth-2.0). */
+  /**
+   * Intuit's authorization page (`appcenter.intuit.com/connect/oauth2`), with the person's consent
+   * given at once: it sends the browser back to the app's redirect URI with a code, the state and the
+   * company's realm id, as Intuit does once someone has signed in and chosen a company.
+   */
+  private authorize(request: EmulatorRequest): EmulatorResponse {
+    const redirectUri = request.query.get('redirect_uri');
+    if (request.query.get('client_id') !== this.options.clientId || !redirectUri) return { status: 400, body: { error: 'invalid_request', error_description: 'unknown client_id or no redirect_uri' } };
+    if (!String(request.query.get('scope')).split(' ').includes('com.intuit.quickbooks.accounting')) return { status: 400, body: { error: 'invalid_scope' } };
+    const code = `AB11${randomToken(this.random, 30)}`;
+    this.codes.set(code, { redirectUri, expires: Date.now() + 300_000 });
+    const back = new URL(redirectUri);
+    back.search = new URLSearchParams({ code, state: request.query.get('state') ?? '', realmId: this.options.realmId }).toString();
+    return { status: 302, headers: { location: back.toString() }, body: undefined };
+  }
+
+  /** The OAuth 2 token endpoint: the authorization-code and refresh-token grants (https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/oauth-2.0). */
   private token(request: EmulatorRequest): EmulatorResponse {
     const basic = String(request.headers.authorization ?? '');
     const [id, secret] = Buffer.from(basic.replace(/^Basic /, ''), 'base64').toString('utf8').split(':');
     if (id !== this.options.clientId || secret !== this.options.clientSecret) return { status: 401, body: { error: 'invalid_client' } };
     const form = new URLSearchParams(request.rawBody.toString('utf8'));
-    if (form.get('grant_type') !== 'refresh_token') return { status: 400, body: { error: 'unsupported_grant_type' } };
-    const refresh = form.get('refresh_token') ?? '';
-    const ends = this.refreshTokens.get(refresh);
-    if (ends === undefined || (ends !== null && ends <= Date.now())) {
-      this.refreshTokens.delete(refresh);
-      return { status: 400, body: { error: 'invalid_grant' } };
-    }
+    if (form.get('grant_type') === 'authorization_code') {
+      // A code is good once, for the redirect it was issued to, for five minutes (RFC 6749 §4.1.3).
+      const code = form.get('code') ?? '';
+      const issued = this.codes.get(code);
+      this.codes.delete(code);
+      if (!issued || issued.expires <= Date.now() || issued.redirectUri !== form.get('redirect_uri')) return { status: 400, body: { error: 'invalid_grant' } };
+    } else if (form.get('grant_type') === 'refresh_token') {
+      const refresh = form.get('refresh_token') ?? '';
+      const ends = this.refreshTokens.get(refresh);
+      if (ends === undefined || (ends !== null && ends <= Date.now())) {
+        this.refreshTokens.delete(refresh);
+        return { status: 400, body: { error: 'invalid_grant' } };
+      }
+    } else return { status: 400, body: { error: 'unsupported_grant_type' } };
     // The token used and every other still-current one become previous tokens, working for the grace period.
     const graceEnds = Date.now() + (this.options.refreshTokenGraceSeconds ?? 86_400) * 1000;
     for (const [token, end] of this.refreshTokens) if (end === null) this.refreshTokens.set(token, graceEnds);

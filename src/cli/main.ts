@@ -10,6 +10,7 @@ import { ConfigError, displayPath, FerryError, formatDiagnostic } from '../error
 import { App, DEFAULT_CONFIG, type GlobalOptions } from './app.js';
 import { approveCommand, rejectCommand } from './commands/approve.js';
 import { checkCommand } from './commands/check.js';
+import { connectCommand } from './commands/connect.js';
 import { daemonCommand } from './commands/daemon.js';
 import { deadLetterDiscard, deadLetterList, deadLetterShow } from './commands/dead-letter.js';
 import { demoCommand, withDemoEmulators } from './commands/demo.js';
@@ -132,6 +133,14 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .requiredOption('--reason <text>', "why; kept in the record's history")
     .action(async (flow: string, id: string, opts: { reason?: string }, command: Command) => {
       exitCode = await rejectCommand(appFor(command), io, flow, id, opts);
+    });
+
+  program
+    .command('connect')
+    .description("complete a vendor's authorisation for a connection in a browser (QuickBooks), keeping what it grants in the secrets file")
+    .argument('<connection>', 'connection name in the config file')
+    .action(async (connection: string, _opts: unknown, command: Command) => {
+      exitCode = await connectCommand(appFor(command), io, connection);
     });
 
   program

@@ -148,6 +148,24 @@ export interface CheckReport {
   problems: { problem: string; fix: string }[];
 }
 
+export interface ConnectSession {
+  /** Where the vendor sends the browser back: a listener Ferry runs on this machine (loopback). */
+  redirectUri: string;
+  /** Shows the person the URL to open. */
+  open(url: string): void;
+  /** The URL the browser came back to. */
+  callback(): Promise<URL>;
+}
+
+export interface ConnectResult {
+  /** Tokens for the secrets store (`refresh_token`). */
+  secrets: Record<string, string>;
+  /** Connection options the account has, which the config must name (`realm_id`). */
+  options: Record<string, string>;
+  /** Which account this is, for the person: `QuickBooks company (realm 9130…)`. */
+  account: string;
+}
+
 export interface ConnectorDeclaration<Client = unknown> {
   name: string;
   description: string;
@@ -169,6 +187,12 @@ export interface ConnectorDeclaration<Client = unknown> {
    * create what is missing where that is safe.
    */
   check?(client: Client, request: CheckRequest): Promise<CheckReport>;
+  /**
+   * `ferry connect`: the vendor's authorisation, completed with a person at a browser. Sends them to
+   * `session.open(url)`, waits for the answer at the redirect URI, and returns what it yields: the
+   * tokens to keep in the secrets store, and facts about the account the config should name.
+   */
+  connect?(connection: ConnectionSettings, session: ConnectSession): Promise<ConnectResult>;
   close?(client: Client): Promise<void>;
   /** Requests the client has sent, for benchmarks (requests per record). */
   requestCount?(client: Client): number;

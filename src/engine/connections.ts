@@ -11,6 +11,9 @@ export interface OpenEntity {
   client: unknown;
 }
 
+/** Whose saved tokens these are: a connection's name and the account its tokens belong to. */
+export const secretOwner = (connection: string, account: string): string => `${connection} (${account})`;
+
 export class Connections {
   private readonly clients = new Map<string, Promise<unknown>>();
 
@@ -66,7 +69,7 @@ export class Connections {
     const account = connector.account?.(settings);
     const { loadSecret, saveSecret } = this.context;
     if (!account || !loadSecret || !saveSecret) return this.context;
-    const owner = (connection: string) => `${connection} (${account})`;
+    const owner = (connection: string) => secretOwner(connection, account);
     return {
       ...this.context,
       loadSecret: async (connection, key) => (await loadSecret(owner(connection), key)) ?? loadSecret(connection, key),
