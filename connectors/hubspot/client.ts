@@ -27,7 +27,8 @@ import { RateLimiter } from '../shared/limiter.js';
 interface OAuthGrant {
   clientId: string;
   clientSecret: string;
-  configured: string;
+  /** The config's refresh token; none when `ferry connect` installed the app and saved it. */
+  configured?: string;
   /** Undefined until the saved (possibly rotated) token has been looked for. */
   current?: string;
 }
@@ -55,11 +56,11 @@ export class HubSpotClient {
     if (token) {
       this.accessToken = String(token);
       this.sdk = new Client({ accessToken: this.accessToken, basePath });
-    } else if (clientId && clientSecret && refreshToken) {
-      this.grant = { clientId: String(clientId), clientSecret: String(clientSecret), configured: String(refreshToken) };
+    } else if (clientId && clientSecret && (refreshToken || settings.options.portal_id)) {
+      this.grant = { clientId: String(clientId), clientSecret: String(clientSecret), configured: refreshToken ? String(refreshToken) : undefined };
       this.sdk = new Client({ basePath });
     } else {
-      throw new ConfigError(`connection '${settings.name}' needs access_token (a private app), or client_id, client_secret and refresh_token (a public app, OAuth 2)`);
+      throw new ConfigError(`connection '${settings.name}' needs access_token (a private app), or client_id and client_secret with refresh_token or, after ferry connect, portal_id (a public app, OAuth 2)`);
     }
     this.timeoutMs = Number(settings.options.timeout_ms ?? 60_000);
     this.secure = new URL(basePath).protocol === 'https:';
@@ -109,6 +110,7 @@ export class HubSpotClient {
   private async exchangeRefreshToken(): Promise<void> {
     const grant = this.grant!;
     grant.current ??= (await this.context.loadSecret?.(this.settings.name, 'refresh_token')) ?? grant.configured;
+    if (!grant.current) throw new AuthError(`connection '${this.settings.name}' has no refresh token yet: run ferry connect ${this.settings.name}`);
     let answer: { accessToken: string; refreshToken: string };
     try {
       answer = (await this.withDeadline('token refresh', (options) =>
@@ -117,7 +119,7 @@ export class HubSpotClient {
     } catch (error) {
       const { code, body } = (error ?? {}) as ApiExceptionLike;
       const refused = code === 400 && typeof body === 'object' && body?.status === 'BAD_REFRESH_TOKEN';
-      if (refused && grant.current !== grant.configured) {
+      if (refused && grant.configured && grant.current !== grant.configured) {
         grant.current = grant.configured;
         return this.exchangeRefreshToken();
       }

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { ConnectorDeclaration } from '../../src/connector/types.js';
 import { checkHubSpot } from './check.js';
+import { connectHubSpot } from './connect.js';
 import { hubspotWebhook } from './webhook.js';
 import { HubSpotClient } from './client.js';
 import { hubSpotEntity } from './entities.js';
@@ -10,12 +11,14 @@ export const hubspot: ConnectorDeclaration<HubSpotClient> = {
   name: 'hubspot',
   description: 'HubSpot CRM v3',
   open: (settings, context) => new HubSpotClient(settings, context),
-  // An OAuth install is named by its app and the refresh token it began with (the portal is not in the
-  // config); a private app's token is never rotated, so nothing is saved for it.
+  // An OAuth install is named by its app and portal (`ferry connect` names the portal), or failing that
+  // the refresh token it began with; a private app's token is never rotated, so nothing is saved for it.
   account: (settings) => {
-    const { client_id: app, refresh_token: installed } = settings.options;
+    const { client_id: app, refresh_token: installed, portal_id: portal } = settings.options;
+    if (app && portal) return `app ${String(app)}, portal ${String(portal)}`;
     return app && installed ? `app ${String(app)}, install ${createHash('sha256').update(String(installed)).digest('hex').slice(0, 12)}` : undefined;
   },
+  connect: connectHubSpot,
   requestCount: (client) => client.requests,
   check: checkHubSpot,
   webhook: hubspotWebhook,

@@ -136,6 +136,8 @@ export class HubSpotEmulator {
   private eventId = 1;
   /** OAuth access tokens issued, and when each expires (HubSpot's last 30 minutes). */
   private readonly oauthTokens = new Map<string, number>();
+  /** Authorization codes issued by the install page, with the redirect each is for and when it stops working. */
+  private readonly codes = new Map<string, { redirectUri: string; expires: number }>();
   /** How many OAuth refreshes were granted: tests of refresh-once-per-connection read it. */
   refreshCount = 0;
 
@@ -167,13 +169,34 @@ export class HubSpotEmulator {
   private token(request: EmulatorRequest): EmulatorResponse {
     const form = new URLSearchParams(request.rawBody.toString('utf8'));
     const { clientId, clientSecret, refreshToken } = this.options.oauth;
-    if (form.get('grant_type') !== 'refresh_token') return { status: 400, body: { status: 'BAD_GRANT_TYPE', message: 'grant_type must be one of authorization_code, refresh_token', correlationId: randomUUID() } };
+    const grant = form.get('grant_type');
+    if (grant !== 'refresh_token' && grant !== 'authorization_code') return { status: 400, body: { status: 'BAD_GRANT_TYPE', message: 'grant_type must be one of authorization_code, refresh_token', correlationId: randomUUID() } };
     if (form.get('client_id') !== clientId || form.get('client_secret') !== clientSecret) return { status: 400, body: { status: 'BAD_CLIENT_ID', message: 'missing or invalid client id or secret', correlationId: randomUUID() } };
-    if (form.get('refresh_token') !== refreshToken) return { status: 400, body: { status: 'BAD_REFRESH_TOKEN', message: 'missing or unknown refresh token', correlationId: randomUUID() } };
+    if (grant === 'authorization_code') {
+      // A code is good once, for the redirect it was issued to (https://developers.hubspot.com/docs/api/oauth/tokens).
+      const issued = this.codes.get(form.get('code') ?? '');
+      this.codes.delete(form.get('code') ?? '');
+      if (!issued || issued.expires <= Date.now() || issued.redirectUri !== form.get('redirect_uri')) return { status: 400, body: { status: 'BAD_AUTH_CODE', message: 'missing or unknown auth code', correlationId: randomUUID() } };
+    } else if (form.get('refresh_token') !== refreshToken) return { status: 400, body: { status: 'BAD_REFRESH_TOKEN', message: 'missing or unknown refresh token', correlationId: randomUUID() } };
     const accessToken = `CJ${randomUUID().replace(/-/g, '')}`;
     this.oauthTokens.set(accessToken, Date.now() + 1_800_000);
     this.refreshCount++;
     return { status: 200, body: { token_type: 'bearer', refresh_token: refreshToken, access_token: accessToken, expires_in: 1800 } };
+  }
+
+  /**
+   * The install page (`app.hubspot.com/oauth/authorize`), with the person's consent given at once: the
+   * browser goes back to the app's redirect URI with a code and the state, as HubSpot sends it once
+   * someone has chosen the portal and approved the scopes.
+   */
+  private authorize(request: EmulatorRequest): EmulatorResponse {
+    const redirectUri = request.query.get('redirect_uri');
+    if (request.query.get('client_id') !== this.options.oauth.clientId || !redirectUri) return error(400, 'VALIDATION_ERROR', 'unknown client_id or no redirect_uri');
+    const code = randomUUID();
+    this.codes.set(code, { redirectUri, expires: Date.now() + 300_000 });
+    const back = new URL(redirectUri);
+    back.search = new URLSearchParams({ code, state: request.query.get('state') ?? '' }).toString();
+    return { status: 302, headers: { location: back.toString() }, body: undefined };
   }
 
   private bearer(request: EmulatorRequest): string | undefined {
@@ -232,6 +255,7 @@ export class HubSpotEmulator {
       name: 'hubspot',
       routes: [
         { method: 'POST', pattern: '/oauth/v1/token', handler: (q) => this.token(q) },
+        { method: 'GET', pattern: '/oauth/authorize', handler: (q) => this.authorize(q) },
         { method: 'GET', pattern: '/account-info/v3/details', handler: () => this.accountDetails() },
         { method: 'GET', pattern: '/crm/v3/properties/:type/:name', handler: (q) => this.property(this.type(q.params.type!), q.params.name!) },
         { method: 'POST', pattern: '/crm/v3/properties/:type', handler: (q) => this.createProperty(this.type(q.params.type!), this.json(q) as PropertyInput) },
@@ -254,11 +278,11 @@ export class HubSpotEmulator {
         },
       ],
       authenticate: (request) =>
-        request.path === '/oauth/v1/token' || this.authorized(request)
+        request.path.startsWith('/oauth/') || this.authorized(request)
           ? undefined
           : error(401, 'INVALID_AUTHENTICATION', 'Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview'),
       rateLimit: (request, now) => {
-        if (request.path === '/oauth/v1/token') return undefined;
+        if (request.path.startsWith('/oauth/')) return undefined;
         // The search endpoints have their own per-second limit, without rate-limit headers (https://developers.hubspot.com/docs/api/crm/search#limitations).
         if (request.path.endsWith('/search') && !this.searchLimiter.take(now).allowed) return this.tooMany('SECONDLY');
         if (this.usedToday(now) >= this.perDay) return this.tooMany('DAILY');

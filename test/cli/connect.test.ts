@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHubSpot } from '../../emulators/hubspot/index.js';
 import { type RunningQuickBooks, startQuickBooks } from '../../emulators/quickbooks/index.js';
 import { bufferIo } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
@@ -27,12 +28,43 @@ const freePort = () =>
     });
   });
 
+/** Runs `ferry connect NAME` as a person would: opens the printed address, which consents and sends the browser back. */
+async function connect(cwd: string, name: string, page: RegExp): Promise<string> {
+  const io = bufferIo();
+  const connecting = main(['node', 'ferry', '--config', 'ferry.yaml', 'connect', name], { io, cwd });
+  let url: string | undefined;
+  for (let i = 0; i < 100 && !url; i++) {
+    url = page.exec(io.stdout.join('\n'))?.[0];
+    if (!url) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  expect(url, io.stderr.join('\n')).toBeDefined();
+  const consent = await fetch(url!, { redirect: 'manual' });
+  expect(consent.status).toBe(302);
+  const back = await fetch(consent.headers.get('location')!);
+  expect(await back.text()).toMatch(/you can close this window/);
+  expect(await connecting, io.stderr.join('\n')).toBe(0);
+  return io.stdout.join('\n');
+}
+
+async function check(cwd: string): Promise<string> {
+  const io = bufferIo();
+  const code = await main(['node', 'ferry', '--config', 'ferry.yaml', 'check'], { io, cwd });
+  expect(io.stderr).toEqual([]);
+  expect(code, io.stdout.join('\n')).toBe(0);
+  return io.stdout.join('\n');
+}
+
+function project(): { cwd: string; write(connections: Record<string, object>): void } {
+  const cwd = tempDir('ferry-connect-');
+  mkdirSync(join(cwd, 'flows'));
+  return { cwd, write: (connections) => writeFileSync(join(cwd, 'ferry.yaml'), JSON.stringify({ flows: 'flows', ledger: 'ledger.db', secrets_file: 'secrets.json', connections })) };
+}
+
 describe('ferry connect', () => {
   it('completes the QuickBooks authorisation from a printed URL and leaves a connection that works', async () => {
-    const cwd = tempDir('ferry-connect-');
-    mkdirSync(join(cwd, 'flows'));
+    const { cwd, write } = project();
     const port = await freePort();
-    const connection = (extra: Record<string, string>) => ({
+    const connection = (extra: Record<string, string> = {}) => ({
       connector: 'quickbooks',
       base_url: company.url,
       client_id: company.options.clientId,
@@ -42,34 +74,39 @@ describe('ferry connect', () => {
       redirect_uri: `http://127.0.0.1:${port}/callback`,
       ...extra,
     });
-    const writeConfig = (extra: Record<string, string> = {}) => writeFileSync(join(cwd, 'ferry.yaml'), JSON.stringify({ flows: 'flows', ledger: 'ledger.db', secrets_file: 'secrets.json', connections: { quickbooks: connection(extra) } }));
-    writeConfig();
-    const io = bufferIo();
-    const connecting = main(['node', 'ferry', '--config', 'ferry.yaml', 'connect', 'quickbooks'], { io, cwd });
-    // The person: opens the printed address, signs in and approves (the emulator consents at once).
-    let url: string | undefined;
-    for (let i = 0; i < 100 && !url; i++) {
-      url = /https?:\/\/\S+\/connect\/oauth2\?\S+/.exec(io.stdout.join('\n'))?.[0];
-      if (!url) await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    expect(url).toBeDefined();
-    const consent = await fetch(url!, { redirect: 'manual' });
-    expect(consent.status).toBe(302);
-    const back = await fetch(consent.headers.get('location')!);
-    expect(await back.text()).toMatch(/you can close this window/);
-    expect(await connecting).toBe(0);
-    const said = io.stdout.join('\n');
+    write({ quickbooks: connection() });
+    const said = await connect(cwd, 'quickbooks', /https?:\/\/\S+\/connect\/oauth2\?\S+/);
     expect(said).toContain('Connected: QuickBooks company (realm 9130354850004242)');
     expect(said).toContain("Set in the connection 'quickbooks' of");
     expect(said).toContain('  realm_id: 9130354850004242');
     expect(said).not.toMatch(/AB11\w{20,}/);
-
     // With the realm id set and no refresh token in the config, the connection runs on the saved one.
-    writeConfig({ realm_id: '9130354850004242' });
-    const checkIo = bufferIo();
-    const checked = await main(['node', 'ferry', '--config', 'ferry.yaml', 'check'], { io: checkIo, cwd });
-    expect(checkIo.stderr).toEqual([]);
-    expect(checked).toBe(0);
-    expect(checkIo.stdout.join('\n')).toContain('quickbooks (quickbooks): company Ferry Emulated Books (realm 9130354850004242)');
+    write({ quickbooks: connection({ realm_id: '9130354850004242' }) });
+    expect(await check(cwd)).toContain('quickbooks (quickbooks): company Ferry Emulated Books (realm 9130354850004242)');
+  });
+
+  it('installs a HubSpot public app the same way, and the connection then works on the saved refresh token', async () => {
+    const hubspot = await startHubSpot();
+    try {
+      const { cwd, write } = project();
+      const port = await freePort();
+      const connection = (extra: Record<string, string> = {}) => ({
+        connector: 'hubspot',
+        base_url: hubspot.url,
+        client_id: hubspot.oauth.clientId,
+        client_secret: hubspot.oauth.clientSecret,
+        authorize_url: `${hubspot.url}/oauth/authorize`,
+        redirect_uri: `http://127.0.0.1:${port}/callback`,
+        ...extra,
+      });
+      write({ hubspot: connection() });
+      const said = await connect(cwd, 'hubspot', /https?:\/\/\S+\/oauth\/authorize\?\S+/);
+      expect(said).toContain(`Connected: HubSpot portal ${hubspot.portalId}`);
+      expect(said).toContain(`  portal_id: ${hubspot.portalId}`);
+      write({ hubspot: connection({ portal_id: String(hubspot.portalId) }) });
+      expect(await check(cwd)).toContain(`hubspot (hubspot): portal ${hubspot.portalId}`);
+    } finally {
+      await hubspot.close();
+    }
   });
 });
