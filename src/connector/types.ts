@@ -70,6 +70,8 @@ export type WriteResult =
 
 export interface EntityDeclaration<Client> {
   description: string;
+  /** The `source.params` the entity takes, each with what it does; a flow naming any other is refused. */
+  params?: Record<string, string>;
   /** The record's id in this system. */
   key(record: JsonObject): string;
   /** When the record last changed, for incremental reads; absent when the service has no such field. */

@@ -210,6 +210,13 @@ function checkEndpoint(
     return;
   }
   if (side === 'source' && !entity.read) at([side, 'entity'], `'${connector.name}/${endpoint.entity}' cannot be read`);
+  // A parameter the entity does not take would be ignored without a word: refused here instead.
+  for (const key of Object.keys((endpoint as FlowDocument['source']).params ?? {})) {
+    if (side === 'source' && !entity.params?.[key]) {
+      const taken = Object.entries(entity.params ?? {}).map(([name, what]) => `${name} (${what})`);
+      at([side, 'params', key], `'${connector.name}/${endpoint.entity}' takes no parameter '${key}' (${taken.length ? `it takes: ${taken.join(', ')}` : 'it takes none'})`);
+    }
+  }
   if (side === 'target' && !entity.write) at([side, 'entity'], `'${connector.name}/${endpoint.entity}' cannot be written`);
   const match = (endpoint as FlowDocument['target']).match;
   if (side === 'target' && match && typeof match.field === 'string' && entity.matchFields && !entity.matchFields.includes(match.field)) {

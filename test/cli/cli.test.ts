@@ -40,15 +40,16 @@ describe('ferry CLI', () => {
   it('validate prints every mistake as file:line:column field: message and exits 2', async () => {
     const { ferry } = project({
       'customers.yaml': CUSTOMERS_FLOW,
-      'bad.yaml': 'name: bad\nsource: { connector: memory, entity: customers }\ntarget: { connector: memory, entity: accounts }\nmapping:\n  Name: name &\n  Email: $lowercas(email)\nrun: { schedule: "every day" }\n',
+      'bad.yaml': 'name: bad\nsource: { connector: memory, entity: customers, params: { since_days: 3 } }\ntarget: { connector: memory, entity: accounts }\nmapping:\n  Name: name &\n  Email: $lowercas(email)\nrun: { schedule: "every day" }\n',
     });
     const bad = await ferry('validate', 'flows/bad.yaml');
     expect(bad.code).toBe(2);
     expect(bad.err.split('\n')).toEqual([
+      "flows/bad.yaml:2:71 source.params.since_days: 'memory/customers' takes no parameter 'since_days' (it takes none)",
       'flows/bad.yaml:5:9 mapping.Name: expression does not parse: Unexpected end of expression (at character 6)',
       'flows/bad.yaml:6:10 mapping.Email: unknown function $lowercas (did you mean $lowercase?) (at character 9)',
       'flows/bad.yaml:7:18 run.schedule: not a valid cron expression: expected 5 or 6 fields but got 2',
-      '3 problems in 1 file(s)',
+      '4 problems in 1 file(s)',
     ]);
     expect(bad.err).not.toMatch(/at .*\.ts:\d+/); // no stack trace
     const good = await ferry('validate', 'flows/customers.yaml');
