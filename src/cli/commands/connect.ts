@@ -20,7 +20,7 @@ const DEFAULT_REDIRECT = 'http://localhost:8765/callback';
 /** How long Ferry waits for the browser to come back. */
 const WAIT_MS = 10 * 60_000;
 
-export async function connectCommand(app: App, io: CliIo, name: string, options: { waitMs?: number } = {}): Promise<ExitCode> {
+export async function connectCommand(app: App, io: CliIo, name: string): Promise<ExitCode> {
   const settings = app.config.connections.get(name);
   if (!settings) throw new ConfigError(`no connection '${name}' in the config file (it has: ${[...app.config.connections.keys()].join(', ') || 'none'})`);
   const connector = app.registry.get(settings.connector);
@@ -29,7 +29,7 @@ export async function connectCommand(app: App, io: CliIo, name: string, options:
     return checkCommand(app, io, {});
   }
   const redirectUri = String(settings.options.redirect_uri ?? DEFAULT_REDIRECT);
-  const listener = await listen(new URL(redirectUri), options.waitMs ?? WAIT_MS);
+  const listener = await listen(new URL(redirectUri), WAIT_MS);
   try {
     const session: ConnectSession = {
       redirectUri,
