@@ -13,7 +13,7 @@ type Sdk = HubSpotClient['sdk'];
 const GROUPS: Record<string, string> = { contacts: 'contactinformation', companies: 'companyinformation', deals: 'dealinformation', line_items: 'lineiteminformation', products: 'productinformation' };
 
 /** A GET the SDK has no typed call for, shaped as its `...WithHttpInfo` answers so it goes through the client's budget. */
-async function getJson<T>(sdk: Sdk, path: string): Promise<HttpInfo<T>> {
+export async function getJson<T>(sdk: Sdk, path: string): Promise<HttpInfo<T>> {
   const answer = await sdk.apiRequest({ method: 'GET', path });
   const body = (await answer.json()) as T;
   if (!answer.ok) throw Object.assign(new Error(`HubSpot answered ${answer.status}`), { code: answer.status, body });

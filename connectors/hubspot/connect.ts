@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from '@hubspot/api-client';
 import type { ConnectionSettings, ConnectResult, ConnectSession } from '../../src/connector/types.js';
 import { AuthError, ConfigError } from '../../src/errors.js';
+import { getJson } from './check.js';
 import { classifyHubSpotError } from './client.js';
 
 /** What the shipped flows read and write, and what `ferry check --fix` needs to create Ferry's properties. */
@@ -27,7 +28,7 @@ export async function connectHubSpot(settings: ConnectionSettings, session: Conn
   try {
     const tokens = await sdk.oauth.tokensApi.create('authorization_code', answer.searchParams.get('code') ?? '', session.redirectUri, String(clientId), String(clientSecret));
     sdk.setAccessToken(tokens.accessToken);
-    const account = (await (await sdk.apiRequest({ method: 'GET', path: '/account-info/v3/details' })).json()) as { portalId: number };
+    const account = (await getJson<{ portalId: number }>(sdk, '/account-info/v3/details')).data;
     return { secrets: { refresh_token: tokens.refreshToken }, options: { portal_id: String(account.portalId) }, account: `HubSpot portal ${account.portalId}` };
   } catch (error) {
     throw classifyHubSpotError(error);
