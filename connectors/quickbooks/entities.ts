@@ -28,7 +28,7 @@ interface Key {
   value: unknown;
 }
 interface BatchAnswer {
-  BatchItemResponse: (Record<string, unknown> & { bId: string; Fault?: QboFault; })[];
+  BatchItemResponse: (Record<string, unknown> & { bId: string; Fault?: QboFault })[];
 }
 
 const BATCH_LIMIT = 30;
