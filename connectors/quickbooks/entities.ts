@@ -9,6 +9,7 @@ import { type EntityDeclaration, type JsonObject, retried, type WriteItem, type 
 import { PermanentError, TransientError } from '../../src/errors.js';
 import type { QuickBooksClient } from './client.js';
 import { faultError, type QboFault } from './errors.js';
+import contract from './contract/qbo-entities.schema.json' with { type: 'json' };
 import { SCHEMAS } from './schemas.js';
 
 interface EntitySpec {
@@ -166,6 +167,8 @@ export function quickBooksEntity(spec: EntitySpec): EntityDeclaration<QuickBooks
     version: (record) => (record.SyncToken === undefined ? undefined : String(record.SyncToken)),
     orderedByUpdatedAt: true,
     schema: SCHEMAS[entity],
+    // Every element Intuit's data model gives the entity (contract/SOURCE.md).
+    fields: Object.keys((contract as unknown as { $defs: Record<string, { properties?: object }> }).$defs[entity]?.properties ?? {}),
     matchFields: spec.matchFields,
     batchSize: BATCH_LIMIT,
     concurrency: 2,

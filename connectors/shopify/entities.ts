@@ -283,6 +283,7 @@ export function inventoryLevelsEntity(): EntityDeclaration<ShopifyClient> {
     batchSize: 1,
     concurrency: 2,
     schema: { type: 'object', required: ['sku', 'available'], properties: { sku: { type: 'string', minLength: 1 }, available: { type: 'integer' } } },
+    fields: ['sku', 'available'],
     async write(client, items, request): Promise<WriteResult[]> {
       const { skus, location } = await catalog(client, request);
       const results: WriteResult[] = [];
@@ -321,7 +322,7 @@ function userError(errors: { field: string[] | null; message: string }[]): Perma
  * without a known id is looked up by that tag (then by the flow's match, `email`) before one is created:
  * a retry after a lost answer updates the first customer instead of making a second.
  */
-export function customerWriter(): Pick<EntityDeclaration<ShopifyClient>, 'write' | 'matchFields' | 'batchSize' | 'concurrency' | 'find' | 'schema'> {
+export function customerWriter(): Pick<EntityDeclaration<ShopifyClient>, 'write' | 'matchFields' | 'batchSize' | 'concurrency' | 'find' | 'schema' | 'fields'> {
   const tagOf = (item: WriteItem) => `ferry-${createHash('sha1').update(item.sourceId).digest('hex').slice(0, 16)}`;
   // Look-ups are repeated on their own when busy; a create is not (Shopify cannot de-duplicate one): the writer looks again first.
   const search = async (client: ShopifyClient, query: string, request?: WriteRequest) =>
@@ -342,6 +343,8 @@ export function customerWriter(): Pick<EntityDeclaration<ShopifyClient>, 'write'
     batchSize: 1,
     concurrency: 2,
     schema: { type: 'object', properties: { email: { type: 'string', format: 'email' }, first_name: { type: 'string' }, last_name: { type: 'string' }, phone: { type: 'string' }, tags: { type: 'string' } }, anyOf: [{ required: ['email'] }, { required: ['phone'] }, { required: ['first_name'] }, { required: ['last_name'] }] },
+    // What `input()` sends: anything else would be dropped without a word.
+    fields: ['email', 'first_name', 'last_name', 'phone', 'tags'],
     async write(client, items, request): Promise<WriteResult[]> {
       const results: WriteResult[] = [];
       for (const item of items) {

@@ -1,9 +1,10 @@
 /**
- * Request checking against Intuit's data model (the XSD-derived schema in ./contract): an element the
- * schema does not define, or a value of the wrong type, is refused as QuickBooks refuses it.
+ * Request checking against Intuit's data model (the XSD-derived schema in connectors/quickbooks/contract,
+ * which the connector also declares its writable fields from): an element the schema does not define,
+ * or a value of the wrong type, is refused as QuickBooks refuses it.
  */
 import Ajv2020 from 'ajv/dist/2020.js';
-import schema from './contract/qbo-entities.schema.json' with { type: 'json' };
+import schema from '../../connectors/quickbooks/contract/qbo-entities.schema.json' with { type: 'json' };
 
 type SchemaNode = { $ref?: string; type?: string | string[]; properties?: Record<string, SchemaNode>; items?: SchemaNode; anyOf?: SchemaNode[] };
 const defs = (schema as unknown as { $defs: Record<string, SchemaNode> }).$defs;

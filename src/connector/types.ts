@@ -72,6 +72,11 @@ export interface EntityDeclaration<Client> {
   description: string;
   /** The `source.params` the entity takes, each with what it does; a flow naming any other is refused. */
   params?: Record<string, string>;
+  /**
+   * Every top-level field a written payload may carry; a mapping naming another is refused when the flow
+   * is loaded. Absent: the target decides (HubSpot's are the portal's properties, which `ferry check` reads).
+   */
+  fields?: readonly string[];
   /** The record's id in this system. */
   key(record: JsonObject): string;
   /** When the record last changed, for incremental reads; absent when the service has no such field. */

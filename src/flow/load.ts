@@ -11,6 +11,7 @@ import { ConfigError, type Diagnostic, sortDiagnostics } from '../errors.js';
 import { stableHash } from '../engine/hash.js';
 import { flowNameArguments, parseExpression, type Expression } from '../mapping/expression.js';
 import { CompiledMapping } from '../mapping/mapping.js';
+import { closest } from '../text/closest.js';
 import type { CompiledRule } from '../validation/rules.js';
 import { schemaDiagnostics, compileSchema } from '../yaml/schema-diagnostics.js';
 import { type PathSegment, readYamlFile, type YamlFile } from '../yaml/yaml-file.js';
@@ -86,7 +87,7 @@ function checkFlow(yaml: YamlFile, doc: FlowDocument, registry: ConnectorRegistr
   }
 
   checkEndpoint(doc.source, 'source', registry, at);
-  checkEndpoint(doc.target, 'target', registry, at);
+  checkEndpoint(doc.target, 'target', registry, at, doc.mapping);
 
   const expression = (path: PathSegment[], text: unknown): Expression | undefined => {
     if (typeof text !== 'string') return undefined;
@@ -195,7 +196,8 @@ function checkEndpoint(
   endpoint: FlowDocument['source'] | undefined,
   side: 'source' | 'target',
   registry: ConnectorRegistry,
-  at: (path: PathSegment[], message: string) => void,
+  at: (path: PathSegment[], message: string, where?: 'key') => void,
+  mapping?: FlowDocument['mapping'],
 ): void {
   if (!endpoint || typeof endpoint.connector !== 'string') return;
   const connector = registry.get(endpoint.connector);
@@ -214,10 +216,16 @@ function checkEndpoint(
   for (const key of Object.keys((endpoint as FlowDocument['source']).params ?? {})) {
     if (side === 'source' && !entity.params?.[key]) {
       const taken = Object.entries(entity.params ?? {}).map(([name, what]) => `${name} (${what})`);
-      at([side, 'params', key], `'${connector.name}/${endpoint.entity}' takes no parameter '${key}' (${taken.length ? `it takes: ${taken.join(', ')}` : 'it takes none'})`);
+      at([side, 'params', key], `'${connector.name}/${endpoint.entity}' takes no parameter '${key}' (${taken.length ? `it takes: ${taken.join(', ')}` : 'it takes none'})`, 'key');
     }
   }
   if (side === 'target' && !entity.write) at([side, 'entity'], `'${connector.name}/${endpoint.entity}' cannot be written`);
+  if (side === 'target' && entity.fields && mapping && typeof mapping === 'object') {
+    for (const field of Object.keys(mapping).filter((f) => !entity.fields!.includes(f))) {
+      const meant = closest(field, entity.fields);
+      at(['mapping', field], `'${connector.name}/${endpoint.entity}' has no field '${field}'${meant ? ` (did you mean '${meant}'?)` : ''}`, 'key');
+    }
+  }
   const match = (endpoint as FlowDocument['target']).match;
   if (side === 'target' && match && typeof match.field === 'string' && entity.matchFields && !entity.matchFields.includes(match.field)) {
     at([side, 'match', 'field'], `'${connector.name}/${endpoint.entity}' cannot be matched on '${match.field}' (it can on: ${entity.matchFields.join(', ') || 'nothing'})`);

@@ -1,3 +1,5 @@
+import { closest } from '../text/closest.js';
+
 /**
  * The functions an expression may call: JSONata's library and Ferry's own. A call to any other name
  * (`$lowercas(name)`) would only fail when a record reached it; it is refused when the flow is loaded.
@@ -44,25 +46,5 @@ export function unknownCalls(ast: unknown): { name: string; position?: number; s
     Object.values(node).forEach(visit);
   };
   visit(ast);
-  return calls.filter((c) => !KNOWN.has(c.name) && !bound.has(c.name)).map((c) => ({ ...c, suggestion: closest(c.name) }));
-}
-
-/** The known name one or two edits away, if there is one. */
-function closest(name: string): string | undefined {
-  let best: { name: string; distance: number } | undefined;
-  for (const known of KNOWN) {
-    const distance = editDistance(name.toLowerCase(), known.toLowerCase());
-    if (distance <= 2 && (!best || distance < best.distance)) best = { name: known, distance };
-  }
-  return best?.name;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    previous = current;
-  }
-  return previous[b.length]!;
+  return calls.filter((c) => !KNOWN.has(c.name) && !bound.has(c.name)).map((c) => ({ ...c, suggestion: closest(c.name, KNOWN) }));
 }

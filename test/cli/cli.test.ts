@@ -45,7 +45,7 @@ describe('ferry CLI', () => {
     const bad = await ferry('validate', 'flows/bad.yaml');
     expect(bad.code).toBe(2);
     expect(bad.err.split('\n')).toEqual([
-      "flows/bad.yaml:2:71 source.params.since_days: 'memory/customers' takes no parameter 'since_days' (it takes none)",
+      "flows/bad.yaml:2:59 source.params.since_days: 'memory/customers' takes no parameter 'since_days' (it takes none)",
       'flows/bad.yaml:5:9 mapping.Name: expression does not parse: Unexpected end of expression (at character 6)',
       'flows/bad.yaml:6:10 mapping.Email: unknown function $lowercas (did you mean $lowercase?) (at character 9)',
       'flows/bad.yaml:7:18 run.schedule: not a valid cron expression: expected 5 or 6 fields but got 2',

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { formatDiagnostic } from '../../src/errors.js';
 import { resolve } from 'node:path';
 import { listFlowFiles, loadFlowFiles } from '../../src/flow/load.js';
-import { loadFlows } from '../support/harness.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadFlows, tempDir } from '../support/harness.js';
 
 const messages = (texts: Record<string, string>) => {
   const { diagnostics, dir } = loadFlows(texts);
@@ -66,6 +68,21 @@ retry:
     });
     const text = GOOD.replace('entity: accounts }', 'entity: accounts, last_writer_wins: [Name, Phone] }');
     expect(messages({ 'f.yaml': text })).toEqual(["f.yaml:3:73 target.last_writer_wins[1]: 'Phone' is not a field this flow's mapping writes"]);
+  });
+
+  it("refuses a field the target does not have: QuickBooks' from Intuit's schema, Shopify's from what its writer sends", async () => {
+    const { registry } = await import('../../connectors/registry.js');
+    const dir = tempDir('ferry-fields-');
+    const file = join(dir, 'fields.yaml');
+    writeFileSync(file, 'name: fields\nsource: { connector: shopify, entity: orders }\ntarget: { connector: quickbooks, entity: invoices }\nmapping:\n  DocNumbr: name\n  Colour: "\'red\'"\n  TotalAmt: total_price\n');
+    const stock = join(dir, 'stock.yaml');
+    writeFileSync(stock, 'name: stock\nsource: { connector: quickbooks, entity: items }\ntarget: { connector: shopify, entity: inventory_levels }\nmapping:\n  sku: Sku\n  available: QtyOnHand\n  note: Name\n');
+    const { diagnostics } = loadFlowFiles([file, stock], registry);
+    expect(diagnostics.map((d) => formatDiagnostic({ ...d, file: d.file.slice(dir.length + 1) }))).toEqual([
+      "fields.yaml:5:3 mapping.DocNumbr: 'quickbooks/invoices' has no field 'DocNumbr' (did you mean 'DocNumber'?)",
+      "fields.yaml:6:3 mapping.Colour: 'quickbooks/invoices' has no field 'Colour'",
+      "stock.yaml:7:3 mapping.note: 'shopify/inventory_levels' has no field 'note'",
+    ]);
   });
 
   it('reports unknown entities and what the connector offers', () => {
