@@ -73,8 +73,9 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .description('check flow files and print every mistake as file:line:column field: message')
     .argument('[files...]', 'flow files or directories (default: the flows directory)')
     .option('--json', 'print the result as JSON')
-    .action((files: string[], opts: { json?: boolean }, command: Command) => {
-      exitCode = validateCommand(appFor(command), io, files, opts);
+    .option('--online', "also read one page of each flow's source and warn about source paths no record has")
+    .action(async (files: string[], opts: { json?: boolean; online?: boolean }, command: Command) => {
+      exitCode = opts.online ? await connected(command, (a) => validateCommand(a, io, files, opts)) : await validateCommand(appFor(command), io, files, opts);
     });
 
   program

@@ -68,6 +68,16 @@ describe('ferry CLI', () => {
     expect(checked.err.split('\n')).toHaveLength(1);
   });
 
+  it('validate --online reads a page of each source and warns about a path no record has, with the one probably meant', async () => {
+    const { ferry, store } = project({ 'typo.yaml': 'name: typo\nsource: { connector: memory, entity: customers }\ntarget: { connector: memory, entity: accounts }\nmapping:\n  Name: nmae\n  Email: email\n' });
+    store.sources.set('customers', customers(3));
+    const offline = await ferry('validate');
+    expect([offline.code, offline.err]).toEqual([0, '']);
+    const online = await ferry('validate', '--online');
+    expect(online.code).toBe(0);
+    expect(online.err).toBe("warning: flows/typo.yaml:5:9 mapping.Name: reads 'nmae', which none of the 3 memory/customers records read has (did you mean 'name'?)");
+  });
+
   it('a dry run with --show prints what each record reads and would send, and what an update would change', async () => {
     const { ferry, store } = project({ 'customers.yaml': CUSTOMERS_FLOW });
     store.sources.set('customers', customers(2));
