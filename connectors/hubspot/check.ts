@@ -57,5 +57,7 @@ export async function checkHubSpot(client: HubSpotClient, request: CheckRequest)
     }
   }
   if (present) report.notes.push(`${present} properties the flows write are there`);
+  const limits = client.limitsSeen;
+  if (limits) report.notes.push(`limits: ${limits.max} requests per ${limits.intervalMs / 1000} s${limits.daily ? `, ${limits.daily} a day (${limits.dailyRemaining} left today)` : ''} (the account's plan, from HubSpot's headers)`);
   return report;
 }

@@ -69,12 +69,17 @@ export class HubSpotClient {
     this.search = new RateLimiter({ limit: Number(settings.options.searches_per_second ?? 5), intervalMs: 1_000 });
   }
 
+  /** The account's limits as HubSpot's last headers stated them (its plan's), for `ferry check`. */
+  limitsSeen?: { max: number; intervalMs: number; daily?: number; dailyRemaining?: number };
+
   /** `X-HubSpot-RateLimit-Max`, `-Remaining` and `-Interval-Milliseconds`, on every answer but search's. */
   private observe(headers: Record<string, string> | undefined): void {
     const max = Number(headers?.['x-hubspot-ratelimit-max']);
     const remaining = Number(headers?.['x-hubspot-ratelimit-remaining']);
     const intervalMs = Number(headers?.['x-hubspot-ratelimit-interval-milliseconds']);
     if (!(max > 0 && intervalMs > 0 && remaining >= 0)) return;
+    const daily = Number(headers?.['x-hubspot-ratelimit-daily']);
+    this.limitsSeen = { max, intervalMs, ...(daily > 0 ? { daily, dailyRemaining: Number(headers?.['x-hubspot-ratelimit-daily-remaining']) } : {}) };
     this.general.adapt({ limit: Math.min(this.ceiling, Math.max(1, Math.floor(max * 0.95))), intervalMs });
     if (remaining < Math.floor(max * 0.05)) this.general.pause(intervalMs);
   }

@@ -30,6 +30,7 @@ describe('ferry check', () => {
       expect.stringMatching(/^quickbooks \(quickbooks\): company Ferry Emulated Books \(realm \d+\); used by \d+ flow\(s\)$/),
       'no problems',
     ]);
+    expect(check.out).toMatch(/  ok {7}limits: 190 requests per 10 s, 625000 a day \(\d+ left today\) \(the account's plan, from HubSpot's headers\)/);
   });
 
   it('names each problem an account has for the flows, with its fix, and exits 1; --fix creates what it can', async () => {
