@@ -81,7 +81,7 @@ export class App {
   }
 
   get connections(): Connections {
-    const secrets = new SecretsFile(this.config.secretsFile);
+    const secrets = new SecretsFile(this.config.secretsFile, this.config.legacySecretsFile);
     const context = { loadSecret: secrets.loadSecret.bind(secrets), saveSecret: secrets.saveSecret.bind(secrets), warn: (message: string) => this.logger.warn(message) };
     this.connectionsInstance ??= new Connections(this.registry, usableConnections(this.config), context, this.config.unresolved);
     return this.connectionsInstance;

@@ -4,7 +4,7 @@
  * resolved from the environment; a missing one is reported when that connection is first used, so
  * one unset credential does not stop flows that do not need it.
  */
-import { resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { ConnectionSettings } from '../connector/types.js';
 import { ConfigError, type Diagnostic } from '../errors.js';
 import { parseDuration } from '../flow/duration.js';
@@ -20,7 +20,13 @@ export interface FerryConfig {
   ledgerPath: string;
   logFile?: string;
   logLevel: string;
+  /**
+   * Where rotated tokens are kept: `secrets_file`, or by default a file beside the config named after
+   * it (`ferry.yaml` → `ferry.secrets.json`), so two configs in one folder keep apart.
+   */
   secretsFile: string;
+  /** Where a Ferry before secrets were kept beside the config saved them: still read, never written. */
+  legacySecretsFile?: string;
   connections: Map<string, ConnectionSettings>;
   /** Connections with a `${ENV}` reference that is not set: the diagnostics to raise when one is used. */
   unresolved: Map<string, Diagnostic[]>;
@@ -109,7 +115,9 @@ function configFromYaml(yaml: YamlFile, env: NodeJS.ProcessEnv, cwd: string): Fe
     ledgerPath: resolve(cwd, doc.ledger ?? '.ferry/ledger.db'),
     logFile: resolve(cwd, doc.log?.file ?? '.ferry/ferry.log'),
     logLevel: doc.log?.level ?? 'info',
-    secretsFile: resolve(cwd, doc.secrets_file ?? '.ferry/secrets.json'),
+    ...(doc.secrets_file || !yaml.file
+      ? { secretsFile: resolve(cwd, doc.secrets_file ?? '.ferry/secrets.json') }
+      : { secretsFile: join(dirname(resolve(cwd, yaml.file)), `${basename(yaml.file, extname(yaml.file))}.secrets.json`), legacySecretsFile: resolve(cwd, '.ferry/secrets.json') }),
     connections,
     unresolved,
     secrets,

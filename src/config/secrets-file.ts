@@ -10,14 +10,18 @@ import { ensureOwnerOnlyFile } from '../owner-only.js';
 type Secrets = Record<string, Record<string, string>>;
 
 export class SecretsFile implements ConnectorContext {
-  constructor(private readonly path: string) {}
+  /** `legacy`: a file an earlier default put elsewhere, read when this one has nothing for the connection. */
+  constructor(
+    private readonly path: string,
+    private readonly legacy?: string,
+  ) {}
 
-  private read(): Secrets {
-    return existsSync(this.path) ? (JSON.parse(readFileSync(this.path, 'utf8') || '{}') as Secrets) : {};
+  private read(path = this.path): Secrets {
+    return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8') || '{}') as Secrets) : {};
   }
 
   async loadSecret(connection: string, key: string): Promise<string | undefined> {
-    return this.read()[connection]?.[key];
+    return this.read()[connection]?.[key] ?? (this.legacy ? this.read(this.legacy)[connection]?.[key] : undefined);
   }
 
   async saveSecret(connection: string, key: string, value: string): Promise<void> {

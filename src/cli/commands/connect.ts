@@ -39,7 +39,7 @@ export async function connectCommand(app: App, io: CliIo, name: string): Promise
     const result = await connector.connect(settings, session);
     const granted = { ...settings, options: { ...settings.options, ...result.options } };
     const account = connector.account?.(granted);
-    const secrets = new SecretsFile(app.config.secretsFile);
+    const secrets = new SecretsFile(app.config.secretsFile, app.config.legacySecretsFile);
     for (const [key, value] of Object.entries(result.secrets)) await secrets.saveSecret(account ? secretOwner(name, account) : name, key, value);
     io.out(`Connected: ${result.account}. What it granted is kept in ${app.config.secretsFile} (readable by you only).`);
     const missing = Object.entries(result.options).filter(([key, value]) => String(settings.options[key] ?? '') !== value);
