@@ -57,6 +57,7 @@ export interface StartOptions {
   quickbooks?: CompanySettings;
   hubspot?: { ferryProperties?: boolean };
   shopify?: { scopes?: string[] };
+  stripe?: { restrictedKey?: { key: string; resources: string[] } };
 }
 
 interface Stateful {
@@ -83,7 +84,7 @@ const STARTERS: Record<Service, Starter> = {
   },
   stripe: async (port, options) => {
     const scale = options.rateScale ?? 1;
-    const r = await startStripe({ port, seed: options.seed, faults: options.faults, ratePerSecond: 25 * scale });
+    const r = await startStripe({ port, seed: options.seed, faults: options.faults, ratePerSecond: 25 * scale, ...options.stripe });
     return { service: 'stripe', url: r.url, credentials: { secret_key: r.secretKey, webhook_secret: WEBHOOK_SECRETS.stripe, ...paced(scale, { requests_per_second: 25 * scale }) }, server: r.server,
       subscribeWebhooks: (url) => void r.emulator.webhooks.push({ url, secret: WEBHOOK_SECRETS.stripe }), close: r.close, load: (b) => seedStripe(r.server, b), state: r.emulator };
   },

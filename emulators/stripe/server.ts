@@ -20,6 +20,11 @@ export interface StripeEmulatorOptions {
   /** Operations per second; Stripe allows 25 in test mode (https://docs.stripe.com/rate-limits). */
   ratePerSecond?: number;
   accountName?: string;
+  /**
+   * A restricted key (`rk_test_…`) and the resources it may use (`customers`, `invoices`, …, by their
+   * path in /v1); a request for any other is refused with Stripe's permission error (403).
+   */
+  restrictedKey?: { key: string; resources: string[] };
 }
 
 type Params = Record<string, unknown>;
@@ -124,7 +129,15 @@ export class StripeEmulator {
     const header = String(request.headers.authorization ?? '');
     const key = header.startsWith('Bearer ') ? header.slice(7) : '';
     if (!key) return stripeError(401, 'You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. \'Authorization: Bearer YOUR_SECRET_KEY\').');
-    if (key !== this.options.secretKey) return stripeError(401, `Invalid API Key provided: ${key.slice(0, 8)}${'*'.repeat(Math.max(0, key.length - 12))}${key.slice(-4)}`);
+    const masked = `${key.slice(0, 8)}${'*'.repeat(Math.max(0, key.length - 12))}${key.slice(-4)}`;
+    const restricted = this.options.restrictedKey;
+    if (restricted && key === restricted.key) {
+      const resource = request.path.split('/')[2] ?? '';
+      if (resource === 'account' || restricted.resources.includes(resource)) return undefined;
+      const access = request.method === 'GET' ? 'read' : 'write';
+      return stripeError(403, `The provided key '${masked}' does not have the required permissions for this endpoint on account 'acct_1FerryEmulator00'. Having the 'rak_${resource.replace(/s$/, '')}_${access}' permission would allow this request to continue.`);
+    }
+    if (key !== this.options.secretKey) return stripeError(401, `Invalid API Key provided: ${masked}`);
     return undefined;
   }
 

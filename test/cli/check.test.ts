@@ -62,6 +62,24 @@ describe('ferry check', () => {
     expect((await project.ferry('check')).out).not.toContain('has no property');
   });
 
+  it("tries what a restricted Stripe key's flows read, and names each resource it may not", async () => {
+    const restricted = 'rk_test_ferry_restricted_000000000000';
+    project = await emulatedProject(['stripe', 'quickbooks'], { seed: 3, stripe: { restrictedKey: { key: restricted, resources: ['customers', 'invoices', 'invoiceitems', 'prices'] } } });
+    const file = join(project.cwd, 'ferry.yaml');
+    const config = JSON.parse(readFileSync(file, 'utf8')) as { connections: { stripe: Record<string, string> } };
+    config.connections.stripe.secret_key = restricted;
+    writeFileSync(file, JSON.stringify(config));
+    const check = await project.ferry('check');
+    expect(check.code).toBe(1);
+    const problems = check.out.split('\n').filter((l) => l.startsWith('  PROBLEM'));
+    expect(problems.sort()).toEqual([
+      '  PROBLEM  the restricted key cannot read payment_intents, which stripe-payments-to-quickbooks-payments reads',
+      '  PROBLEM  the restricted key cannot read products, which stripe-products-to-quickbooks-items reads',
+    ]);
+    expect(check.out).toContain('fix: give the key Read on products in the Stripe Dashboard');
+    expect(check.out).not.toContain(restricted);
+  });
+
   it('says when a connection cannot authenticate, and how to reconnect, without showing the token', async () => {
     project = await emulatedProject(['quickbooks'], { seed: 3 });
     const file = join(project.cwd, 'ferry.yaml');
