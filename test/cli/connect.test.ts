@@ -4,14 +4,16 @@
  * listener; the refresh token is kept under the company it belongs to, the realm id is named for the
  * config, and a connection with no refresh_token in its config then works from the saved one.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHubSpot } from '../../emulators/hubspot/index.js';
+import { HUBSPOT_DEFAULTS, startHubSpot } from '../../emulators/hubspot/index.js';
+import { startEmulators } from '../../emulators/index.js';
 import { type RunningQuickBooks, startQuickBooks } from '../../emulators/quickbooks/index.js';
 import { bufferIo } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
+import { shippedFlowsFor } from '../support/emulated-project.js';
 import { tempDir } from '../support/harness.js';
 
 let company: RunningQuickBooks;
@@ -61,6 +63,38 @@ function project(): { cwd: string; write(connections: Record<string, object>): v
 }
 
 describe('ferry connect', () => {
+  it('connects QuickBooks and HubSpot for a project, whose flows then sync on the tokens it saved', async () => {
+    const running = await startEmulators(['hubspot', 'quickbooks'], { seed: 4, dataSize: 'small', ports: { hubspot: 0, quickbooks: 0 } });
+    try {
+      const qbo = running.find((e) => e.service === 'quickbooks')!;
+      const hub = running.find((e) => e.service === 'hubspot')!;
+      const cwd = tempDir('ferry-connected-');
+      const [qboPort, hubPort] = [await freePort(), await freePort()];
+      const connections = (extra: { realm_id?: string; portal_id?: string } = {}) => ({
+        quickbooks: { connector: 'quickbooks', base_url: qbo.url, client_id: qbo.credentials.client_id, client_secret: qbo.credentials.client_secret, token_url: qbo.credentials.token_url, authorize_url: `${qbo.url}/connect/oauth2`, redirect_uri: `http://127.0.0.1:${qboPort}/callback`, ...(extra.realm_id ? { realm_id: extra.realm_id } : {}) },
+        hubspot: { connector: 'hubspot', base_url: hub.url, client_id: HUBSPOT_DEFAULTS.oauth.clientId, client_secret: HUBSPOT_DEFAULTS.oauth.clientSecret, authorize_url: `${hub.url}/oauth/authorize`, redirect_uri: `http://127.0.0.1:${hubPort}/callback`, ...(extra.portal_id ? { portal_id: extra.portal_id } : {}) },
+      });
+      const write = (extra?: { realm_id?: string; portal_id?: string }) => writeFileSync(join(cwd, 'ferry.yaml'), JSON.stringify({ flows: shippedFlowsFor(['hubspot', 'quickbooks']), ledger: 'ledger.db', connections: connections(extra) }));
+      write();
+      await connect(cwd, 'quickbooks', /https?:\/\/\S+\/connect\/oauth2\?\S+/);
+      await connect(cwd, 'hubspot', /https?:\/\/\S+\/oauth\/authorize\?\S+/);
+      // The secrets sit beside the config, named after it; the config now names the accounts.
+      expect(Object.keys(JSON.parse(readFileSync(join(cwd, 'ferry.secrets.json'), 'utf8')) as object).sort()).toEqual([
+        `hubspot (app ${HUBSPOT_DEFAULTS.oauth.clientId}, portal ${HUBSPOT_DEFAULTS.portalId})`,
+        `quickbooks (realm ${qbo.credentials.realm_id}, app ${qbo.credentials.client_id})`,
+      ]);
+      write({ realm_id: qbo.credentials.realm_id, portal_id: String(HUBSPOT_DEFAULTS.portalId) });
+      const io = bufferIo();
+      await main(['node', 'ferry', '--config', 'ferry.yaml', '--quiet', 'run', '--all', '--json'], { io, cwd });
+      expect(io.stderr).toEqual([]);
+      const { runs } = JSON.parse(io.stdout.join('\n')) as { runs: { flow: string; status: string; counts: { created: number } }[] };
+      expect(runs.filter((r) => r.status === 'failed')).toEqual([]);
+      expect(runs.find((r) => r.flow === 'hubspot-companies-to-quickbooks-customers')!.counts.created).toBeGreaterThan(0);
+    } finally {
+      await Promise.all(running.map((e) => e.close()));
+    }
+  });
+
   it('completes the QuickBooks authorisation from a printed URL and leaves a connection that works', async () => {
     const { cwd, write } = project();
     const port = await freePort();
