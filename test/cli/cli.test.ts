@@ -7,7 +7,7 @@ import { PermanentError } from '../../src/errors.js';
 import { createAjv } from '../../src/validation/ajv.js';
 import syncInfoSchema from '../../config/schemas/sync-info.schema.json' with { type: 'json' };
 import { createMemoryStore } from '../support/memory-connector.js';
-import { CUSTOMERS_FLOW, customers, memoryRegistry, tempDir } from '../support/harness.js';
+import { CUSTOMERS_FLOW, customers, memoryRegistry, ORDERS_FLOW, tempDir } from '../support/harness.js';
 
 function project(flows: Record<string, string>) {
   const cwd = tempDir('ferry-cli-');
@@ -188,6 +188,23 @@ describe('ferry dead-letter', () => {
 });
 
 describe('ferry demo', () => {
+  it('approve --now books the held record at once, and the records of other flows waiting on it', async () => {
+    const { store, ferry } = project({ 'customers.yaml': CUSTOMERS_FLOW, 'orders.yaml': ORDERS_FLOW });
+    store.sources.set('customers', [...customers(1), ...customers(1, 2, { vip: true })]);
+    store.sources.set('orders', [
+      { id: 'o1', name: 'Order 1', customer_id: 1, updated_at: '2026-10-02T00:00:00Z' },
+      { id: 'o2', name: 'Order 2', customer_id: 2, updated_at: '2026-10-02T00:00:01Z' },
+    ]);
+    await ferry('run', '--all');
+    expect([...(store.targets.get('invoices')?.values() ?? [])].map((i) => i.Name)).toEqual(['Order 1']);
+    const now = await ferry('approve', 'customers', '2', '--now');
+    expect(now.code).toBe(0);
+    expect(now.out).toContain('then the records waiting on them: orders (1)');
+    expect([...store.targets.get('invoices')!.values()].map((i) => i.Name).sort()).toEqual(['Order 1', 'Order 2']);
+    const info = JSON.parse((await ferry('info', '--json')).out) as { flows: { name: string; failures: unknown[] }[] };
+    expect(info.flows.flatMap((f) => f.failures)).toEqual([]);
+  });
+
   it('approve books a held record on the next run; reject dead-letters one with the reason; both stay in its history', async () => {
     const { store, ferry } = project({ 'customers.yaml': CUSTOMERS_FLOW });
     store.sources.set('customers', [...customers(2), ...customers(2, 3, { vip: true })]);

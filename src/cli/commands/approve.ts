@@ -17,7 +17,8 @@ function person(): string {
 /**
  * `ferry approve FLOW ID... [--now]`: releases records a rule held (a credit check, a payment exception).
  * The approval is for the record as it is now: it is booked by the flow's next run (or at once with --now) without the hold
- * rules; if the source changes before that, the rules look at it again.
+ * rules; if the source changes before that, the rules look at it again. With --now, the records other flows
+ * hold back waiting for these (an order's payment, waiting for its invoice) are run too, and theirs in turn.
  */
 export async function approveCommand(app: App, io: CliIo, flowName: string, ids: string[], options: { now?: boolean }): Promise<ExitCode> {
   const flow = app.flow(flowName);
@@ -34,10 +35,35 @@ export async function approveCommand(app: App, io: CliIo, flowName: string, ids:
   }
   if (approved.length) {
     io.out(`approved ${approved.length} record(s) of ${flow.name}: ${approved.join(', ')}`);
-    if (options.now) return executeRuns(app, io, [flow], { trigger: 'manual', selection: { kind: 'records', ids: approved, force: false } });
+    if (options.now) return bookNow(app, io, flow.name, approved);
     io.out(`They are booked by the flow's next run (the daemon's schedule, \`ferry run ${flow.name}\`, or \`ferry demo\`).`);
   }
   return refused ? EXIT.usage : EXIT.ok;
+}
+
+/** Runs the approved records, then every record waiting on one just booked, flow by flow, until none is left. */
+async function bookNow(app: App, io: CliIo, flowName: string, ids: string[]): Promise<ExitCode> {
+  const flows = app.flows();
+  let code: ExitCode = EXIT.ok;
+  let round = [{ flow: flowName, ids }];
+  const ran = new Set<string>();
+  while (round.length) {
+    const parents = new Set<string>();
+    for (const { flow, ids: chosen } of round) {
+      ran.add(flow);
+      const result = await executeRuns(app, io, [app.flow(flow)], { trigger: 'manual', selection: { kind: 'records', ids: chosen, force: false } });
+      code = Math.max(code, result) as ExitCode;
+      for (const id of chosen) parents.add(`${flow}:${id}`);
+    }
+    const next: typeof round = [];
+    for (const other of flows.filter((f) => !ran.has(f.name))) {
+      const waiting = (await app.ledger.listRecords(other.name, { statuses: ['waiting'] })).filter((r) => r.waitingOn && parents.has(r.waitingOn)).map((r) => r.sourceId);
+      if (waiting.length) next.push({ flow: other.name, ids: waiting });
+    }
+    if (next.length) io.out(`then the records waiting on them: ${next.map((n) => `${n.flow} (${n.ids.length})`).join(', ')}`);
+    round = next;
+  }
+  return code;
 }
 
 /** `ferry reject FLOW ID --reason TEXT`: a held record is refused on purpose: dead-lettered with the reason. */
