@@ -88,7 +88,7 @@ describe('secrets', () => {
     expect(places[0]![1]).toContain('run ended'); // the log really holds the session
     for (const [where, text] of places) for (const secret of secrets) expect(text.includes(secret), `${where} contains a secret (${secret.slice(0, 6)}…)`).toBe(false);
 
-    for (const file of ['.ferry/ledger.db', '.ferry/ferry.log', '.ferry/secrets.json']) expect(statSync(join(cwd, file)).mode & 0o077, file).toBe(0);
+    for (const file of ['.ferry/ledger.db', '.ferry/ferry.log', '.ferry/secrets.json', 'report.html']) expect(statSync(join(cwd, file)).mode & 0o077, file).toBe(0);
   });
 });
 

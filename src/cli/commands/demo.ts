@@ -1,10 +1,11 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { addSalesActivity, addShopifyActivity } from '../../../emulators/activity.js';
 import { type RunningEmulator, SERVICES, startEmulators } from '../../../emulators/index.js';
 import type { DataSize } from '../../../emulators/seed.js';
 import type { ConnectionSettings } from '../../connector/types.js';
 import { dependencyOrder } from '../../flow/load.js';
+import { writeOwnerOnlyFile } from '../../owner-only.js';
 import { buildSyncInfo } from '../../report/sync-info.js';
 import { renderHtml } from '../../report/render-html.js';
 import { renderTerminal } from '../../report/render-terminal.js';
@@ -48,7 +49,7 @@ export async function demoCommand(app: App, io: CliIo, options: { reset?: boolea
     const info = await buildSyncInfo(app.ledger, flows);
     io.out(renderTerminal(info, io.color));
     const report = join(app.cwd, '.ferry', 'report.html');
-    writeFileSync(report, renderHtml(info));
+    writeOwnerOnlyFile(report, renderHtml(info));
     io.out(`\nThe HTML report (open it in a browser): ${report}`);
     io.out(`The ledger is ${app.config.ledgerPath}; the emulators' state is in ${stateDir}.`);
     const held = info.flows.flatMap((f) => f.failures.filter((r) => r.status === 'held').map((r) => r.resyncCommand));

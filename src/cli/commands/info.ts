@@ -1,6 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseSince } from '../../flow/duration.js';
+import { writeOwnerOnlyFile } from '../../owner-only.js';
 import { buildSyncInfo } from '../../report/sync-info.js';
 import { renderHtml } from '../../report/render-html.js';
 import { renderTerminal } from '../../report/render-terminal.js';
@@ -21,8 +21,7 @@ export async function infoCommand(app: App, io: CliIo, flowName: string | undefi
   const info = await buildSyncInfo(app.ledger, flows, { since });
   if (options.html) {
     const file = resolve(app.cwd, options.html);
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, renderHtml(info));
+    writeOwnerOnlyFile(file, renderHtml(info));
     io.out(`HTML report written to ${file}`);
     if (!options.json) return EXIT.ok;
   }
