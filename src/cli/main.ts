@@ -2,6 +2,7 @@
  * The `ferry` command line. Exit codes: 0 ok, 1 records failed (or a mismatch), 2 usage or configuration error.
  * Errors a user can fix are printed as one clear message, never as a stack trace.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { registry as defaultRegistry } from '../../connectors/registry.js';
 import type { ConnectorRegistry } from '../connector/types.js';
@@ -64,6 +65,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .option('-v, --verbose', 'log debug lines on the console')
     .option('-q, --quiet', 'log only errors on the console')
     .option('--demo', "use the demo's emulators (their state in .ferry/emulators) as the connections, e.g. ferry --demo reconcile")
+    .version(packageVersion(), '-V, --version', "print Ferry's version")
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
@@ -269,4 +271,10 @@ function reportError(error: unknown, io: CliIo, cwd: string): ExitCode {
   io.err(`ferry: ${e?.message ?? String(error)}`);
   if (process.env.FERRY_DEBUG) io.err(String(e?.stack));
   return EXIT.recordsFailed;
+}
+
+/** Ferry's version, from its package.json (read once, when asked for the CLI). */
+function packageVersion(): string {
+  const file = new URL('../../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bufferIo } from '../../src/cli/io.js';
@@ -35,6 +35,12 @@ describe('ferry CLI', () => {
     const unwritable = await ferry('run', 'customers', '--ledger', 'garbage.db/sub/ledger.db');
     expect(unwritable.code).toBe(2);
     expect(unwritable.err).toMatch(new RegExp(`^ferry: cannot use the ledger ${join(cwd, 'garbage.db/sub/ledger.db')}: `));
+  });
+
+  it('--version prints the version in package.json', async () => {
+    const { ferry } = project({});
+    const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    expect(await ferry('--version')).toMatchObject({ code: 0, out: version });
   });
 
   it('validate prints every mistake as file:line:column field: message and exits 2', async () => {
