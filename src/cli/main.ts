@@ -114,7 +114,9 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .option('--since <period>', 'cover runs since a duration ago (24h, 7d) or an ISO date')
     .addOption(new Option('--json', 'print the report as JSON (schema: config/schemas/sync-info.schema.json)'))
     .option('--html <file>', 'write the report as one self-contained HTML page, with a chart of each run')
-    .action(async (flow: string | undefined, opts: { since?: string; json?: boolean; html?: string }, command: Command) => {
+    .option('--attention', 'export every record that needs attention, with its reason and fix (JSON, or --csv)')
+    .option('--csv', 'with --attention: as CSV')
+    .action(async (flow: string | undefined, opts: { since?: string; json?: boolean; html?: string; attention?: boolean; csv?: boolean }, command: Command) => {
       exitCode = await infoCommand(appFor(command), io, flow, opts);
     });
 

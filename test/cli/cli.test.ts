@@ -211,6 +211,24 @@ describe('ferry demo', () => {
     expect(info.flows.flatMap((f) => f.failures)).toEqual([]);
   });
 
+  it('info --attention exports every record needing attention with its reason and fix, as JSON or CSV', async () => {
+    const { store, ferry } = project({ 'customers.yaml': CUSTOMERS_FLOW });
+    store.sources.set('customers', [...customers(2), ...customers(1, 3, { vip: true })]);
+    store.fault = (item) => (item.sourceId === '2' ? { ok: false, error: new PermanentError('name "Customer 2" is taken, pick another', { status: 400 }) } : undefined);
+    await ferry('run', 'customers');
+    const rows = JSON.parse((await ferry('info', '--attention')).out) as { flow: string; sourceId: string; status: string; fix: string }[];
+    expect(rows.sort((a, b) => a.sourceId.localeCompare(b.sourceId))).toEqual([
+      expect.objectContaining({ flow: 'customers', sourceId: '2', status: 'dead', reason: 'name "Customer 2" is taken, pick another', fix: 'ferry resync customers --record 2' }),
+      expect.objectContaining({ flow: 'customers', sourceId: '3', status: 'held', reason: 'vip-hold: needs approval', fix: 'ferry approve customers 3' }),
+    ]);
+    const csv = (await ferry('info', '--attention', '--csv')).out.split('\n');
+    expect(csv[0]).toBe('flow,sourceId,status,reason,since,attempts,fix');
+    expect(csv).toHaveLength(3);
+    expect(csv.find((l) => l.startsWith('customers,2,'))).toMatch(/^customers,2,dead,"name ""Customer 2"" is taken, pick another",\d{4}-[^,]+,\d+,ferry resync customers --record 2$/);
+    expect(csv.find((l) => l.startsWith('customers,3,'))).toMatch(/^customers,3,held,vip-hold: needs approval,\d{4}-[^,]+,\d*,ferry approve customers 3$/);
+    expect(await ferry('info', '--csv')).toMatchObject({ code: 2, err: '--csv goes with --attention: it exports the records that need attention' });
+  });
+
   it('approve books a held record on the next run; reject dead-letters one with the reason; both stay in its history', async () => {
     const { store, ferry } = project({ 'customers.yaml': CUSTOMERS_FLOW });
     store.sources.set('customers', [...customers(2), ...customers(2, 3, { vip: true })]);
