@@ -1,3 +1,5 @@
+import { createInterface } from 'node:readline/promises';
+
 /** Where commands write, so tests can capture it; and whether colour and progress bars are wanted. */
 export interface CliIo {
   out(text: string): void;
@@ -6,6 +8,8 @@ export interface CliIo {
   interactive: boolean;
   color: boolean;
   errStream?: NodeJS.WritableStream;
+  /** Asks a person at a terminal, and answers what they typed; absent where no one can answer. */
+  ask?(question: string): Promise<string>;
 }
 
 export function processIo(): CliIo {
@@ -16,6 +20,18 @@ export function processIo(): CliIo {
     interactive,
     color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
     errStream: process.stderr,
+    ...(process.stdin.isTTY && interactive
+      ? {
+          ask: async (question: string) => {
+            const prompt = createInterface({ input: process.stdin, output: process.stderr });
+            try {
+              return await prompt.question(question);
+            } finally {
+              prompt.close();
+            }
+          },
+        }
+      : {}),
   };
 }
 

@@ -13,7 +13,7 @@ import { approveCommand, rejectCommand } from './commands/approve.js';
 import { checkCommand } from './commands/check.js';
 import { connectCommand } from './commands/connect.js';
 import { daemonCommand } from './commands/daemon.js';
-import { deadLetterDiscard, deadLetterList, deadLetterShow } from './commands/dead-letter.js';
+import { deadLetterDiscard, deadLetterList, deadLetterShow, type DiscardSelection } from './commands/dead-letter.js';
 import { demoCommand, withDemoEmulators } from './commands/demo.js';
 import { emulateCommand } from './commands/emulate.js';
 import { infoCommand } from './commands/info.js';
@@ -197,12 +197,16 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     });
   deadLetter
     .command('discard')
-    .description('give up on a dead-lettered record on purpose (kept in its history)')
+    .description('give up on dead-lettered records on purpose (kept in each one\'s history): by id, or a selection')
     .argument('<flow>')
-    .argument('<id>', 'source record id')
-    .requiredOption('--reason <text>', 'why; kept in the record\'s history')
-    .action(async (flow: string, id: string, opts: { reason?: string }, command: Command) => {
-      exitCode = await deadLetterDiscard(appFor(command), io, flow, id, opts);
+    .argument('[ids...]', 'source record ids')
+    .requiredOption('--reason <text>', 'why; kept in each record\'s history')
+    .option('--all', 'every dead-lettered record of the flow')
+    .option('--matching <text>', 'those whose reason contains this text')
+    .option('--since <period>', 'those dead-lettered since a duration ago (24h, 7d) or an ISO date')
+    .option('--yes', 'go ahead without asking (needed where no one is at a terminal)')
+    .action(async (flow: string, ids: string[], opts: DiscardSelection, command: Command) => {
+      exitCode = await deadLetterDiscard(appFor(command), io, flow, ids, opts);
     });
 
   program

@@ -193,7 +193,7 @@ describe('ferry dead-letter', () => {
   });
 });
 
-describe('ferry demo', () => {
+describe("ferry: an operator's day", () => {
   it('approve --now books the held record at once, and the records of other flows waiting on it', async () => {
     const { store, ferry } = project({ 'customers.yaml': CUSTOMERS_FLOW, 'orders.yaml': ORDERS_FLOW });
     store.sources.set('customers', [...customers(1), ...customers(1, 2, { vip: true })]);
@@ -209,6 +209,25 @@ describe('ferry demo', () => {
     expect([...store.targets.get('invoices')!.values()].map((i) => i.Name).sort()).toEqual(['Order 1', 'Order 2']);
     const info = JSON.parse((await ferry('info', '--json')).out) as { flows: { name: string; failures: unknown[] }[] };
     expect(info.flows.flatMap((f) => f.failures)).toEqual([]);
+  });
+
+  it('dead-letter discard takes a selection: 50 records in one command, said before it is done, and only with --yes where no one can be asked', async () => {
+    const { store, ferry } = project({ 'customers.yaml': CUSTOMERS_FLOW });
+    store.sources.set('customers', customers(55));
+    store.fault = (item) => ({ ok: false, error: new PermanentError(Number(item.sourceId) <= 50 ? 'email bounced: mailbox unknown' : 'name taken', { status: 400 }) });
+    await ferry('run', 'customers');
+    const refused = await ferry('dead-letter', 'discard', 'customers', '--matching', 'BOUNCED', '--reason', 'left the business');
+    expect(refused.code).toBe(2);
+    expect(refused.out).toMatch(/^This discards 50 dead-lettered record\(s\) of customers: (\d+, ){10}and 40 more; reason: left the business$/);
+    expect(refused.err).toBe('ferry: nobody at a terminal to ask: add --yes to go ahead');
+    const done = await ferry('dead-letter', 'discard', 'customers', '--matching', 'bounced', '--reason', 'left the business', '--yes');
+    expect(done.code).toBe(0);
+    expect(done.out).toContain('discarded 50 record(s) of customers: left the business');
+    const left = JSON.parse((await ferry('dead-letter', 'list', '--json')).out) as { sourceId: string }[];
+    expect(left.map((r) => r.sourceId).sort((a, b) => Number(a) - Number(b))).toEqual(['51', '52', '53', '54', '55']);
+    const shown = JSON.parse((await ferry('dead-letter', 'show', 'customers', '7', '--json')).out) as { record: { status: string }; history: { kind: string; detail: { reason?: string } }[] };
+    expect(shown.record.status).toBe('skipped');
+    expect(shown.history.at(-1)).toMatchObject({ kind: 'discarded', detail: { reason: 'left the business' } });
   });
 
   it('info --attention exports every record needing attention with its reason and fix, as JSON or CSV', async () => {
@@ -228,7 +247,9 @@ describe('ferry demo', () => {
     expect(csv.find((l) => l.startsWith('customers,3,'))).toMatch(/^customers,3,held,vip-hold: needs approval,\d{4}-[^,]+,\d*,ferry approve customers 3$/);
     expect(await ferry('info', '--csv')).toMatchObject({ code: 2, err: '--csv goes with --attention: it exports the records that need attention' });
   });
+});
 
+describe('ferry demo', () => {
   it('approve books a held record on the next run; reject dead-letters one with the reason; both stay in its history', async () => {
     const { store, ferry } = project({ 'customers.yaml': CUSTOMERS_FLOW });
     store.sources.set('customers', [...customers(2), ...customers(2, 3, { vip: true })]);
