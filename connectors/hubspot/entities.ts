@@ -5,7 +5,7 @@
  * update when it is.
  */
 import type { Client } from '@hubspot/api-client';
-import { type EntityDeclaration, type JsonObject, type ReadPage, type ReadRequest, retried, type WriteItem, type WriteResult } from '../../src/connector/types.js';
+import { type EntityDeclaration, type JsonObject, type ReadPage, type ReadRequest, retried, type WriteItem, type WriteRequest, type WriteResult } from '../../src/connector/types.js';
 import { PermanentError, TransientError } from '../../src/errors.js';
 import type { HttpInfo, HubSpotClient, RequestOptions } from './client.js';
 
@@ -87,7 +87,7 @@ export function hubSpotEntity(spec: Spec): EntityDeclaration<HubSpotClient> {
     }
   }
 
-  const write = async (client: HubSpotClient, items: WriteItem[]): Promise<WriteResult[]> => {
+  const write = async (client: HubSpotClient, items: WriteItem[], request?: WriteRequest): Promise<WriteResult[]> => {
     const results: WriteResult[] = new Array(items.length);
     const properties = (item: WriteItem) => Object.fromEntries(Object.entries(item.payload).map(([k, v]) => [k, v === null || v === undefined ? '' : String(v)]));
     // A record whose id is known, to the ledger or to the flow (`match: { field: hs_object_id }`), is updated in place.
@@ -96,7 +96,8 @@ export function hubSpotEntity(spec: Spec): EntityDeclaration<HubSpotClient> {
     const unknown = items.map((item, i) => ({ item, i })).filter(({ item }) => idOf(item) === undefined);
 
     if (known.length) {
-      const answer = await client.call((sdk, o) => api(sdk, spec.type).batchApi.updateWithHttpInfo({ inputs: known.map(({ item, id }) => ({ id, properties: properties(item) })) }, o));
+      // The lock is checked when the budget lets the request go, right before it is sent.
+      const answer = await client.call((sdk, o) => (request?.beforeWrite?.(), api(sdk, spec.type).batchApi.updateWithHttpInfo({ inputs: known.map(({ item, id }) => ({ id, properties: properties(item) })) }, o)));
       known.forEach(({ id, i }, position) => {
         const saved = answer.results.find((r) => r.id === id);
         results[i] = saved ? { ok: true, targetId: saved.id, action: 'updated', version: isoTime(saved.updatedAt) } : { ok: false, error: errorFor(answer.errors, id, position) };
@@ -111,7 +112,7 @@ export function hubSpotEntity(spec: Spec): EntityDeclaration<HubSpotClient> {
       });
       for (const idProperty of new Set(keyed.map((k) => k.idProperty))) {
         const group = keyed.filter((k) => k.idProperty === idProperty);
-        const answer = await client.call((sdk, o) => api(sdk, spec.type).batchApi.upsertWithHttpInfo({ inputs: group.map((k) => ({ id: k.id, idProperty, properties: k.properties })) }, o));
+        const answer = await client.call((sdk, o) => (request?.beforeWrite?.(), api(sdk, spec.type).batchApi.upsertWithHttpInfo({ inputs: group.map((k) => ({ id: k.id, idProperty, properties: k.properties })) }, o)));
         group.forEach((k, position) => {
           const saved = answer.results.find((r) => String(r.properties[idProperty]).toLowerCase() === k.id.toLowerCase());
           results[k.i] = saved ? { ok: true, targetId: saved.id, action: saved._new ? 'created' : 'updated', version: isoTime(saved.updatedAt) } : { ok: false, error: errorFor(answer.errors, k.id, position) };

@@ -102,13 +102,17 @@ export class QuickBooksClient {
     return this.callWith<T>(undefined, method, args);
   }
 
-  /** A `/batch` of writes; sent again with the same `requestId`, QuickBooks answers as it did the first time. */
-  writeBatch<T>(operations: object[], requestId: string): Promise<T> {
-    return this.callWith<T>(requestId, 'batch', [operations]);
+  /**
+   * A `/batch` of writes; sent again with the same `requestId`, QuickBooks answers as it did the first time.
+   * `beforeSend` runs when the budget lets the batch go, right before it is sent (a run checks it still
+   * holds its lock: the wait for a batch slot can be long).
+   */
+  writeBatch<T>(operations: object[], requestId: string, beforeSend?: () => void): Promise<T> {
+    return this.callWith<T>(requestId, 'batch', [operations], beforeSend);
   }
 
-  private async callWith<T>(requestId: string | undefined, method: string, args: unknown[]): Promise<T> {
-    const paced = () => this.general.schedule(() => this.perSecond.schedule(() => this.send<T>(method, args, requestId)));
+  private async callWith<T>(requestId: string | undefined, method: string, args: unknown[], beforeSend?: () => void): Promise<T> {
+    const paced = () => this.general.schedule(() => this.perSecond.schedule(() => (beforeSend?.(), this.send<T>(method, args, requestId))));
     const attempt = () => (method === 'batch' ? this.batches.schedule(paced) : paced());
     if (this.stranded) throw this.stranded;
     try {

@@ -5,7 +5,7 @@
  * made instead of making a second one; a batch resent as it was repeats its `requestid`.
  */
 import { createHash } from 'node:crypto';
-import { type EntityDeclaration, type JsonObject, retried, type WriteItem, type WriteResult } from '../../src/connector/types.js';
+import { type EntityDeclaration, type JsonObject, retried, type WriteItem, type WriteRequest, type WriteResult } from '../../src/connector/types.js';
 import { PermanentError, TransientError } from '../../src/errors.js';
 import type { QuickBooksClient } from './client.js';
 import { faultError, type QboFault } from './errors.js';
@@ -104,13 +104,13 @@ export function quickBooksEntity(spec: EntitySpec): EntityDeclaration<QuickBooks
   };
 
   /** QuickBooks takes 30 operations a batch; the engine sends that many, and a caller sending more is split. */
-  const write = async (client: QuickBooksClient, items: WriteItem[]): Promise<WriteResult[]> => {
+  const write = async (client: QuickBooksClient, items: WriteItem[], request?: WriteRequest): Promise<WriteResult[]> => {
     const results: WriteResult[] = [];
-    for (let i = 0; i < items.length; i += BATCH_LIMIT) results.push(...(await writeBatch(client, items.slice(i, i + BATCH_LIMIT))));
+    for (let i = 0; i < items.length; i += BATCH_LIMIT) results.push(...(await writeBatch(client, items.slice(i, i + BATCH_LIMIT), request)));
     return results;
   };
 
-  const writeBatch = async (client: QuickBooksClient, items: WriteItem[]): Promise<WriteResult[]> => {
+  const writeBatch = async (client: QuickBooksClient, items: WriteItem[], request?: WriteRequest): Promise<WriteResult[]> => {
     const results: WriteResult[] = new Array(items.length);
     // An update needs the current SyncToken; a retried or matched create needs to know whether the record exists.
     const keys = new Map<number, Key>();
@@ -131,7 +131,8 @@ export function quickBooksEntity(spec: EntitySpec): EntityDeclaration<QuickBooks
         const body = found ? { ...items[i]!.payload, Id: found.Id, SyncToken: found.SyncToken, sparse: true } : items[i]!.payload;
         return { bId: String(i), operation: found ? 'update' : 'create', [entity]: body };
       });
-      const answer = await client.writeBatch<BatchAnswer>(operations, requestIdOf(pending.map((i) => [items[i]!.idempotencyKey, existing.get(i)?.SyncToken])));
+      // The lookups, and the wait for a batch slot, may have taken a while: the run must still hold its lock when the batch goes.
+      const answer = await client.writeBatch<BatchAnswer>(operations, requestIdOf(pending.map((i) => [items[i]!.idempotencyKey, existing.get(i)?.SyncToken])), request?.beforeWrite);
       const again = new Map<number, Key>();
       const refusals = new Map<number, ReturnType<typeof faultError>>();
       for (const response of answer.BatchItemResponse) {

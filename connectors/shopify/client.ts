@@ -73,12 +73,14 @@ export class ShopifyClient {
    * (with the wait the bucket needs), a refused token once bought again, documents Shopify cannot run
    * permanent, with the code and path Shopify gave.
    */
-  async graphql<T>(document: string, variables: Record<string, unknown> = {}): Promise<T> {
+  async graphql<T>(document: string, variables: Record<string, unknown> = {}, beforeSend?: () => void): Promise<T> {
     // A document's cost depends on its page size, not on which page or record it asks for.
     const key = `${document}\n${String(variables.first ?? '')}`;
     const cost = this.costs.get(key) ?? MAX_QUERY_COST;
     const release = await this.budget.take(cost);
     try {
+      // Once the bucket has room, right before the request (a run checks it still holds its lock).
+      beforeSend?.();
       for (let attempt = 0; ; attempt++) {
         const token = await this.tokens.token();
         (this.sdk as unknown as { baseHeaders: Record<string, string> }).baseHeaders['X-Shopify-Access-Token'] = token;

@@ -355,7 +355,8 @@ export function customerWriter(): Pick<EntityDeclaration<ShopifyClient>, 'write'
           const tags = keepTags ? undefined : withTag(item.payload.tags ?? found?.tags, tagOf(item));
           const mutation = found ? doc.CUSTOMER_UPDATE : doc.CUSTOMER_CREATE;
           const variables = { input: found ? { id: found.id, ...input(item.payload, tags) } : input(item.payload, tags) };
-          const data = await client.graphql<Record<string, { customer: { legacyResourceId: string } | null; userErrors: { field: string[] | null; message: string }[] }>>(mutation, variables);
+          // The look-up, and the wait for the cost bucket, may have taken a while: the run must still hold its lock when it writes.
+          const data = await client.graphql<Record<string, { customer: { legacyResourceId: string } | null; userErrors: { field: string[] | null; message: string }[] }>>(mutation, variables, request?.beforeWrite);
           const answer = data[found ? 'customerUpdate' : 'customerCreate']!;
           if (answer.userErrors.length || !answer.customer) throw userError(answer.userErrors);
           results.push({ ok: true, targetId: String(answer.customer.legacyResourceId), action: found ? 'updated' : 'created' });

@@ -36,7 +36,14 @@ export interface ReadRequest {
  * the whole write. A call that is not safe to repeat (a create the service cannot de-duplicate) is left
  * to the writer, which looks before it creates again.
  */
-export type WriteRequest = Pick<ReadRequest, 'retry'>;
+export interface WriteRequest extends Pick<ReadRequest, 'retry'> {
+  /**
+   * Throws when the run may not write any more (its lock's lease lapsed, or passed to another process).
+   * A write that is several requests (look up, then write) calls it right before each request that
+   * changes something, since a pause between them (a stopped process) can outlast the lease.
+   */
+  beforeWrite?(): void;
+}
 
 /** Runs one request of a read or a write under the flow's retry policy, when the runner gave one. */
 export function retried<T>(request: WriteRequest | undefined, task: () => Promise<T>): Promise<T> {

@@ -90,7 +90,7 @@ interface Attempted {
 async function writeWithRetry(items: WriteItem[], ctx: WriterContext): Promise<Attempted[]> {
   const write = ctx.target.entity.write!;
   // Each call a connector repeats on its own is a write too: the lease is checked before every attempt.
-  const request = { retry: <T>(task: () => Promise<T>) => withRetry(() => (ctx.beforeWrite(), task()), ctx.flow.retry, ctx.retryHooks) };
+  const request = { retry: <T>(task: () => Promise<T>) => withRetry(() => (ctx.beforeWrite(), task()), ctx.flow.retry, ctx.retryHooks), beforeWrite: ctx.beforeWrite };
   const final = new Map<number, Attempted>();
   const attempts = new Map<number, number>();
   let remaining = items.map((_, i) => i);
