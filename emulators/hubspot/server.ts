@@ -8,6 +8,7 @@
  * generates from HubSpot's OpenAPI specifications (lib/codegen/crm/objects/models).
  */
 import { createHmac, randomUUID } from 'node:crypto';
+import { AuthorizationCodes } from '../core/authorization-codes.js';
 import { SlidingWindowLimiter } from '../core/rate-limit.js';
 import { type EmulatorRequest, type EmulatorResponse, type Route, type VendorBehaviour, VendorError } from '../core/server.js';
 import { subscribeEndpoint, WebhookSender } from '../core/webhooks.js';
@@ -136,8 +137,7 @@ export class HubSpotEmulator {
   private eventId = 1;
   /** OAuth access tokens issued, and when each expires (HubSpot's last 30 minutes). */
   private readonly oauthTokens = new Map<string, number>();
-  /** Authorization codes issued by the install page, with the redirect each is for and when it stops working. */
-  private readonly codes = new Map<string, { redirectUri: string; expires: number }>();
+  private readonly codes = new AuthorizationCodes();
   /** How many OAuth refreshes were granted: tests of refresh-once-per-connection read it. */
   refreshCount = 0;
 
@@ -173,10 +173,8 @@ export class HubSpotEmulator {
     if (grant !== 'refresh_token' && grant !== 'authorization_code') return { status: 400, body: { status: 'BAD_GRANT_TYPE', message: 'grant_type must be one of authorization_code, refresh_token', correlationId: randomUUID() } };
     if (form.get('client_id') !== clientId || form.get('client_secret') !== clientSecret) return { status: 400, body: { status: 'BAD_CLIENT_ID', message: 'missing or invalid client id or secret', correlationId: randomUUID() } };
     if (grant === 'authorization_code') {
-      // A code is good once, for the redirect it was issued to (https://developers.hubspot.com/docs/api/oauth/tokens).
-      const issued = this.codes.get(form.get('code') ?? '');
-      this.codes.delete(form.get('code') ?? '');
-      if (!issued || issued.expires <= Date.now() || issued.redirectUri !== form.get('redirect_uri')) return { status: 400, body: { status: 'BAD_AUTH_CODE', message: 'missing or unknown auth code', correlationId: randomUUID() } };
+      // https://developers.hubspot.com/docs/api/oauth/tokens
+      if (!this.codes.redeem(form.get('code'), form.get('redirect_uri'))) return { status: 400, body: { status: 'BAD_AUTH_CODE', message: 'missing or unknown auth code', correlationId: randomUUID() } };
     } else if (form.get('refresh_token') !== refreshToken) return { status: 400, body: { status: 'BAD_REFRESH_TOKEN', message: 'missing or unknown refresh token', correlationId: randomUUID() } };
     const accessToken = `CJ${randomUUID().replace(/-/g, '')}`;
     this.oauthTokens.set(accessToken, Date.now() + 1_800_000);
@@ -192,11 +190,7 @@ export class HubSpotEmulator {
   private authorize(request: EmulatorRequest): EmulatorResponse {
     const redirectUri = request.query.get('redirect_uri');
     if (request.query.get('client_id') !== this.options.oauth.clientId || !redirectUri) return error(400, 'VALIDATION_ERROR', 'unknown client_id or no redirect_uri');
-    const code = randomUUID();
-    this.codes.set(code, { redirectUri, expires: Date.now() + 300_000 });
-    const back = new URL(redirectUri);
-    back.search = new URLSearchParams({ code, state: request.query.get('state') ?? '' }).toString();
-    return { status: 302, headers: { location: back.toString() }, body: undefined };
+    return this.codes.redirect(randomUUID(), redirectUri, { state: request.query.get('state') ?? '' });
   }
 
   private bearer(request: EmulatorRequest): string | undefined {

@@ -7,6 +7,7 @@
  * documentation pages named in ../shared/api-specs/quickbooks/o2c-endpoints.handwritten.openapi.json.
  */
 import { createHmac } from 'node:crypto';
+import { AuthorizationCodes } from '../core/authorization-codes.js';
 import { SlidingWindowLimiter } from '../core/rate-limit.js';
 import { randomToken, seededRandom } from '../core/random.js';
 import type { EmulatorRequest, EmulatorResponse, Route, VendorBehaviour } from '../core/server.js';
@@ -63,8 +64,7 @@ export class QuickBooksEmulator {
   /** Refresh tokens that work, each with when it stops (null: the newest, until it is superseded). */
   private readonly refreshTokens = new Map<string, number | null>();
   private readonly requestIds = new Map<string, EmulatorResponse>();
-  /** Authorization codes issued, with the redirect each is for and when it stops working. */
-  private readonly codes = new Map<string, { redirectUri: string; expires: number }>();
+  private readonly codes = new AuthorizationCodes();
   private readonly minuteLimiter: SlidingWindowLimiter;
   private readonly secondLimiter: SlidingWindowLimiter;
   private readonly batchLimiter: SlidingWindowLimiter;
@@ -178,11 +178,7 @@ export class QuickBooksEmulator {
     const redirectUri = request.query.get('redirect_uri');
     if (request.query.get('client_id') !== this.options.clientId || !redirectUri) return { status: 400, body: { error: 'invalid_request', error_description: 'unknown client_id or no redirect_uri' } };
     if (!String(request.query.get('scope')).split(' ').includes('com.intuit.quickbooks.accounting')) return { status: 400, body: { error: 'invalid_scope' } };
-    const code = `AB11${randomToken(this.random, 30)}`;
-    this.codes.set(code, { redirectUri, expires: Date.now() + 300_000 });
-    const back = new URL(redirectUri);
-    back.search = new URLSearchParams({ code, state: request.query.get('state') ?? '', realmId: this.options.realmId }).toString();
-    return { status: 302, headers: { location: back.toString() }, body: undefined };
+    return this.codes.redirect(`AB11${randomToken(this.random, 30)}`, redirectUri, { state: request.query.get('state') ?? '', realmId: this.options.realmId });
   }
 
   /** The OAuth 2 token endpoint: the authorization-code and refresh-token grants (https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/oauth-2.0). */
@@ -192,11 +188,7 @@ export class QuickBooksEmulator {
     if (id !== this.options.clientId || secret !== this.options.clientSecret) return { status: 401, body: { error: 'invalid_client' } };
     const form = new URLSearchParams(request.rawBody.toString('utf8'));
     if (form.get('grant_type') === 'authorization_code') {
-      // A code is good once, for the redirect it was issued to, for five minutes (RFC 6749 §4.1.3).
-      const code = form.get('code') ?? '';
-      const issued = this.codes.get(code);
-      this.codes.delete(code);
-      if (!issued || issued.expires <= Date.now() || issued.redirectUri !== form.get('redirect_uri')) return { status: 400, body: { error: 'invalid_grant' } };
+      if (!this.codes.redeem(form.get('code'), form.get('redirect_uri'))) return { status: 400, body: { error: 'invalid_grant' } };
     } else if (form.get('grant_type') === 'refresh_token') {
       const refresh = form.get('refresh_token') ?? '';
       const ends = this.refreshTokens.get(refresh);

@@ -213,11 +213,10 @@ function checkEndpoint(
   }
   if (side === 'source' && !entity.read) at([side, 'entity'], `'${connector.name}/${endpoint.entity}' cannot be read`);
   // A parameter the entity does not take would be ignored without a word: refused here instead.
-  for (const key of Object.keys((endpoint as FlowDocument['source']).params ?? {})) {
-    if (side === 'source' && !entity.params?.[key]) {
-      const taken = Object.entries(entity.params ?? {}).map(([name, what]) => `${name} (${what})`);
-      at([side, 'params', key], `'${connector.name}/${endpoint.entity}' takes no parameter '${key}' (${taken.length ? `it takes: ${taken.join(', ')}` : 'it takes none'})`, 'key');
-    }
+  const params = side === 'source' ? Object.keys(endpoint.params ?? {}) : [];
+  for (const key of params.filter((k) => !entity.params?.[k])) {
+    const taken = Object.entries(entity.params ?? {}).map(([name, what]) => `${name} (${what})`);
+    at([side, 'params', key], `'${connector.name}/${endpoint.entity}' takes no parameter '${key}' (${taken.length ? `it takes: ${taken.join(', ')}` : 'it takes none'})`, 'key');
   }
   if (side === 'target' && !entity.write) at([side, 'entity'], `'${connector.name}/${endpoint.entity}' cannot be written`);
   if (side === 'target' && entity.fields && mapping && typeof mapping === 'object') {
