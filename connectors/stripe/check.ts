@@ -5,14 +5,14 @@
  */
 import type { CheckReport, CheckRequest } from '../../src/connector/types.js';
 import { AuthError } from '../../src/errors.js';
-import type { StripeClient } from './client.js';
+import { type StripeClient, STRIPE_REQUESTS_PER_SECOND } from './client.js';
 
 type Listable = { list(params: { limit: number }): Promise<unknown> };
 
 export async function checkStripe(client: StripeClient, request: CheckRequest): Promise<CheckReport> {
   const account = await client.call((sdk) => sdk.accounts.retrieveCurrent());
   const name = account.settings?.dashboard?.display_name ?? account.business_profile?.name ?? account.email ?? account.id;
-  const report: CheckReport = { account: `account ${name} (${account.id})`, notes: [`${client.mode} mode; ${client.mode === 'test' ? 25 : 100} requests a second (Stripe's)`], problems: [] };
+  const report: CheckReport = { account: `account ${name} (${account.id})`, notes: [`${client.mode} mode; ${STRIPE_REQUESTS_PER_SECOND[client.mode]} requests a second (Stripe's)`], problems: [] };
   if (!client.restricted) return report;
   const reads = new Map<string, string[]>();
   for (const use of request.uses.filter((u) => u.direction === 'read')) reads.set(use.entity, [...(reads.get(use.entity) ?? []), use.flow]);

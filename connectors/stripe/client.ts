@@ -8,6 +8,9 @@ import type { ConnectionSettings } from '../../src/connector/types.js';
 import { AuthError, ConfigError, type FerryError, PermanentError, TransientError } from '../../src/errors.js';
 import { RateLimiter } from '../shared/limiter.js';
 
+/** Stripe's documented request rate by key mode (https://docs.stripe.com/rate-limits). */
+export const STRIPE_REQUESTS_PER_SECOND = { live: 100, test: 25 } as const;
+
 export class StripeClient {
   readonly sdk: Stripe;
   private readonly limiter: RateLimiter;
@@ -30,7 +33,7 @@ export class StripeClient {
       timeout: Number(settings.options.timeout_ms ?? 60_000),
       httpClient: new SpentKeyHttpClient(Stripe.createNodeHttpClient()),
     });
-    const perSecond = Number(settings.options.requests_per_second ?? (this.mode === 'live' ? 100 : 25));
+    const perSecond = Number(settings.options.requests_per_second ?? STRIPE_REQUESTS_PER_SECOND[this.mode]);
     this.limiter = new RateLimiter({ limit: perSecond, intervalMs: 1_000, concurrency: 8 });
   }
 
