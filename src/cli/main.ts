@@ -13,8 +13,10 @@ import { approveCommand, rejectCommand } from './commands/approve.js';
 import { checkCommand } from './commands/check.js';
 import { connectCommand } from './commands/connect.js';
 import { daemonCommand } from './commands/daemon.js';
-import { deadLetterDiscard, deadLetterList, deadLetterShow, type DiscardSelection } from './commands/dead-letter.js';
+import { deadLetterDiscard, deadLetterList, deadLetterShow } from './commands/dead-letter.js';
+import type { DecisionOptions } from './commands/decision.js';
 import { demoCommand, withDemoEmulators } from './commands/demo.js';
+import { editCommand } from './commands/edit.js';
 import { emulateCommand } from './commands/emulate.js';
 import { infoCommand } from './commands/info.js';
 import { reconcileCommand } from './commands/reconcile.js';
@@ -24,6 +26,7 @@ import { traceCommand } from './commands/trace.js';
 import { validateCommand } from './commands/validate.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { type CliIo, processIo } from './io.js';
+import { RECORD_STATUSES, type SelectionOptions } from './selection.js';
 import { DATA_SIZES } from '../../emulators/seed.js';
 
 export interface MainOptions {
@@ -99,6 +102,9 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .argument('<flow>', 'flow name')
     .option('--record <ids...>', 'source record ids')
     .option('--failed', 'every failed and dead-lettered record of the flow')
+    .option('--all', 'every record of the flow the ledger knows')
+    .option('--status <statuses...>', `records in these statuses (${RECORD_STATUSES.filter((s) => s !== 'pending').join(', ')})`)
+    .option('--matching <text>', 'records whose reason contains this text (failed and dead-lettered ones, or those of --status)')
     .option('--since <date>', 'records updated since an ISO date or a duration ago (24h, 7d)')
     .option('--until <date>', 'with --since: records updated before this date')
     .option('--dry-run', 'show what would happen; write nothing')
@@ -120,25 +126,29 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
       exitCode = await infoCommand(appFor(command), io, flow, opts);
     });
 
-  program
-    .command('approve')
-    .description('release records a rule held (a credit check); the flow\'s next run books them')
-    .argument('<flow>')
-    .argument('<ids...>', 'source record ids')
-    .option('--now', 'run the flow for these records at once instead of waiting for its next run')
-    .action(async (flow: string, ids: string[], opts: { now?: boolean }, command: Command) => {
-      exitCode = await connected(command, (a) => approveCommand(a, io, flow, ids, opts));
-    });
+  withSelection(
+    program
+      .command('approve')
+      .description("release records a rule held (a credit check); the flow's next run books them")
+      .argument('<flow>')
+      .argument('[ids...]', 'source record ids (or choose them with --all, --matching, --since)')
+      .option('--now', 'run the flow for these records at once, then the records of other flows waiting on them'),
+    'held',
+  ).action(async (flow: string, ids: string[], opts: SelectionOptions & { now?: boolean }, command: Command) => {
+    exitCode = await connected(command, (a) => approveCommand(a, io, flow, ids, opts));
+  });
 
-  program
-    .command('reject')
-    .description('refuse a held record on purpose: it is dead-lettered with the reason')
-    .argument('<flow>')
-    .argument('<id>', 'source record id')
-    .requiredOption('--reason <text>', "why; kept in the record's history")
-    .action(async (flow: string, id: string, opts: { reason?: string }, command: Command) => {
-      exitCode = await rejectCommand(appFor(command), io, flow, id, opts);
-    });
+  withSelection(
+    program
+      .command('reject')
+      .description('refuse held records on purpose: they are dead-lettered with the reason')
+      .argument('<flow>')
+      .argument('[ids...]', 'source record ids (or choose them with --all, --matching, --since)')
+      .requiredOption('--reason <text>', "why; kept in each record's history"),
+    'held',
+  ).action(async (flow: string, ids: string[], opts: DecisionOptions, command: Command) => {
+    exitCode = await rejectCommand(appFor(command), io, flow, ids, opts);
+  });
 
   program
     .command('connect')
@@ -196,18 +206,25 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
       exitCode = await deadLetterShow(appFor(command), io, flow, id, opts);
     });
   deadLetter
-    .command('discard')
-    .description('give up on dead-lettered records on purpose (kept in each one\'s history): by id, or a selection')
+    .command('edit')
+    .description("correct the payload of a dead-lettered, failed or held record in $EDITOR (or from --payload FILE), check it against the target's schema and send it once")
     .argument('<flow>')
-    .argument('[ids...]', 'source record ids')
-    .requiredOption('--reason <text>', 'why; kept in each record\'s history')
-    .option('--all', 'every dead-lettered record of the flow')
-    .option('--matching <text>', 'those whose reason contains this text')
-    .option('--since <period>', 'those dead-lettered since a duration ago (24h, 7d) or an ISO date')
-    .option('--yes', 'go ahead without asking (needed where no one is at a terminal)')
-    .action(async (flow: string, ids: string[], opts: DiscardSelection, command: Command) => {
-      exitCode = await deadLetterDiscard(appFor(command), io, flow, ids, opts);
+    .argument('<id>', 'source record id')
+    .option('--payload <file>', 'the corrected payload as a JSON file, instead of opening an editor')
+    .action(async (flow: string, id: string, opts: { payload?: string }, command: Command) => {
+      exitCode = await connected(command, (a) => editCommand(a, io, flow, id, opts));
     });
+  withSelection(
+    deadLetter
+      .command('discard')
+      .description("give up on dead-lettered records on purpose (kept in each one's history): by id, or a selection")
+      .argument('<flow>')
+      .argument('[ids...]', 'source record ids')
+      .requiredOption('--reason <text>', "why; kept in each record's history"),
+    'dead-lettered',
+  ).action(async (flow: string, ids: string[], opts: DecisionOptions, command: Command) => {
+    exitCode = await deadLetterDiscard(appFor(command), io, flow, ids, opts);
+  });
 
   program
     .command('demo')
@@ -253,6 +270,15 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     await app?.close();
   }
   return exitCode;
+}
+
+/** The options that choose records in bulk for a decision on records that are `words` (held, dead-lettered). */
+function withSelection(command: Command, words: string): Command {
+  return command
+    .option('--all', `every ${words} record of the flow`)
+    .option('--matching <text>', 'those whose reason contains this text (any case)')
+    .option('--since <period>', `those ${words} since a duration ago (24h, 7d) or an ISO date`)
+    .option('--yes', 'go ahead without asking (needed where no one is at a terminal)');
 }
 
 function reportError(error: unknown, io: CliIo, cwd: string): ExitCode {

@@ -15,6 +15,7 @@ import { creditCheck } from '../mapping/credit.js';
 import { ferryFunctions } from '../mapping/functions.js';
 import type { Connections, OpenEntity } from './connections.js';
 import { type DecideContext, type Decision, decide, recordError, sourceIdOf, writeMatch } from './decide.js';
+import { type PayloadEdit, plannedEdit } from './edited-write.js';
 import { contentHash, textHash } from './hash.js';
 import { isAbandoned, newLockOwner } from './lock-owner.js';
 import { type RetryHooks, withRetry } from './retry.js';
@@ -37,7 +38,9 @@ export type RunSelection =
   /** `force: false` (webhooks) skips records whose output is unchanged, as an incremental run does. */
   | { kind: 'records'; ids: string[]; force?: boolean }
   | { kind: 'failed' }
-  | { kind: 'since'; since: Date; until?: Date };
+  | { kind: 'since'; since: Date; until?: Date }
+  /** One record sent with the payload a person wrote instead of the mapped one. */
+  | { kind: 'edited'; edit: PayloadEdit };
 
 export interface RunOptions {
   trigger: RunTrigger;
@@ -296,7 +299,22 @@ class FlowRun {
       }
       case 'since':
         return this.readRange(selection.since, selection.until);
+      case 'edited':
+        return this.sendEdited(selection.edit);
     }
+  }
+
+  private async sendEdited(edit: PayloadEdit): Promise<void> {
+    const { flow } = this;
+    const [state] = await this.ledger.getRecords(flow.name, [edit.sourceId]);
+    if (!state) throw new PermanentError(`flow '${flow.name}' has no record '${edit.sourceId}' in the ledger`);
+    // A record that failed before its match was worked out (a refused mapping) is matched now, from its stored source.
+    const matchValue = state.matchValue ?? (flow.target.match && state.source ? await flow.target.match.value.evaluate(state.source, this.decideContext.bindings) : undefined);
+    const planned = plannedEdit(flow, state, edit, matchValue, this.target.entity.schema);
+    if (this.dryRun) return;
+    await this.ledger.recordDecision(flow.name, edit.sourceId, edit.kind, { by: edit.by, ...edit.detail, original: state.payload ?? null, edited: edit.payload });
+    this.counts.read++;
+    await this.deliverAll([planned]);
   }
 
   /**

@@ -150,7 +150,7 @@ describe('ferry CLI', () => {
     const { ferry } = project({ 'customers.yaml': CUSTOMERS_FLOW });
     expect(await ferry('run')).toMatchObject({ code: 2, err: 'name one or more flows, or use --all (ferry run --help)' });
     expect(await ferry('run', 'nope')).toMatchObject({ code: 2, err: "ferry: no flow named 'nope' (flows: customers)" });
-    expect(await ferry('resync', 'customers')).toMatchObject({ code: 2, err: 'choose exactly one of --record ID..., --failed, --since DATE' });
+    expect(await ferry('resync', 'customers')).toMatchObject({ code: 2, err: 'ferry: choose exactly one of --record ID..., --failed, --since DATE, or a ledger selection (--all, --status STATUS..., --matching TEXT)' });
     expect((await ferry('frobnicate')).code).toBe(2);
     expect((await ferry('--config', 'missing.yaml', 'run', '--all')).err).toMatch(/^missing\.yaml:1:1 cannot read: ENOENT|.*missing\.yaml:1:1 cannot read: ENOENT/);
   });
@@ -218,7 +218,7 @@ describe("ferry: an operator's day", () => {
     await ferry('run', 'customers');
     const refused = await ferry('dead-letter', 'discard', 'customers', '--matching', 'BOUNCED', '--reason', 'left the business');
     expect(refused.code).toBe(2);
-    expect(refused.out).toMatch(/^This discards 50 dead-lettered record\(s\) of customers: (\d+, ){10}and 40 more; reason: left the business$/);
+    expect(refused.out).toMatch(/^This will discard 50 dead-lettered record\(s\) of customers: (\d+, ){10}and 40 more; reason: left the business$/);
     expect(refused.err).toBe('ferry: nobody at a terminal to ask: add --yes to go ahead');
     const done = await ferry('dead-letter', 'discard', 'customers', '--matching', 'bounced', '--reason', 'left the business', '--yes');
     expect(done.code).toBe(0);
@@ -228,6 +228,86 @@ describe("ferry: an operator's day", () => {
     const shown = JSON.parse((await ferry('dead-letter', 'show', 'customers', '7', '--json')).out) as { record: { status: string }; history: { kind: string; detail: { reason?: string } }[] };
     expect(shown.record.status).toBe('skipped');
     expect(shown.history.at(-1)).toMatchObject({ kind: 'discarded', detail: { reason: 'left the business' } });
+  });
+
+  it('approve, reject and resync take a selection too, and say what they will do first', async () => {
+    const { store, ferry } = project({ 'customers.yaml': CUSTOMERS_FLOW });
+    store.sources.set('customers', [...customers(3), ...customers(12, 4, { vip: true })]);
+    store.fault = (item) => (['1', '2'].includes(item.sourceId) ? { ok: false, error: new PermanentError('Email is not allowed', { status: 400 }) } : undefined);
+    await ferry('run', 'customers');
+
+    // Nothing named and nothing chosen is a usage error, not "every record".
+    expect(await ferry('approve', 'customers')).toMatchObject({ code: 2, err: expect.stringContaining('name the records (ids), or choose them with --all') });
+    const rejected = await ferry('reject', 'customers', '14', '15', '--reason', 'duplicates of 4 and 5', '--yes');
+    expect(rejected.out.split('\n')).toEqual(['This will reject 2 held record(s) of customers: 14, 15; reason: duplicates of 4 and 5', 'rejected 2 record(s) of customers: duplicates of 4 and 5']);
+    const approveAll = await ferry('approve', 'customers', '--all');
+    expect(approveAll).toMatchObject({ code: 2, err: 'ferry: nobody at a terminal to ask: add --yes to go ahead' });
+    expect(approveAll.out).toMatch(/^This will approve 10 held record\(s\) of customers: (\d+, ){9}\d+$/);
+    const approved = await ferry('approve', 'customers', '--all', '--yes', '--now');
+    expect(approved.code).toBe(0);
+    expect(approved.out).toContain('approved 10 record(s) of customers');
+    expect(store.targets.get('accounts')?.size).toBe(11);
+
+    store.fault = undefined;
+    const resent = await ferry('resync', 'customers', '--matching', 'not allowed');
+    expect(resent.out).toMatch(/^This will resend 2 failed or dead record\(s\) of customers: 1, 2\n/);
+    expect(resent.code).toBe(0);
+    expect(store.targets.get('accounts')?.size).toBe(13);
+    const left = JSON.parse((await ferry('info', '--attention', '--json')).out) as { sourceId: string; status: string }[];
+    expect(left.map((r) => [r.sourceId, r.status]).sort()).toEqual([['14', 'dead'], ['15', 'dead']]);
+    expect((await ferry('resync', 'customers', '--status', 'synced', 'pending')).err).toBe('ferry: --status pending: this action takes records that are synced, waiting, failed, dead, held, skipped');
+  });
+
+  it('dead-letter edit sends a corrected payload once, checked against the target schema, and keeps both payloads in the history', async () => {
+    const { store, ferry, cwd } = project({ 'customers.yaml': CUSTOMERS_FLOW });
+    store.sources.set('customers', [...customers(2), ...customers(1, 3, { vip: true })]);
+    // The target refuses one address; the person corrects it in the payload, not at the source.
+    store.fault = (item) => (item.payload.Email === 'c2@example.com' ? { ok: false, error: new PermanentError('Email is on the suppression list', { status: 400, field: 'Email' }) } : undefined);
+    await ferry('run', 'customers');
+    const written = () => store.writeCalls.flat().filter((w) => w.sourceId === '2').length;
+    const triedBefore = written();
+
+    writeFileSync(join(cwd, 'bad.json'), JSON.stringify({ Name: '', Email: 'billing@example.com', Total: -1 }));
+    const refused = await ferry('dead-letter', 'edit', 'customers', '2', '--payload', 'bad.json');
+    expect(refused.code).toBe(2);
+    expect(refused.err.split('\n')).toEqual(['customers / 2 payload: Name: must NOT have fewer than 1 characters', 'customers / 2 payload: Total: must be >= 0', 'ferry: nothing sent; correct the payload and try again']);
+    writeFileSync(join(cwd, 'broken.json'), '{ "Name": ');
+    expect((await ferry('dead-letter', 'edit', 'customers', '2', '--payload', 'broken.json')).err).toMatch(/^ferry: .*broken\.json is not JSON: .*; nothing sent$/);
+    expect(written()).toBe(triedBefore);
+
+    writeFileSync(join(cwd, 'fixed.json'), JSON.stringify({ Name: 'Customer 2', Email: 'billing@example.com', Total: 20 }));
+    const sent = await ferry('dead-letter', 'edit', 'customers', '2', '--payload', 'fixed.json');
+    expect(sent.code).toBe(0);
+    expect(written()).toBe(triedBefore + 1);
+    const account = [...store.targets.get('accounts')!.values()].find((a) => a.Email === 'billing@example.com');
+    expect(account).toMatchObject({ Name: 'Customer 2', Total: 20 });
+    const shown = JSON.parse((await ferry('dead-letter', 'show', 'customers', '2', '--json')).out) as { record: { status: string }; history: { kind: string; detail: Record<string, unknown> }[] };
+    expect(shown.record.status).toBe('synced');
+    const edited = shown.history.find((e) => e.kind === 'edited')!;
+    expect(edited.detail).toMatchObject({ original: { Email: 'c2@example.com' }, edited: { Email: 'billing@example.com' }, by: expect.any(String) });
+    expect(shown.history.at(-1)!.kind).toBe('created');
+
+    // The unchanged source stays as sent; its next change maps normally again.
+    await ferry('run', 'customers');
+    expect(written()).toBe(triedBefore + 1);
+    store.fault = undefined;
+    store.sources.set('customers', [...customers(1), { ...customers(1, 2)[0]!, name: 'Customer Two', updated_at: '2026-11-01T00:00:00Z' }]);
+    await ferry('run', 'customers');
+    expect(store.targets.get('accounts')!.get(String(account!.id))).toMatchObject({ Name: 'Customer Two', Email: 'c2@example.com' });
+
+    // A held record, edited in $EDITOR before anyone approved it: sent as edited.
+    const editor = join(cwd, 'editor.mjs');
+    writeFileSync(editor, "import { readFileSync, writeFileSync } from 'node:fs';\nconst f = process.argv[2];\nconst p = JSON.parse(readFileSync(f, 'utf8'));\np.Name = 'Customer 3 (checked)';\nwriteFileSync(f, JSON.stringify(p));\n");
+    const before = process.env.EDITOR;
+    process.env.EDITOR = `node ${editor}`;
+    try {
+      expect((await ferry('dead-letter', 'edit', 'customers', '3')).code).toBe(0);
+    } finally {
+      if (before === undefined) delete process.env.EDITOR;
+      else process.env.EDITOR = before;
+    }
+    expect([...store.targets.get('accounts')!.values()].find((a) => a.Email === 'c3@example.com')?.Name).toBe('Customer 3 (checked)');
+    expect((await ferry('dead-letter', 'edit', 'customers', '3')).err).toBe('ferry: customers / 3 is not dead-lettered, failed or held (it is synced)');
   });
 
   it('info --attention exports every record needing attention with its reason and fix, as JSON or CSV', async () => {

@@ -2,11 +2,12 @@ import { userInfo } from 'node:os';
 import type { App } from '../app.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
-import { decideOnRecord, notInStatus } from './decision.js';
+import { chooseInBulk, decideOnRecords, type DecisionOptions, notInStatus } from './decision.js';
+import { isBulk, type SelectionOptions } from '../selection.js';
 import { executeRuns } from './run.js';
 
 /** Who made a decision, for the record's history. */
-function person(): string {
+export function person(): string {
   try {
     return userInfo().username;
   } catch {
@@ -20,8 +21,13 @@ function person(): string {
  * rules; if the source changes before that, the rules look at it again. With --now, the records other flows
  * hold back waiting for these (an order's payment, waiting for its invoice) are run too, and theirs in turn.
  */
-export async function approveCommand(app: App, io: CliIo, flowName: string, ids: string[], options: { now?: boolean }): Promise<ExitCode> {
+export async function approveCommand(app: App, io: CliIo, flowName: string, ids: string[], options: SelectionOptions & { now?: boolean }): Promise<ExitCode> {
   const flow = app.flow(flowName);
+  if (isBulk(options) || !ids.length) {
+    const chosen = await chooseInBulk(app, io, flow.name, ids, ['held'], options, { words: 'held', verb: 'approve' });
+    if (typeof chosen === 'number') return chosen;
+    ids = chosen.map((r) => r.sourceId);
+  }
   const approved: string[] = [];
   let refused = false;
   for (const id of ids) {
@@ -34,7 +40,7 @@ export async function approveCommand(app: App, io: CliIo, flowName: string, ids:
     refused = true;
   }
   if (approved.length) {
-    io.out(`approved ${approved.length} record(s) of ${flow.name}: ${approved.join(', ')}`);
+    io.out(`approved ${approved.length} record(s) of ${flow.name}: ${approved.length > 10 ? `${approved.slice(0, 10).join(', ')}, and ${approved.length - 10} more` : approved.join(', ')}`);
     if (options.now) return bookNow(app, io, flow.name, approved);
     io.out(`They are booked by the flow's next run (the daemon's schedule, \`ferry run ${flow.name}\`, or \`ferry demo\`).`);
   }
@@ -66,11 +72,12 @@ async function bookNow(app: App, io: CliIo, flowName: string, ids: string[]): Pr
   return code;
 }
 
-/** `ferry reject FLOW ID --reason TEXT`: a held record is refused on purpose: dead-lettered with the reason. */
-export function rejectCommand(app: App, io: CliIo, flowName: string, id: string, options: { reason?: string }): Promise<ExitCode> {
-  return decideOnRecord(app, io, flowName, id, options.reason, {
+/** `ferry reject FLOW [ID...] --reason TEXT [selection]`: held records refused on purpose: dead-lettered with the reason. */
+export function rejectCommand(app: App, io: CliIo, flowName: string, ids: string[], options: DecisionOptions): Promise<ExitCode> {
+  return decideOnRecords(app, io, flowName, ids, options, {
     from: 'held',
     fromWords: 'held',
+    verb: 'reject',
     kind: 'rejected',
     to: 'dead',
     detail: (record, reason) => ({ by: person(), reason, held: record.reason ?? null }),
