@@ -4,6 +4,7 @@
  */
 import type { ConnectorDeclaration } from '../../src/connector/types.js';
 import { PermanentError } from '../../src/errors.js';
+import { applyPayment } from './apply.js';
 import { checkQuickBooks } from './check.js';
 import { connectQuickBooks } from './connect.js';
 import { quickbooksWebhook } from './webhook.js';
@@ -33,7 +34,7 @@ export const quickbooks: ConnectorDeclaration<QuickBooksClient> = {
     customers: quickBooksEntity({ entity: 'Customer', plural: 'Customers', description: 'customers (DisplayName is unique)', naturalKey: 'DisplayName', matchFields: ['PrimaryEmailAddr', 'DisplayName', 'CompanyName'] }),
     items: quickBooksEntity({ entity: 'Item', plural: 'Items', description: 'products and services, matched by Sku or Name', naturalKey: 'Name', matchFields: ['Sku', 'Name'] }),
     invoices: quickBooksEntity({ entity: 'Invoice', plural: 'Invoices', description: 'invoices (receivables)', naturalKey: 'DocNumber', matchFields: ['DocNumber'] }),
-    payments: quickBooksEntity({ entity: 'Payment', plural: 'Payments', description: 'customer payments applied to invoices', naturalKey: 'PaymentRefNum', matchFields: ['PaymentRefNum'] }),
+    payments: { ...quickBooksEntity({ entity: 'Payment', plural: 'Payments', description: 'customer payments applied to invoices', naturalKey: 'PaymentRefNum', matchFields: ['PaymentRefNum'] }), applyTo: applyPayment },
     sales_receipts: quickBooksEntity({ entity: 'SalesReceipt', plural: 'SalesReceipts', description: 'sales paid at the time of sale', naturalKey: 'DocNumber', matchFields: ['DocNumber'] }),
     credit_memos: quickBooksEntity({ entity: 'CreditMemo', plural: 'CreditMemos', description: 'credits for refunds and returns', naturalKey: 'DocNumber', matchFields: ['DocNumber'] }),
     refund_receipts: quickBooksEntity({ entity: 'RefundReceipt', plural: 'RefundReceipts', description: 'money paid back for a sale paid at the time of sale', naturalKey: 'DocNumber', matchFields: ['DocNumber'] }),

@@ -9,6 +9,7 @@ import type { ConnectorRegistry } from '../connector/types.js';
 import { FlowBusyError } from '../engine/runner.js';
 import { ConfigError, displayPath, FerryError, formatDiagnostic } from '../errors.js';
 import { App, DEFAULT_CONFIG, type GlobalOptions } from './app.js';
+import { applyCommand } from './commands/apply.js';
 import { approveCommand, rejectCommand } from './commands/approve.js';
 import { checkCommand } from './commands/check.js';
 import { connectCommand } from './commands/connect.js';
@@ -149,6 +150,17 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
   ).action(async (flow: string, ids: string[], opts: DecisionOptions, command: Command) => {
     exitCode = await rejectCommand(appFor(command), io, flow, ids, opts);
   });
+
+  program
+    .command('apply')
+    .description('apply a payment no invoice claimed to the invoice you choose (cash application by hand), through the flow\'s target')
+    .argument('<flow>', 'the payments flow')
+    .argument('<payment>', "the payment's source record id")
+    .requiredOption('--to <invoice>', 'the invoice, by the number people know it by (or its id in the target)')
+    .option('--amount <amount>', "how much to apply, e.g. 120.50 (default: as much as the payment and the invoice's balance allow)")
+    .action(async (flow: string, payment: string, opts: { to: string; amount?: string }, command: Command) => {
+      exitCode = await connected(command, (a) => applyCommand(a, io, flow, payment, opts));
+    });
 
   program
     .command('connect')

@@ -111,6 +111,18 @@ export interface EntityDeclaration<Client> {
   write?(client: Client, items: WriteItem[], request?: WriteRequest): Promise<WriteResult[]>;
   /** Did an earlier write of this item reach the target? Used to settle `pending` records after a crash. */
   find?(client: Client, item: WriteItem): Promise<string | undefined>;
+  /**
+   * A payment entity: the payload that applies this payment to the document a person names by the number
+   * they know (`ferry apply … --to 1047`), for `amount` or as much as both allow. Refuses a document of
+   * another customer, or an amount past the document's balance or the payment's total.
+   */
+  applyTo?(client: Client, payment: JsonObject, document: string, amount?: string): Promise<AppliedPayment>;
+}
+
+export interface AppliedPayment {
+  payload: JsonObject;
+  /** The document applied to: its entity and id in the target, how a person names it, its balance before, and the amount applied (decimal strings). */
+  document: { entity: string; id: string; label: string; balance: string; applied: string };
 }
 
 /** A webhook delivery as received: the raw body, exactly as sent, is what signatures cover. */

@@ -142,6 +142,32 @@ describe('HubSpot deal → Stripe invoice → QuickBooks invoice → payment →
     expect(renamed).toHaveLength(1);
     expect(renamed[0]!.Id).toBe(((await qboInvoiceOf(a)).CustomerRef as Json).value);
 
+    // Cash application by hand: the stray transfer is another customer's, so B's invoice refuses it; a
+    // second transfer from B's customer is applied to B's invoice for part of its balance, to the cent.
+    const refusedApply = await project.ferry('apply', PAYMENTS, String(stray.id), '--to', String(b.number));
+    expect(refusedApply.code).toBe(2);
+    expect(refusedApply.err).toMatch(new RegExp(`^ferry: invoice ${String(b.number)} is .*'s, not the payment's customer \\(\\d+\\); nothing sent$`));
+    const wire = await stripePost('/v1/payment_intents', { amount: 2501, currency: 'usd', customer: b.customer, payment_method: 'pm_card_visa', confirm: true, description: 'Wire, reference lost' });
+    await runAll();
+    const balanceBefore = cents((await qboInvoiceOf(b)).Balance);
+    const tooMuch = await project.ferry('apply', PAYMENTS, String(wire.id), '--to', String(b.number), '--amount', '25.02');
+    expect(tooMuch).toMatchObject({ code: 2, err: "ferry: 25.02 is more than the payment's total of 25.01; nothing sent" });
+    const applied = await project.ferry('apply', PAYMENTS, String(wire.id), '--to', String(b.number), '--amount', '20.07');
+    expect(applied.code).toBe(0);
+    expect(applied.out).toContain(`applied to invoice ${String(b.number)}: 20.07 of its balance ${(balanceBefore / 100).toFixed(2)} (${((balanceBefore - 2007) / 100).toFixed(2)} left open)`);
+    expect(cents((await qboInvoiceOf(b)).Balance)).toBe(balanceBefore - 2007);
+    const wirePayment = (await qboQuery('Payment')).find((p) => String(wire.id).endsWith(String(p.PaymentRefNum)))!;
+    expect(cents(wirePayment.TotalAmt)).toBe(2501);
+    expect(cents(wirePayment.UnappliedAmt)).toBe(494);
+    const paymentHistory = JSON.parse((await project.ferry('dead-letter', 'show', PAYMENTS, String(wire.id), '--json')).out) as { history: { kind: string; detail: Json }[] };
+    expect(paymentHistory.history.find((e) => e.kind === 'applied')?.detail).toMatchObject({ to: `invoice ${String(b.number)}`, amount: '20.07' });
+    const invoiceHistory = JSON.parse((await project.ferry('dead-letter', 'show', 'stripe-invoices-to-quickbooks-invoices', String(b.id), '--json')).out) as { history: { kind: string; detail: Json }[] };
+    expect(invoiceHistory.history.find((e) => e.kind === 'payment-applied')?.detail).toMatchObject({ payment: `${PAYMENTS}/${String(wire.id)}`, amount: '20.07' });
+
+    // The invoice changed in QuickBooks, so its deal learns what was collected.
+    expect((await runAll()).get('quickbooks-invoices-to-hubspot-deals')).toMatchObject({ updated: 1 });
+    expect(cents((await deal(String((b.metadata as Json).hubspot_deal_id))).ferry_amount_collected)).toBe(Number(half.amount) + 2007);
+
     // Nothing new anywhere: nothing written.
     const quiet = await runAll();
     for (const [flow, counts] of quiet) expect(counts, flow).toMatchObject({ created: 0, updated: 0 });
