@@ -3,8 +3,12 @@
  * first, so a secret that reaches a log call by accident (a token inside an error, an Authorization
  * header in an SDK's error object) is masked before any transport sees it.
  */
-import winston from 'winston';
+import { createRequire } from 'node:module';
+import type Winston from 'winston';
 import { ensureOwnerOnlyFile } from './owner-only.js';
+
+/** winston is loaded when a logger is made: commands that log nothing (info, validate) start without it. */
+const loadWinston = (): typeof Winston => createRequire(import.meta.url)('winston') as typeof Winston;
 
 export interface Logger {
   debug(message: string, meta?: Record<string, unknown>): void;
@@ -53,6 +57,7 @@ export class Redactor {
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const redactor = new Redactor(options.secrets);
+  const winston = loadWinston();
   const redact = winston.format((info) => {
     for (const key of Object.keys(info)) {
       if (key === 'level') continue;
@@ -60,7 +65,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     }
     return info;
   });
-  const transports: winston.transport[] = [];
+  const transports: Winston.transport[] = [];
   if (options.consoleLevel !== 'silent') {
     transports.push(
       new winston.transports.Console({

@@ -43,7 +43,7 @@ function api(sdk: Client, type: ObjectType) {
   const crm = sdk.crm as unknown as Record<
     string,
     {
-      searchApi: { doSearchWithHttpInfo(r: object, o: RequestOptions): WithHeaders<{ results: SimpleObject[]; paging?: { next?: { after: string } } }> };
+      searchApi: { doSearchWithHttpInfo(r: object, o: RequestOptions): WithHeaders<{ total: number; results: SimpleObject[]; paging?: { next?: { after: string } } }> };
       batchApi: {
         upsertWithHttpInfo(r: object, o: RequestOptions): WithHeaders<BatchAnswer>;
         updateWithHttpInfo(r: object, o: RequestOptions): WithHeaders<BatchAnswer>;
@@ -64,6 +64,7 @@ export function hubSpotEntity(spec: Spec): EntityDeclaration<HubSpotClient> {
   async function* read(client: HubSpotClient, request: ReadRequest): AsyncIterable<ReadPage> {
     let since = request.since?.getTime() ?? 0;
     let after = 0;
+    let first = true;
     for (;;) {
       const query = {
         filterGroups: [{ filters: [{ propertyName: spec.modified, operator: 'GTE', value: String(since) }] }],
@@ -73,7 +74,9 @@ export function hubSpotEntity(spec: Spec): EntityDeclaration<HubSpotClient> {
         after: String(after),
       };
       const page = await retried(request, () => search(client, query));
-      yield { records: await retried(request, () => attachAssociations(client, spec, page.results.map(flatten))) };
+      // The first window's total counts every record modified since; a later window's would count some twice.
+      yield { records: await retried(request, () => attachAssociations(client, spec, page.results.map(flatten))), total: first ? page.total : undefined };
+      first = false;
       if (!page.paging?.next) return;
       after += PAGE;
       if (after + PAGE > SEARCH_CAP) {

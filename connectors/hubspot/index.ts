@@ -1,16 +1,16 @@
 /** HubSpot CRM v3 on the official `@hubspot/api-client`. See README.md beside this file. */
 import { createHash } from 'node:crypto';
+import { hubSpotAdminUrl, hubSpotLabel } from './admin.js';
 import type { ConnectorDeclaration } from '../../src/connector/types.js';
-import { checkHubSpot } from './check.js';
-import { connectHubSpot } from './connect.js';
 import { hubspotWebhook } from './webhook.js';
-import { HubSpotClient } from './client.js';
+import type { HubSpotClient } from './client.js';
 import { hubSpotEntity } from './entities.js';
 
 export const hubspot: ConnectorDeclaration<HubSpotClient> = {
   name: 'hubspot',
   description: 'HubSpot CRM v3',
-  open: (settings, context) => new HubSpotClient(settings, context),
+  // The SDK is loaded when a connection is opened, so commands that only read flows start at once.
+  open: async (settings, context) => new (await import('./client.js')).HubSpotClient(settings, context),
   // An OAuth install is named by its app and portal (`ferry connect` names the portal), or failing that
   // the refresh token it began with; a private app's token is never rotated, so nothing is saved for it.
   account: (settings) => {
@@ -18,10 +18,12 @@ export const hubspot: ConnectorDeclaration<HubSpotClient> = {
     if (app && portal) return `app ${String(app)}, portal ${String(portal)}`;
     return app && installed ? `app ${String(app)}, install ${createHash('sha256').update(String(installed)).digest('hex').slice(0, 12)}` : undefined;
   },
-  connect: connectHubSpot,
+  connect: async (...args) => (await import('./connect.js')).connectHubSpot(...args),
   requestCount: (client) => client.requests,
-  check: checkHubSpot,
+  check: async (...args) => (await import('./check.js')).checkHubSpot(...args),
   webhook: hubspotWebhook,
+  label: hubSpotLabel,
+  adminUrl: hubSpotAdminUrl,
   entities: {
     contacts: hubSpotEntity({ type: 'contacts', description: 'contacts (email is unique)', properties: ['email', 'firstname', 'lastname', 'phone', 'company', 'lifecyclestage'], matchFields: ['email', 'ferry_source_id'], modified: 'lastmodifieddate' }),
     companies: hubSpotEntity({ type: 'companies', description: 'companies', properties: ['name', 'domain', 'phone', 'address', 'city', 'state', 'zip', 'country', 'ferry_source_id'], matchFields: ['ferry_source_id', 'hs_object_id'], modified: 'hs_lastmodifieddate' }),

@@ -83,9 +83,10 @@ export class QuickBooksClient {
       refreshToken,
     });
     this.sdk.endpoint = `${(settings.baseUrl ?? 'https://quickbooks.api.intuit.com').replace(/\/$/, '')}/v3/company/`;
-    this.general = new RateLimiter({ limit: Number(option('requests_per_minute') ?? 500), intervalMs: 60_000 });
-    this.perSecond = new RateLimiter({ limit: Number(option('requests_per_second') ?? 10), intervalMs: 1_000 });
-    this.batches = new RateLimiter({ limit: Number(option('batches_per_minute') ?? 40), intervalMs: 60_000 });
+    const limit = (name: string, fallback: number) => Number(option(name) ?? fallback);
+    this.general = new RateLimiter({ limit: limit('requests_per_minute', 500), intervalMs: 60_000, name: `QuickBooks' limit of ${limit('requests_per_minute', 500)} requests a minute` });
+    this.perSecond = new RateLimiter({ limit: limit('requests_per_second', 10), intervalMs: 1_000, name: `QuickBooks' limit of ${limit('requests_per_second', 10)} requests a second` });
+    this.batches = new RateLimiter({ limit: limit('batches_per_minute', 40), intervalMs: 60_000, name: `QuickBooks' limit of ${limit('batches_per_minute', 40)} batches a minute` });
   }
 
   static async open(settings: ConnectionSettings, context: ConnectorContext): Promise<QuickBooksClient> {

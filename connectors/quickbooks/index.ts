@@ -3,12 +3,11 @@
  * file for authentication, limits and the quirks handled here.
  */
 import type { ConnectorDeclaration } from '../../src/connector/types.js';
+import { quickBooksAdminUrl, quickBooksLabel } from './admin.js';
 import { PermanentError } from '../../src/errors.js';
 import { applyPayment } from './apply.js';
-import { checkQuickBooks } from './check.js';
-import { connectQuickBooks } from './connect.js';
 import { quickbooksWebhook } from './webhook.js';
-import { QuickBooksClient } from './client.js';
+import type { QuickBooksClient } from './client.js';
 import { quickBooksEntity, quote } from './entities.js';
 
 const NAMED_LISTS: Record<string, string> = { Term: 'Terms', Account: 'Accounts', PaymentMethod: 'PaymentMethods', TaxCode: 'TaxCodes', Class: 'Classes', Department: 'Departments', Item: 'Items' };
@@ -16,7 +15,8 @@ const NAMED_LISTS: Record<string, string> = { Term: 'Terms', Account: 'Accounts'
 export const quickbooks: ConnectorDeclaration<QuickBooksClient> = {
   name: 'quickbooks',
   description: 'QuickBooks Online Accounting API v3',
-  open: (settings, context) => QuickBooksClient.open(settings, context),
+  // The SDK is loaded when a connection is opened, so commands that only read flows start at once.
+  open: async (settings, context) => (await import('./client.js')).QuickBooksClient.open(settings, context),
   // A refresh token is a grant of one app on one company: the realm and the app's client id name it.
   account: (settings) => (settings.options.realm_id ? `realm ${String(settings.options.realm_id)}, app ${String(settings.options.client_id)}` : undefined),
   requestCount: (client) => client.requests,
@@ -27,9 +27,11 @@ export const quickbooks: ConnectorDeclaration<QuickBooksClient> = {
     const answer = await client.call<{ QueryResponse: Record<string, { Id: string }[] | undefined> }>(`find${plural}`, `where Name = ${quote(name)}`);
     return answer.QueryResponse[type]?.[0]?.Id;
   },
-  check: checkQuickBooks,
-  connect: connectQuickBooks,
+  check: async (...args) => (await import('./check.js')).checkQuickBooks(...args),
+  connect: async (...args) => (await import('./connect.js')).connectQuickBooks(...args),
   webhook: quickbooksWebhook,
+  label: quickBooksLabel,
+  adminUrl: quickBooksAdminUrl,
   entities: {
     customers: quickBooksEntity({ entity: 'Customer', plural: 'Customers', description: 'customers (DisplayName is unique)', naturalKey: 'DisplayName', matchFields: ['PrimaryEmailAddr', 'DisplayName', 'CompanyName'] }),
     items: quickBooksEntity({ entity: 'Item', plural: 'Items', description: 'products and services, matched by Sku or Name', naturalKey: 'Name', matchFields: ['Sku', 'Name'] }),

@@ -8,10 +8,14 @@
  * the service stamps it on arrival, somewhere in between, and only the finish time is sure to be no
  * earlier than that stamp.
  */
+import { announceWait } from '../../src/connector/waits.js';
+
 export interface LimiterOptions {
   limit: number;
   intervalMs: number;
   concurrency?: number;
+  /** What the budget is, as a person reads it in a progress line: "QuickBooks' limit of 500 requests a minute". */
+  name?: string;
 }
 
 export class RateLimiter {
@@ -69,6 +73,7 @@ export class RateLimiter {
       if (wait > 0 || (full && !Number.isFinite(oldestFinished)) || this.inFlight >= (this.options.concurrency ?? Infinity)) {
         // When the window is full of requests still in flight, the next finish wakes us.
         if (wait > 0 && !this.timer) {
+          announceWait(this.options.name ?? 'the service\'s rate limit', wait);
           this.timer = setTimeout(() => {
             this.timer = undefined;
             this.wake();

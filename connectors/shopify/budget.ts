@@ -7,6 +7,8 @@
  * runs, so queries sent together never ask for more than the bucket holds. One budget serves every flow
  * on the connection.
  */
+import { announceWait } from '../../src/connector/waits.js';
+
 export interface ThrottleStatus {
   maximumAvailable: number;
   currentlyAvailable: number;
@@ -43,6 +45,7 @@ export class CostBudget {
       for (;;) {
         const ms = this.status ? this.waitFor(cost) : this.reserved > 0 ? 25 : 0;
         if (ms <= 0) break;
+        if (this.status) announceWait("Shopify's query cost bucket", ms);
         this.waitedMs += ms;
         await this.sleep(ms);
       }

@@ -1,17 +1,20 @@
 /** Shopify GraphQL Admin API on the official `shopify-api-node` SDK. See README.md beside this file. */
 import type { ConnectorDeclaration } from '../../src/connector/types.js';
-import { ShopifyClient } from './client.js';
+import { shopifyAdminUrl, shopifyLabel } from './admin.js';
+import type { ShopifyClient } from './client.js';
 import { customersEntity, customerWriter, inventoryLevelsEntity, orderChildEntity, ordersEntity, productsEntity } from './entities.js';
-import { checkShopify } from './check.js';
 import { shopifyWebhook } from './webhook.js';
 
 export const shopify: ConnectorDeclaration<ShopifyClient> = {
   name: 'shopify',
   description: 'Shopify GraphQL Admin API',
-  open: (settings) => new ShopifyClient(settings),
+  // The SDK is loaded when a connection is opened, so commands that only read flows start at once.
+  open: async (settings) => new (await import('./client.js')).ShopifyClient(settings),
   requestCount: (client) => client.requests,
-  check: checkShopify,
+  check: async (...args) => (await import('./check.js')).checkShopify(...args),
   webhook: shopifyWebhook,
+  label: shopifyLabel,
+  adminUrl: shopifyAdminUrl,
   entities: {
     customers: { ...customersEntity(), ...customerWriter() },
     orders: ordersEntity(),

@@ -34,7 +34,7 @@ export class StripeClient {
       httpClient: new SpentKeyHttpClient(Stripe.createNodeHttpClient()),
     });
     const perSecond = Number(settings.options.requests_per_second ?? STRIPE_REQUESTS_PER_SECOND[this.mode]);
-    this.limiter = new RateLimiter({ limit: perSecond, intervalMs: 1_000, concurrency: 8 });
+    this.limiter = new RateLimiter({ limit: perSecond, intervalMs: 1_000, concurrency: 8, name: `Stripe's limit of ${perSecond} requests a second` });
   }
 
   async call<T>(task: (sdk: Stripe) => Promise<T>): Promise<T> {

@@ -1,8 +1,8 @@
 /** Stripe API v1 on the official `stripe` SDK. See README.md beside this file. */
 import type { ConnectorDeclaration } from '../../src/connector/types.js';
-import { checkStripe } from './check.js';
+import { stripeAdminUrl, stripeLabel } from './admin.js';
 import { stripeWebhook } from './webhook.js';
-import { StripeClient } from './client.js';
+import type { StripeClient } from './client.js';
 import { completeInvoiceLines, completePaymentInvoices, locateCustomer, locateInvoice, stripeEntity, writeCustomer, writeInvoice } from './entities.js';
 
 const invoiceSchema = {
@@ -27,10 +27,13 @@ const invoiceSchema = {
 export const stripe: ConnectorDeclaration<StripeClient> = {
   name: 'stripe',
   description: 'Stripe API v1',
-  open: (settings) => new StripeClient(settings),
+  // The SDK is loaded when a connection is opened, so commands that only read flows start at once.
+  open: async (settings) => new (await import('./client.js')).StripeClient(settings),
   requestCount: (client) => client.requests,
-  check: checkStripe,
+  check: async (...args) => (await import('./check.js')).checkStripe(...args),
   webhook: stripeWebhook,
+  label: stripeLabel,
+  adminUrl: stripeAdminUrl,
   entities: {
     customers: { ...stripeEntity({ resource: 'customers', object: 'customer', description: 'customers', write: writeCustomer, locate: locateCustomer, matchFields: ['email'] }), schema: { type: 'object', properties: { email: { type: 'string', format: 'email' }, name: { type: 'string' } } } },
     products: stripeEntity({ resource: 'products', object: 'product', description: 'products' }),

@@ -15,6 +15,7 @@ import type { Ledger } from '../ledger/ledger.js';
 import { SqliteLedger } from '../ledger/sqlite-ledger.js';
 import { createLogger, type Logger } from '../log.js';
 import type { AlertDeps } from '../report/alert.js';
+import { DEFAULT_CONFIG } from './default-config.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -24,7 +25,6 @@ export interface GlobalOptions {
   demo?: boolean;
 }
 
-export const DEFAULT_CONFIG = 'config/ferry.yaml';
 
 export class App {
   private ledgerInstance?: SqliteLedger;

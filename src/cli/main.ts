@@ -3,28 +3,15 @@
  * Errors a user can fix are printed as one clear message, never as a stack trace.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { registry as defaultRegistry } from '../../connectors/registry.js';
 import type { ConnectorRegistry } from '../connector/types.js';
-import { FlowBusyError } from '../engine/runner.js';
 import { ConfigError, displayPath, FerryError, formatDiagnostic } from '../errors.js';
-import { App, DEFAULT_CONFIG, type GlobalOptions } from './app.js';
-import { applyCommand } from './commands/apply.js';
-import { approveCommand, rejectCommand } from './commands/approve.js';
-import { checkCommand } from './commands/check.js';
-import { connectCommand } from './commands/connect.js';
-import { daemonCommand } from './commands/daemon.js';
-import { deadLetterDiscard, deadLetterList, deadLetterShow } from './commands/dead-letter.js';
+import { PACKAGE_ROOT } from '../package-root.js';
+import type { App, GlobalOptions } from './app.js';
+import { DEFAULT_CONFIG } from './default-config.js';
 import type { DecisionOptions } from './commands/decision.js';
-import { demoCommand, withDemoEmulators } from './commands/demo.js';
-import { editCommand } from './commands/edit.js';
-import { emulateCommand } from './commands/emulate.js';
-import { infoCommand } from './commands/info.js';
-import { reconcileCommand } from './commands/reconcile.js';
-import { resyncCommand } from './commands/resync.js';
-import { runCommand } from './commands/run.js';
-import { traceCommand } from './commands/trace.js';
-import { validateCommand } from './commands/validate.js';
+import type { ResyncOptions } from './commands/resync.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { type CliIo, processIo } from './io.js';
 import { RECORD_STATUSES, type SelectionOptions } from './selection.js';
@@ -49,17 +36,21 @@ function untilSignal(): Promise<void> {
 
 export async function main(argv: string[], options: MainOptions = {}): Promise<ExitCode> {
   const io = options.io ?? processIo();
-  const registry = options.registry ?? defaultRegistry;
   let exitCode: ExitCode = EXIT.ok;
   let app: App | undefined;
-  const appFor = (command: Command): App => {
-    app ??= new App(registry, command.optsWithGlobals<GlobalOptions>(), options.cwd);
+  // Each command, the app and the connectors are loaded when a command runs: `--help` loads none of them.
+  const appFor = async (command: Command): Promise<App> => {
+    if (!app) {
+      const { App } = await import('./app.js');
+      const registry = options.registry ?? (await import('../../connectors/registry.js')).registry;
+      app = new App(registry, command.optsWithGlobals<GlobalOptions>(), options.cwd);
+    }
     return app;
   };
   /** Commands that talk to the services run inside the demo's emulators when --demo is given. */
-  const connected = (command: Command, work: (app: App) => Promise<ExitCode>): Promise<ExitCode> => {
-    const current = appFor(command);
-    return current.options.demo ? withDemoEmulators(current, io, {}, () => work(current)) : work(current);
+  const connected = async (command: Command, work: (app: App) => Promise<ExitCode>): Promise<ExitCode> => {
+    const current = await appFor(command);
+    return current.options.demo ? (await import('./commands/demo.js')).withDemoEmulators(current, io, {}, () => work(current)) : work(current);
   };
 
   const program = new Command('ferry')
@@ -81,7 +72,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .option('--json', 'print the result as JSON')
     .option('--online', "also read one page of each flow's source and warn about source paths no record has")
     .action(async (files: string[], opts: { json?: boolean; online?: boolean }, command: Command) => {
-      exitCode = opts.online ? await connected(command, (a) => validateCommand(a, io, files, opts)) : await validateCommand(appFor(command), io, files, opts);
+      exitCode = opts.online ? await connected(command, async (a) => (await import('./commands/validate.js')).validateCommand(a, io, files, opts)) : await (await import('./commands/validate.js')).validateCommand(await appFor(command), io, files, opts);
     });
 
   program
@@ -94,7 +85,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .option('--full', 'read the whole source instead of from the saved cursor (unchanged records still cost no writes)')
     .option('--json', 'print the results as JSON')
     .action(async (flows: string[], opts: { all?: boolean; dryRun?: boolean; show?: boolean; full?: boolean; json?: boolean }, command: Command) => {
-      exitCode = await connected(command, (a) => runCommand(a, io, flows, opts));
+      exitCode = await connected(command, async (a) => (await import('./commands/run.js')).runCommand(a, io, flows, opts));
     });
 
   program
@@ -110,8 +101,8 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .option('--until <date>', 'with --since: records updated before this date')
     .option('--dry-run', 'show what would happen; write nothing')
     .option('--json', 'print the results as JSON')
-    .action(async (flow: string, opts: Parameters<typeof resyncCommand>[3], command: Command) => {
-      exitCode = await connected(command, (a) => resyncCommand(a, io, flow, opts));
+    .action(async (flow: string, opts: ResyncOptions, command: Command) => {
+      exitCode = await connected(command, async (a) => (await import('./commands/resync.js')).resyncCommand(a, io, flow, opts));
     });
 
   program
@@ -124,7 +115,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .option('--attention', 'export every record that needs attention, with its reason and fix (JSON, or --csv)')
     .option('--csv', 'with --attention: as CSV')
     .action(async (flow: string | undefined, opts: { since?: string; json?: boolean; html?: string; attention?: boolean; csv?: boolean }, command: Command) => {
-      exitCode = await infoCommand(appFor(command), io, flow, opts);
+      exitCode = await (await import('./commands/info.js')).infoCommand(await appFor(command), io, flow, opts);
     });
 
   withSelection(
@@ -136,7 +127,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
       .option('--now', 'run the flow for these records at once, then the records of other flows waiting on them'),
     'held',
   ).action(async (flow: string, ids: string[], opts: SelectionOptions & { now?: boolean }, command: Command) => {
-    exitCode = await connected(command, (a) => approveCommand(a, io, flow, ids, opts));
+    exitCode = await connected(command, async (a) => (await import('./commands/approve.js')).approveCommand(a, io, flow, ids, opts));
   });
 
   withSelection(
@@ -148,7 +139,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
       .requiredOption('--reason <text>', "why; kept in each record's history"),
     'held',
   ).action(async (flow: string, ids: string[], opts: DecisionOptions, command: Command) => {
-    exitCode = await rejectCommand(appFor(command), io, flow, ids, opts);
+    exitCode = await (await import('./commands/approve.js')).rejectCommand(await appFor(command), io, flow, ids, opts);
   });
 
   program
@@ -159,7 +150,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .requiredOption('--to <invoice>', 'the invoice, by the number people know it by (or its id in the target)')
     .option('--amount <amount>', "how much to apply, e.g. 120.50 (default: as much as the payment and the invoice's balance allow)")
     .action(async (flow: string, payment: string, opts: { to: string; amount?: string }, command: Command) => {
-      exitCode = await connected(command, (a) => applyCommand(a, io, flow, payment, opts));
+      exitCode = await connected(command, async (a) => (await import('./commands/apply.js')).applyCommand(a, io, flow, payment, opts));
     });
 
   program
@@ -167,7 +158,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .description("complete a vendor's authorisation for a connection in a browser (QuickBooks), keeping what it grants in the secrets file")
     .argument('<connection>', 'connection name in the config file')
     .action(async (connection: string, _opts: unknown, command: Command) => {
-      exitCode = await connectCommand(appFor(command), io, connection);
+      exitCode = await (await import('./commands/connect.js')).connectCommand(await appFor(command), io, connection);
     });
 
   program
@@ -176,7 +167,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .option('--fix', "create what can safely be created (HubSpot's ferry_ properties)")
     .option('--json', 'print the findings as JSON')
     .action(async (opts: { fix?: boolean; json?: boolean }, command: Command) => {
-      exitCode = await connected(command, (a) => checkCommand(a, io, opts));
+      exitCode = await connected(command, async (a) => (await import('./commands/check.js')).checkCommand(a, io, opts));
     });
 
   program
@@ -187,7 +178,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .option('--to <day>', 'UTC day the period ends before, YYYY-MM-DD')
     .option('--json', 'print the result as JSON')
     .action(async (flows: string[], opts: { from?: string; to?: string; json?: boolean }, command: Command) => {
-      exitCode = await connected(command, (a) => reconcileCommand(a, io, flows, opts));
+      exitCode = await connected(command, async (a) => (await import('./commands/reconcile.js')).reconcileCommand(a, io, flows, opts));
     });
 
   program
@@ -196,7 +187,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .argument('<record>', 'SYSTEM/ENTITY/ID, e.g. shopify/orders/1001, quickbooks/payment/88')
     .option('--json', 'print the trace as JSON')
     .action(async (record: string, opts: { json?: boolean }, command: Command) => {
-      exitCode = await traceCommand(appFor(command), io, record, opts);
+      exitCode = await (await import('./commands/trace.js')).traceCommand(await appFor(command), io, record, opts);
     });
 
   const deadLetter = program.command('dead-letter').description('records that could not be delivered: list, inspect, discard (resend with ferry resync)');
@@ -206,7 +197,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .argument('[flow]', 'one flow (default: all)')
     .option('--json', 'print as JSON')
     .action(async (flow: string | undefined, opts: { json?: boolean }, command: Command) => {
-      exitCode = await deadLetterList(appFor(command), io, flow, opts);
+      exitCode = await (await import('./commands/dead-letter.js')).deadLetterList(await appFor(command), io, flow, opts);
     });
   deadLetter
     .command('show')
@@ -215,7 +206,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .argument('<id>', 'source record id')
     .option('--json', 'print as JSON')
     .action(async (flow: string, id: string, opts: { json?: boolean }, command: Command) => {
-      exitCode = await deadLetterShow(appFor(command), io, flow, id, opts);
+      exitCode = await (await import('./commands/dead-letter.js')).deadLetterShow(await appFor(command), io, flow, id, opts);
     });
   deadLetter
     .command('edit')
@@ -224,7 +215,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .argument('<id>', 'source record id')
     .option('--payload <file>', 'the corrected payload as a JSON file, instead of opening an editor')
     .action(async (flow: string, id: string, opts: { payload?: string }, command: Command) => {
-      exitCode = await connected(command, (a) => editCommand(a, io, flow, id, opts));
+      exitCode = await connected(command, async (a) => (await import('./commands/edit.js')).editCommand(a, io, flow, id, opts));
     });
   withSelection(
     deadLetter
@@ -235,7 +226,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
       .requiredOption('--reason <text>', "why; kept in each record's history"),
     'dead-lettered',
   ).action(async (flow: string, ids: string[], opts: DecisionOptions, command: Command) => {
-    exitCode = await deadLetterDiscard(appFor(command), io, flow, ids, opts);
+    exitCode = await (await import('./commands/dead-letter.js')).deadLetterDiscard(await appFor(command), io, flow, ids, opts);
   });
 
   program
@@ -246,7 +237,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .addOption(new Option('--data-size <size>', 'size of the generated business').choices(DATA_SIZES).default('demo'))
     .option('--activity <n>', 'first add N new events (Shopify orders, payments and refunds; HubSpot deals won; Stripe invoices paid); only those are synced')
     .action(async (opts: { reset?: boolean; seed?: string; dataSize?: string; activity?: string }, command: Command) => {
-      exitCode = await demoCommand(appFor(command), io, opts);
+      exitCode = await (await import('./commands/demo.js')).demoCommand(await appFor(command), io, opts);
     });
 
   program
@@ -257,7 +248,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .option('--grace <duration>', 'how long a stop waits for runs in flight (default: daemon.grace_period, 30s)')
     .option('--run-now', 'sweep every flow once at start, in dependency order, before waiting for the schedule')
     .action(async (opts: { port?: string; host?: string; grace?: string; runNow?: boolean }, command: Command) => {
-      exitCode = await daemonCommand(appFor(command), io, { ...opts, until: options.until ?? untilSignal(), onListening: options.onListening });
+      exitCode = await (await import('./commands/daemon.js')).daemonCommand(await appFor(command), io, { ...opts, until: options.until ?? untilSignal(), onListening: options.onListening });
     });
 
   program
@@ -271,7 +262,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
     .option('--state <dir>', 'keep the emulators\' state in this directory across restarts')
     .option('--webhooks <url>', 'send signed webhooks to a Ferry daemon at this base URL (e.g. http://127.0.0.1:7400)')
     .action(async (services: string[], opts: { seed?: string; faults?: string; port?: string; dataSize?: string; state?: string; webhooks?: string }) => {
-      exitCode = await emulateCommand(io, services, { ...opts, until: options.until ?? untilSignal() });
+      exitCode = await (await import('./commands/emulate.js')).emulateCommand(io, services, { ...opts, until: options.until ?? untilSignal() });
     });
 
   try {
@@ -303,10 +294,6 @@ function reportError(error: unknown, io: CliIo, cwd: string): ExitCode {
     else io.err(`ferry: ${error.message}`);
     return EXIT.usage;
   }
-  if (error instanceof FlowBusyError) {
-    io.err(`ferry: ${error.message}`);
-    return EXIT.recordsFailed;
-  }
   if (error instanceof FerryError) {
     io.err(`ferry: ${error.message}`);
     return EXIT.recordsFailed;
@@ -319,6 +306,6 @@ function reportError(error: unknown, io: CliIo, cwd: string): ExitCode {
 
 /** Ferry's version, from its package.json (read once, when asked for the CLI). */
 function packageVersion(): string {
-  const file = new URL('../../package.json', import.meta.url);
+  const file = join(PACKAGE_ROOT, 'package.json');
   return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
 }

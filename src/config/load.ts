@@ -8,11 +8,11 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { ConnectionSettings } from '../connector/types.js';
 import { ConfigError, type Diagnostic } from '../errors.js';
 import { parseDuration } from '../flow/duration.js';
-import { compileSchema, schemaDiagnostics } from '../yaml/schema-diagnostics.js';
+import { schemaValidator } from '../validation/precompiled.js';
+import { schemaDiagnostics } from '../yaml/schema-diagnostics.js';
 import { parseYaml, readYamlFile, type YamlFile } from '../yaml/yaml-file.js';
-import configSchema from '../../config/schemas/config.schema.json' with { type: 'json' };
 
-const validateConfig = compileSchema(configSchema);
+const validateConfig = await schemaValidator('config');
 
 export interface FerryConfig {
   file?: string;
@@ -34,7 +34,7 @@ export interface FerryConfig {
   secrets: Set<string>;
   /** Alert destinations by name: where a flow's `on_failure.alert` posts. */
   alerts: Map<string, string>;
-  daemon: { webhookPort: number; webhookHost: string; gracePeriod: string; maxBodyBytes: number; publicUrl?: string };
+  daemon: { webhookPort: number; webhookHost: string; gracePeriod: string; maxBodyBytes: number; publicUrl?: string; pageToken?: string };
   /** How long a run's lock lasts without renewal (`lock_lease`). */
   lockLeaseMs: number;
 }
@@ -47,7 +47,7 @@ interface ConfigDocument {
   lock_lease?: string;
   connections?: Record<string, Record<string, string | number | boolean>>;
   alerts?: Record<string, { url: string }>;
-  daemon?: { webhook_port?: number; webhook_host?: string; grace_period?: string; max_body_bytes?: number; public_url?: string };
+  daemon?: { webhook_port?: number; webhook_host?: string; grace_period?: string; max_body_bytes?: number; public_url?: string; page_token?: string };
 }
 
 const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
@@ -105,9 +105,10 @@ function configFromYaml(yaml: YamlFile, env: NodeJS.ProcessEnv, cwd: string): Fe
 
   // Alert URLs (a Slack or Teams incoming webhook) carry their own token, so they are secrets too.
   const alerts = new Map<string, string>();
-  const alertProblems: Diagnostic[] = [];
-  for (const [name, alert] of Object.entries(doc.alerts ?? {})) alerts.set(name, resolveValue(['alerts', name, 'url'], alert.url, true, alertProblems));
-  if (alertProblems.length) throw new ConfigError('config file refers to unset environment variables', alertProblems);
+  const unsetReferences: Diagnostic[] = [];
+  for (const [name, alert] of Object.entries(doc.alerts ?? {})) alerts.set(name, resolveValue(['alerts', name, 'url'], alert.url, true, unsetReferences));
+  const pageToken = doc.daemon?.page_token !== undefined ? resolveValue(['daemon', 'page_token'], doc.daemon.page_token, true, unsetReferences) : undefined;
+  if (unsetReferences.length) throw new ConfigError('config file refers to unset environment variables', unsetReferences);
 
   return {
     file: yaml.file,
@@ -129,6 +130,7 @@ function configFromYaml(yaml: YamlFile, env: NodeJS.ProcessEnv, cwd: string): Fe
       gracePeriod: doc.daemon?.grace_period ?? '30s',
       maxBodyBytes: doc.daemon?.max_body_bytes ?? 1_048_576,
       publicUrl: doc.daemon?.public_url,
+      pageToken: pageToken || undefined,
     },
   };
 }

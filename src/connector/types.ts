@@ -54,6 +54,8 @@ export interface ReadPage {
   records: JsonObject[];
   /** Set when the service could not honour `since` and read everything instead. */
   fullReadReason?: string;
+  /** On the first page, when the service says: how many records the whole read will yield (HubSpot's search total). */
+  total?: number;
 }
 
 export interface WriteItem {
@@ -222,6 +224,10 @@ export interface ConnectorDeclaration<Client = unknown> {
   close?(client: Client): Promise<void>;
   /** Requests the client has sent, for benchmarks (requests per record). */
   requestCount?(client: Client): number;
+  /** How a person knows a record of `entity` as read (an order's name, an invoice's number), for reports. */
+  label?(entity: string, record: JsonObject): string | undefined;
+  /** The record's page in the vendor's own admin, for reports' links; `record`, when known, for pages that need more than the id. */
+  adminUrl?(settings: ConnectionSettings, entity: string, id: string, record?: JsonObject): string | undefined;
   entities: Record<string, EntityDeclaration<Client>>;
   webhook?: WebhookDeclaration;
 }

@@ -16,6 +16,7 @@ import type { Ledger } from '../ledger/ledger.js';
 import type { Logger } from '../log.js';
 import { sendRunAlert } from '../report/alert.js';
 import { FlowWorker, type Job } from './flow-worker.js';
+import { serveLivePage } from './live-page.js';
 import { ledgerSlots, scheduleFlow } from './schedule.js';
 import { DaemonMetrics } from './metrics.js';
 import { WEBHOOK_PATH, WebhookReceiver } from './webhook-receiver.js';
@@ -33,6 +34,8 @@ export interface DaemonOptions {
   port: number;
   maxBodyBytes: number;
   publicUrl?: string;
+  /** Bearer token the live page at `/` asks for when the daemon listens beyond loopback. */
+  pageToken?: string;
   /** Run lock owner; distinct per daemon. */
   owner?: string;
   /** How long a run's lock lasts without renewal. */
@@ -145,6 +148,10 @@ export class Daemon {
       return;
     }
     if (path === '/healthz') return this.health(response);
+    if (path === '/') {
+      const { ledger, flows, registry, connectionSettings, host, pageToken } = this.options;
+      return serveLivePage({ ledger, flows, registry, connectionSettings, host, token: pageToken }, request, response);
+    }
     response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
   }
 

@@ -48,7 +48,10 @@ export interface RunOptions {
   dryRun?: boolean;
   /** Stops the run after the batch in flight (graceful shutdown). */
   signal?: AbortSignal;
-  onProgress?(progress: { flow: string; processed: number; counts: RunCounts }): void;
+  /** After each page: records processed so far, and `total` when the source or the selection knows how many there are. */
+  onProgress?(progress: { flow: string; processed: number; total?: number; counts: RunCounts }): void;
+  /** Before the run waits to try again: what it waits for ("retry 2 of 4 after 503") and how long. */
+  onWait?(wait: { flow: string; what: string; ms: number }): void;
   onDryRun?(line: DryRunLine): void;
   /** With `dryRun`: each line carries the source fields read, the payload, and an update's changes. */
   show?: boolean;
@@ -108,6 +111,8 @@ class FlowRun {
   private leaseUntil = 0;
   private leaseLost = false;
   private processed = 0;
+  /** How many records the run will process, when the source or the selection says. */
+  private total: number | undefined;
   /** The oldest source time among records this run left `failed`: the cursor stops there. */
   private earliestFailed: string | undefined;
   private source!: OpenEntity;
@@ -277,6 +282,7 @@ class FlowRun {
       ...deps.retryHooks,
       signal: this.options.signal,
       onRetry: (error, attempt, delayMs) => {
+        this.options.onWait?.({ flow: flow.name, what: `retry ${attempt} of ${flow.retry.attempts - 1} after ${error.status ?? error.code ?? error.message}`, ms: delayMs });
         deps.logger.warn(`retrying after transient error`, { flow: flow.name, attempt, delayMs, status: error.status, error: error.message });
         deps.retryHooks?.onRetry?.(error, attempt, delayMs);
       },
@@ -405,6 +411,7 @@ class FlowRun {
       const from = ordered && highWater && highWater !== cursor ? new Date(Date.parse(highWater) - flow.source.overlapMs) : since;
       for await (const page of read(this.source.client, this.readRequest(from))) {
         if (page.fullReadReason && !this.notes.includes(page.fullReadReason)) this.notes.push(page.fullReadReason);
+        if (page.total !== undefined) this.total ??= this.processed + page.total;
         await this.processRecords(page.records);
         highWater = laterOf(highWater, page.records.map((r) => this.source.entity.updatedAt?.(r)));
         if (ordered && highWater && !this.dryRun) await this.ledger.saveCursor(flow.name, this.checkpoint(highWater), this.runId);
@@ -434,6 +441,7 @@ class FlowRun {
 
   private async resyncRecords(ids: string[], known?: RecordState[]): Promise<void> {
     if (!ids.length) return;
+    this.total = ids.length;
     const stored = new Map((known ?? (await this.ledger.getRecords(this.flow.name, ids))).map((s) => [s.sourceId, s]));
     const get = this.source.entity.get;
     for (let i = 0; i < ids.length; i += 100) {
@@ -523,7 +531,7 @@ class FlowRun {
     await this.keepNewerTargetValues(writes);
     await this.deliverAll(writes);
     this.processed += latest.size + unidentified.length;
-    this.options.onProgress?.({ flow: this.flow.name, processed: this.processed, counts: { ...this.counts } });
+    this.options.onProgress?.({ flow: this.flow.name, processed: this.processed, total: this.total, counts: { ...this.counts } });
   }
 
   /** Ids of records whose version is the one a reverse flow's write left on them (two-way flows only). */

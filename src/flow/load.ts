@@ -4,24 +4,25 @@
  * is reported, so an ops person fixes them in one pass.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { validateDetailed } from 'node-cron';
 import type { ConnectorRegistry } from '../connector/types.js';
 import { ConfigError, type Diagnostic, sortDiagnostics } from '../errors.js';
 import { stableHash } from '../engine/hash.js';
 import { flowNameArguments, parseExpression, type Expression } from '../mapping/expression.js';
 import { CompiledMapping } from '../mapping/mapping.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { closest } from '../text/closest.js';
 import type { CompiledRule } from '../validation/rules.js';
-import { schemaDiagnostics, compileSchema } from '../yaml/schema-diagnostics.js';
+import { schemaValidator } from '../validation/precompiled.js';
+import { schemaDiagnostics } from '../yaml/schema-diagnostics.js';
 import { type PathSegment, readYamlFile, type YamlFile } from '../yaml/yaml-file.js';
 import { parseDuration } from './duration.js';
 import { findCycles } from './graph.js';
 import type { Flow, FlowDocument } from './types.js';
-import flowSchema from '../../config/schemas/flow.schema.json' with { type: 'json' };
 
-export const FLOW_SCHEMA_PATH = resolve(import.meta.dirname, '../../config/schemas/flow.schema.json');
-const validateFlowSchema = compileSchema(flowSchema);
+export const FLOW_SCHEMA_PATH = join(PACKAGE_ROOT, 'config/schemas/flow.schema.json');
+const validateFlowSchema = await schemaValidator('flow');
 
 export interface LoadResult {
   flows: Flow[];

@@ -1,13 +1,16 @@
 /**
- * The sync-info report as one self-contained HTML page for reviewers: Chart.js (inlined from the
- * installed package, so the page works offline and from an e-mail attachment) draws successes and
- * failures per run over time; tables give each flow's figures, top errors and failed records with the
- * command that resyncs each one. Every value from the ledger is HTML-escaped.
+ * The sync-info report as one self-contained HTML page for reviewers, laid out for a laptop screen
+ * (1366 pixels wide): a card per flow with its health in colour (good, needs a person, failing), its
+ * figures over the period and a small chart of its own runs; then every record that needs attention,
+ * by the name a person knows it by, with links into the vendors' admins and the command that resolves
+ * it. Chart.js is inlined from the installed package, so the page works offline and as an attachment.
+ * Times are written in UTC and shown in the reader's own time zone. Every value from the ledger is
+ * HTML-escaped.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { FlowInfo, SyncInfo } from './sync-info.js';
+import type { FailedRecord, FlowHealth, FlowInfo, SyncInfo } from './sync-info.js';
 
 const require = createRequire(import.meta.url);
 let chartJs: string | undefined;
@@ -18,111 +21,103 @@ function chartLibrary(): string {
   return chartJs;
 }
 
+/** One finished run of one flow, as its chart plots it. */
 export interface ChartPoint {
-  label: string;
-  flow: string;
   run: number;
-  successes: number;
-  failures: number;
+  at: string;
+  created: number;
+  updated: number;
+  /** Failed and dead. */
+  failed: number;
+  /** Held and waiting: records for a person. */
+  held: number;
 }
 
-/** One point per finished run, oldest first, across every flow in the report. */
-export function chartPoints(info: SyncInfo): ChartPoint[] {
-  return info.flows
-    .flatMap((f) =>
-      f.runs
-        .filter((r) => r.status !== 'running')
-        .map((r) => ({
-          at: r.startedAt,
-          point: {
-            label: `${r.startedAt.replace('T', ' ').slice(0, 16)} ${f.name} #${r.id}`,
-            flow: f.name,
-            run: r.id,
-            successes: r.counts.created + r.counts.updated + r.counts.unchanged,
-            failures: r.counts.failed + r.counts.dead,
-          },
-        })),
-    )
-    .sort((a, b) => a.at.localeCompare(b.at) || a.point.run - b.point.run)
-    .map((p) => p.point);
+/** A flow's finished runs in the period, oldest first: one point each. */
+export function chartPoints(flow: FlowInfo): ChartPoint[] {
+  return flow.runs
+    .filter((r) => r.status !== 'running')
+    .map((r) => ({ run: r.id, at: r.startedAt, created: r.counts.created, updated: r.counts.updated, failed: r.counts.failed + r.counts.dead, held: r.counts.held + r.counts.waiting }));
 }
 
-export function renderHtml(info: SyncInfo): string {
-  const points = chartPoints(info);
+const HEALTH_WORDS: Record<FlowHealth, string> = { good: 'all good', attention: 'needs a person', failing: 'failing' };
+/** The chart's colours: the same meaning as the health badges. */
+export const SERIES_COLOURS = { created: '#1a7f37', updated: '#54aeff', held: '#bf8700', failed: '#cf222e' } as const;
+
+export interface HtmlOptions {
+  /** Reload the page every this many seconds (the daemon's live page). */
+  refreshSeconds?: number;
+}
+
+export function renderHtml(info: SyncInfo, options: HtmlOptions = {}): string {
   const failures = info.flows.flatMap((f) => f.failures.map((r) => ({ flow: f.name, ...r })));
+  const byHealth = (h: FlowHealth) => info.flows.filter((f) => f.health === h).length;
+  const charts = info.flows.map((f, i) => ({ id: `chart-${i}`, points: chartPoints(f) }));
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Ferry sync-info report</title>
+${options.refreshSeconds ? `<meta http-equiv="refresh" content="${options.refreshSeconds}">` : ''}
+<title>Ferry sync-info</title>
 <style>
-  body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem; color: #1f2328; }
-  h1 { font-size: 1.5rem; margin-bottom: 0.2rem; } h2 { font-size: 1.15rem; margin-top: 2rem; } h3 { font-size: 1rem; margin: 1.2rem 0 0.4rem; }
+  * { box-sizing: border-box; }
+  body { font: 13px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0 auto; padding: 16px 20px; max-width: 1340px; color: #1f2328; }
+  h1 { font-size: 20px; margin: 0 0 2px; } h2 { font-size: 16px; margin: 20px 0 8px; }
   .meta { color: #59636e; }
-  table { border-collapse: collapse; margin: 0.5rem 0 1rem; }
-  th, td { border: 1px solid #d1d9e0; padding: 0.25rem 0.6rem; text-align: left; vertical-align: top; }
-  th { background: #f6f8fa; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
-  .succeeded { color: #1a7f37; } .partial { color: #9a6700; } .failed, .dead { color: #cf222e; }
-  code { background: #f6f8fa; padding: 0 0.25rem; border-radius: 3px; }
-  #chart-box { max-width: 1100px; height: 320px; }
+  .chips span { display: inline-block; margin-right: 8px; padding: 1px 8px; border-radius: 10px; font-weight: 600; }
+  .health-good { background: #dafbe1; color: #116329; } .health-attention { background: #fff8c5; color: #7d4e00; } .health-failing { background: #ffebe9; color: #a40e26; }
+  #flows { display: grid; grid-template-columns: repeat(auto-fill, minmax(410px, 1fr)); gap: 12px; }
+  .flow { border: 1px solid #d1d9e0; border-left-width: 6px; border-radius: 6px; padding: 8px 10px; min-width: 0; }
+  .flow.health-good { border-left-color: #1a7f37; background: none; color: inherit; } .flow.health-attention { border-left-color: #bf8700; background: none; color: inherit; } .flow.health-failing { border-left-color: #cf222e; background: none; color: inherit; }
+  .flow header { display: flex; justify-content: space-between; gap: 8px; align-items: baseline; }
+  .flow h3 { font-size: 13px; margin: 0; overflow-wrap: anywhere; }
+  .badge { white-space: nowrap; padding: 0 6px; border-radius: 8px; font-size: 12px; font-weight: 600; }
+  .figures { display: flex; flex-wrap: wrap; gap: 2px 12px; margin: 4px 0; font-variant-numeric: tabular-nums; }
+  .figures b { font-weight: 600; }
+  .chart-box { height: 110px; }
+  .top-errors { margin: 4px 0 0; padding-left: 16px; color: #a40e26; }
+  table { border-collapse: collapse; width: 100%; table-layout: fixed; }
+  th, td { border-bottom: 1px solid #d1d9e0; padding: 4px 6px; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+  th { background: #f6f8fa; }
+  code { background: #f6f8fa; padding: 0 3px; border-radius: 3px; font-size: 12px; }
+  .id { color: #59636e; font-size: 12px; }
+  a { color: #0969da; }
 </style>
 </head>
 <body>
-<h1>Ferry sync-info report</h1>
-<p class="meta">Generated ${esc(info.generatedAt)} · ${info.since ? `runs since ${esc(info.since)}` : 'the last 50 runs of each flow'} · ${info.flows.length} flow(s) · ${failures.length} record(s) needing attention</p>
-
-<h2>Successes and failures per run</h2>
-<div id="chart-box"><canvas id="runs-chart" role="img" aria-label="Records succeeded and failed in each run, oldest first"></canvas></div>
-${points.length ? '' : '<p class="meta">No finished runs in this period.</p>'}
+<h1>Ferry sync-info</h1>
+<p class="meta">Generated <time datetime="${esc(info.generatedAt)}">${esc(utc(info.generatedAt))}</time> · period since <time datetime="${esc(info.since)}">${esc(utc(info.since))}</time> · ${info.flows.length} flow(s)</p>
+<p class="chips"><span class="health-good">${byHealth('good')} all good</span><span class="health-attention">${byHealth('attention')} need a person</span><span class="health-failing">${byHealth('failing')} failing</span>${failures.length} record(s) need attention</p>
 
 <h2>Flows</h2>
-<table id="flows">
-<thead><tr><th>flow</th><th>source → target</th><th>last run</th><th>status</th><th>runs</th><th>read</th><th>created</th><th>updated</th><th>unchanged</th><th>held</th><th>failed</th><th>dead</th><th>success</th><th>errors</th><th>p50 s</th><th>p95 s</th></tr></thead>
-<tbody>
-${info.flows.map(flowRow).join('\n')}
-</tbody>
-</table>
-${info.flows.map(flowDetail).join('\n')}
+<div id="flows">
+${info.flows.map((f, i) => flowCard(f, charts[i]!.id, charts[i]!.points.length)).join('\n')}
+</div>
 
 <h2>Records needing attention</h2>
-${
-  failures.length
-    ? `<table id="failures">
-<thead><tr><th>flow</th><th>record</th><th>status</th><th>error</th><th>reason</th><th>attempts</th><th>last failure</th><th>to resync</th></tr></thead>
-<tbody>
-${failures
-  .map(
-    (r) => `<tr class="failed-record" data-flow="${esc(r.flow)}" data-record="${esc(r.sourceId)}"><td>${esc(r.flow)}</td><td>${esc(r.sourceId)}</td><td class="${esc(r.status)}">${esc(r.status)}</td><td>${esc([r.errorClass, r.httpStatus, r.field].filter((x) => x !== undefined).join(' · '))}</td><td>${esc(r.reason)}</td><td class="num">${r.attempts}</td><td>${esc(r.lastFailedAt ?? r.since)}</td><td><code>${esc(r.resyncCommand)}</code></td></tr>`,
-  )
-  .join('\n')}
-</tbody>
-</table>`
-    : '<p>None: every record is synced, unchanged or skipped.</p>'
-}
+${failures.length ? failureTable(failures) : '<p>None: every record is synced, unchanged or skipped.</p>'}
 
 <script>${chartLibrary()}</script>
-<script type="application/json" id="chart-data">${jsonForScript(points)}</script>
+<script type="application/json" id="chart-data">${jsonForScript({ charts, colours: SERIES_COLOURS })}</script>
 <script>
 (function () {
-  var points = JSON.parse(document.getElementById('chart-data').textContent);
-  var chart = new Chart(document.getElementById('runs-chart'), {
-    type: 'bar',
-    data: {
-      labels: points.map(function (p) { return p.label; }),
-      datasets: [
-        { label: 'succeeded (created, updated, unchanged)', data: points.map(function (p) { return p.successes; }), backgroundColor: '#2da44e' },
-        { label: 'failed or dead', data: points.map(function (p) { return p.failures; }), backgroundColor: '#cf222e' }
-      ]
-    },
-    options: {
-      maintainAspectRatio: false,
-      animation: false,
-      scales: { x: { stacked: true, ticks: { maxRotation: 60, autoSkip: true } }, y: { stacked: true, beginAtZero: true, title: { display: true, text: 'records' } } },
-      plugins: { legend: { position: 'top' } }
-    }
+  var local = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  document.querySelectorAll('time[datetime]').forEach(function (t) { t.title = t.textContent; t.textContent = local.format(new Date(t.getAttribute('datetime'))); });
+  var data = JSON.parse(document.getElementById('chart-data').textContent);
+  var drawn = 0;
+  data.charts.forEach(function (c) {
+    var canvas = document.getElementById(c.id);
+    if (!canvas || !c.points.length) return;
+    var series = function (key, label) { return { label: label, data: c.points.map(function (p) { return p[key]; }), backgroundColor: data.colours[key], stack: 'records' }; };
+    new Chart(canvas, {
+      type: 'bar',
+      data: { labels: c.points.map(function (p) { return local.format(new Date(p.at)); }), datasets: [series('created', 'created'), series('updated', 'updated'), series('held', 'held or waiting'), series('failed', 'failed')] },
+      options: { maintainAspectRatio: false, animation: false, plugins: { legend: { display: false } }, scales: { x: { stacked: true, ticks: { maxRotation: 0, autoSkip: true, maxTicksLimit: 4, font: { size: 10 } } }, y: { stacked: true, beginAtZero: true, ticks: { maxTicksLimit: 3, font: { size: 10 } } } } }
+    });
+    drawn++;
   });
-  document.body.dataset.chart = chart ? 'rendered' : 'missing';
+  document.body.dataset.charts = String(drawn);
 })();
 </script>
 </body>
@@ -130,20 +125,37 @@ ${failures
 `;
 }
 
-function flowRow(f: FlowInfo): string {
+function flowCard(f: FlowInfo, chartId: string, points: number): string {
   const c = f.period.counts;
   const pct = (n: number | null) => (n === null ? '–' : `${(n * 100).toFixed(1)}%`);
-  const secs = (n: number | null) => (n === null ? '–' : n.toFixed(2));
-  const status = f.lastRun?.status ?? 'never';
-  return `<tr data-flow="${esc(f.name)}"><td>${esc(f.name)}</td><td>${esc(f.source)} → ${esc(f.target)}</td><td>${esc(f.lastRun?.startedAt ?? 'never')}</td><td class="${esc(status)}">${esc(status)}</td><td class="num">${f.period.runs}</td>${[c.read, c.created, c.updated, c.unchanged, c.held, c.failed, c.dead].map((n) => `<td class="num">${n}</td>`).join('')}<td class="num">${pct(f.period.successRate)}</td><td class="num">${pct(f.period.errorRate)}</td><td class="num">${secs(f.period.medianRunSeconds)}</td><td class="num">${secs(f.period.p95RunSeconds)}</td></tr>`;
+  const now = f.records;
+  const last = f.lastRun ? `last run <time datetime="${esc(f.lastRun.startedAt)}">${esc(utc(f.lastRun.startedAt))}</time> (${esc(f.lastRun.status)})` : 'never run';
+  return `<section class="flow health-${f.health}" data-flow="${esc(f.name)}" data-health="${f.health}">
+<header><h3>${esc(f.name)}</h3><span class="badge health-${f.health}">${HEALTH_WORDS[f.health]}</span></header>
+<div class="meta">${esc(f.source)} → ${esc(f.target)} · ${last}</div>
+<div class="figures"><span><b>${f.period.runs}</b> runs</span><span><b>${c.created}</b> created</span><span><b>${c.updated}</b> updated</span><span><b>${c.unchanged}</b> unchanged</span><span>errors <b>${pct(f.period.errorRate)}</b></span><span>now: <b>${now.held + now.waiting}</b> for a person, <b>${now.failed + now.dead}</b> failed</span></div>
+${points ? `<div class="chart-box"><canvas id="${chartId}" data-points="${points}" role="img" aria-label="${esc(f.name)}: records created, updated, held and failed in each run of the period"></canvas></div>` : '<p class="meta">No runs in this period.</p>'}
+${f.topErrors.length ? `<ul class="top-errors">${f.topErrors.slice(0, 3).map((e) => `<li>${e.count} × ${esc(e.reason)}</li>`).join('')}</ul>` : ''}
+</section>`;
 }
 
-function flowDetail(f: FlowInfo): string {
-  if (!f.topErrors.length) return '';
-  return `<h3>${esc(f.name)}: top error reasons</h3>
-<table class="top-errors"><thead><tr><th>records</th><th>reason</th></tr></thead><tbody>
-${f.topErrors.map((e) => `<tr><td class="num">${e.count}</td><td>${esc(e.reason)}</td></tr>`).join('\n')}
-</tbody></table>`;
+function failureTable(failures: (FailedRecord & { flow: string })[]): string {
+  return `<table id="failures">
+<colgroup><col style="width: 17%"><col style="width: 13%"><col style="width: 7%"><col style="width: 26%"><col style="width: 9%"><col style="width: 8%"><col style="width: 20%"></colgroup>
+<thead><tr><th>flow</th><th>record</th><th>status</th><th>reason</th><th>since</th><th>open in</th><th>to resolve</th></tr></thead>
+<tbody>
+${failures
+  .map(
+    (r) => `<tr class="failed-record" data-flow="${esc(r.flow)}" data-record="${esc(r.sourceId)}"><td>${esc(r.flow)}</td><td>${r.label ? `${esc(r.label)}<br><span class="id">${esc(r.sourceId)}</span>` : esc(r.sourceId)}</td><td><span class="badge health-${r.status === 'held' || r.status === 'waiting' ? 'attention' : 'failing'}">${esc(r.status)}</span></td><td>${esc(r.reason)}</td><td><time datetime="${esc(r.lastFailedAt ?? r.since)}">${esc(utc(r.lastFailedAt ?? r.since))}</time></td><td>${(r.links ?? []).map((l) => `<a class="admin-link" href="${esc(l.url)}" target="_blank" rel="noopener">${esc(l.system)}</a>`).join('<br>')}</td><td><code>${esc(r.resyncCommand)}</code></td></tr>`,
+  )
+  .join('\n')}
+</tbody>
+</table>`;
+}
+
+/** What a page without scripts shows: "2026-12-02 14:05 UTC". */
+function utc(iso: string): string {
+  return `${iso.replace('T', ' ').slice(0, 16)} UTC`;
 }
 
 function esc(value: unknown): string {

@@ -9,19 +9,20 @@ export function renderTerminal(info: SyncInfo, color: boolean): string {
   const green = paint(32);
   const yellow = paint(33);
   const bold = paint(1);
-  const statusColor = (status: string) => (status === 'succeeded' ? green(status) : status === 'partial' ? yellow(status) : red(status));
+  const healthColor = (health: string) => (health === 'good' ? green(health) : health === 'attention' ? yellow(health) : red(health));
   const pct = (n: number | null) => (n === null ? '-' : `${(n * 100).toFixed(1)}%`);
 
   const lines: string[] = [];
   lines.push(
     table(
-      ['flow', 'last run', 'status', 'read', 'created', 'updated', 'unchanged', 'held', 'failed', 'dead', 'success', 'errors', 'p50 s', 'p95 s'],
+      ['flow', 'health', 'last run', 'status', 'read', 'created', 'updated', 'unchanged', 'held', 'failed', 'dead', 'success', 'errors', 'p50 s', 'p95 s'],
       info.flows.map((f) => {
         const c = f.period.counts;
         return [
           f.name,
+          healthColor(f.health),
           f.lastRun ? f.lastRun.startedAt.replace('T', ' ').slice(0, 19) : 'never',
-          f.lastRun ? statusColor(f.lastRun.status) : '-',
+          f.lastRun?.status ?? '-',
           c.read,
           c.created,
           c.updated,
@@ -37,7 +38,7 @@ export function renderTerminal(info: SyncInfo, color: boolean): string {
       }),
     ),
   );
-  lines.push(`\n${info.since ? `Counts cover runs since ${info.since}.` : 'Counts cover the last 50 runs of each flow.'}`);
+  lines.push(`\nCounts and rates cover runs since ${info.since.replace('T', ' ').slice(0, 16)} UTC (choose with --since); health is now: failing (records failed), attention (records held or waiting for a person), good.`);
 
   for (const flow of info.flows) {
     if (!flow.failures.length && !flow.topErrors.length) continue;
@@ -48,7 +49,7 @@ export function renderTerminal(info: SyncInfo, color: boolean): string {
     }
     lines.push(`  Records needing attention (${flow.failures.length}):`);
     for (const f of flow.failures.slice(0, MAX_FAILURES_SHOWN)) {
-      lines.push(`    ${red(f.status.padEnd(7))} ${f.sourceId}  ${f.reason}`);
+      lines.push(`    ${(f.status === 'held' || f.status === 'waiting' ? yellow : red)(f.status.padEnd(7))} ${f.sourceId}${f.label ? ` (${f.label})` : ''}  ${f.reason}`);
       lines.push(`            ${f.resyncCommand}`);
     }
     if (flow.failures.length > MAX_FAILURES_SHOWN) {

@@ -4,7 +4,7 @@
  * renderers (terminal, JSON, HTML); field names here are the documented JSON contract.
  */
 import type { Flow } from '../flow/types.js';
-import type { Ledger, RecordStatus, RunCounts, RunRecord } from '../ledger/ledger.js';
+import type { Ledger, RecordState, RecordStatus, RunCounts, RunRecord } from '../ledger/ledger.js';
 import { emptyCounts } from '../ledger/ledger.js';
 
 export interface FailedRecord {
@@ -19,13 +19,35 @@ export interface FailedRecord {
   lastFailedAt?: string;
   since: string;
   resyncCommand: string;
+  /** How a person knows the source record (an order's name, an invoice's number), when its connector says. */
+  label?: string;
+  /** The record's pages in the vendors' admins: its source, and what it became when it has a target id. */
+  links?: RecordLink[];
 }
+
+export interface RecordLink {
+  system: string;
+  url: string;
+}
+
+/** Names and admin links for a flow's records: vendor knowledge the connectors give, handed in by the caller. */
+export type RecordPresenter = (flow: Flow, record: RecordState) => { label?: string; links: RecordLink[] };
+
+/** good: nothing for a person to do; attention: records held or waiting for a person; failing: records that failed, or a failed run. */
+export type FlowHealth = 'good' | 'attention' | 'failing';
+
+/** The period a report covers unless one is chosen: a reviewer's day. */
+export const DEFAULT_PERIOD_MS = 24 * 3_600_000;
+/** At most this many of a flow's latest runs are listed and charted; counts and rates cover every run of the period. */
+export const RUNS_SHOWN = 100;
 
 export interface FlowInfo {
   name: string;
   description: string;
   source: string;
   target: string;
+  health: FlowHealth;
+  /** The latest run, whenever it was. */
   lastRun?: RunRecord;
   period: {
     runs: number;
@@ -43,12 +65,13 @@ export interface FlowInfo {
   records: Record<RecordStatus, number>;
   topErrors: { reason: string; count: number }[];
   failures: FailedRecord[];
+  /** The period's runs, oldest first (the latest RUNS_SHOWN of them). */
   runs: RunRecord[];
 }
 
 export interface SyncInfo {
   generatedAt: string;
-  since: string | null;
+  since: string;
   flows: FlowInfo[];
 }
 
@@ -74,10 +97,13 @@ async function waitingHint(ledger: Ledger, waitingOn: string, reason: string, co
   }
 }
 
-export async function buildSyncInfo(ledger: Ledger, flows: Flow[], options: { since?: Date; now?: Date } = {}): Promise<SyncInfo> {
+export async function buildSyncInfo(ledger: Ledger, flows: Flow[], options: { since?: Date; now?: Date; present?: RecordPresenter } = {}): Promise<SyncInfo> {
+  const now = options.now ?? new Date();
+  const since = options.since ?? new Date(now.getTime() - DEFAULT_PERIOD_MS);
   const out: FlowInfo[] = [];
   for (const flow of flows) {
-    const runs = await ledger.listRuns({ flow: flow.name, since: options.since, limit: options.since ? undefined : 50 });
+    const runs = await ledger.listRuns({ flow: flow.name, since });
+    const [lastRun] = runs.length ? runs : await ledger.listRuns({ flow: flow.name, limit: 1 });
     const finished = runs.filter((r) => r.status !== 'running');
     const counts = finished.reduce((sum, r) => addCounts(sum, r.counts), emptyCounts());
     const durations = finished.filter((r) => r.endedAt).map((r) => (Date.parse(r.endedAt!) - Date.parse(r.startedAt)) / 1000);
@@ -89,8 +115,11 @@ export async function buildSyncInfo(ledger: Ledger, flows: Flow[], options: { si
       if (r.status === 'dead' || r.status === 'failed') reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
       let command = r.status === 'held' ? `ferry approve ${flow.name} ${shellWord(r.sourceId)}` : `ferry resync ${flow.name} --record ${shellWord(r.sourceId)}`;
       if (r.status === 'waiting' && r.waitingOn) ({ reason, command } = await waitingHint(ledger, r.waitingOn, reason, command));
+      const presented = options.present?.(flow, r);
       failures.push({
         sourceId: r.sourceId,
+        ...(presented?.label ? { label: presented.label } : {}),
+        ...(presented?.links.length ? { links: presented.links } : {}),
         status: r.status as FailedRecord['status'],
         errorClass: r.error?.class,
         httpStatus: r.error?.status,
@@ -103,12 +132,14 @@ export async function buildSyncInfo(ledger: Ledger, flows: Flow[], options: { si
         resyncCommand: command,
       });
     }
+    const records = await ledger.countByStatus(flow.name);
     out.push({
       name: flow.name,
       description: flow.description,
       source: `${flow.source.connector}/${flow.source.entity}`,
       target: `${flow.target.connector}/${flow.target.entity}`,
-      lastRun: runs[0],
+      health: records.dead + records.failed > 0 || lastRun?.status === 'failed' ? 'failing' : records.held + records.waiting + records.pending > 0 ? 'attention' : 'good',
+      lastRun,
       period: {
         runs: finished.length,
         counts,
@@ -116,13 +147,13 @@ export async function buildSyncInfo(ledger: Ledger, flows: Flow[], options: { si
         medianRunSeconds: percentile(durations, 0.5),
         p95RunSeconds: percentile(durations, 0.95),
       },
-      records: await ledger.countByStatus(flow.name),
+      records,
       topErrors: [...reasons].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([reason, count]) => ({ reason, count })),
       failures,
-      runs: [...runs].reverse(),
+      runs: runs.slice(0, RUNS_SHOWN).reverse(),
     });
   }
-  return { generatedAt: (options.now ?? new Date()).toISOString(), since: options.since?.toISOString() ?? null, flows: out };
+  return { generatedAt: now.toISOString(), since: since.toISOString(), flows: out };
 }
 
 /** Success and error shares of the records a run (or period) had to deliver; skipped records are not counted. */

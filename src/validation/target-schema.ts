@@ -2,7 +2,7 @@
  * A target entity's JSON Schema, compiled once per entity. A mapped record that violates it never
  * reaches the target; the reasons name the field the way a person reads it: `Line[2].Amount: must be >= 0`.
  */
-import { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { createAjv } from './ajv.js';
 import type { JsonObject } from '../connector/types.js';
 import { formatPath } from '../yaml/yaml-file.js';

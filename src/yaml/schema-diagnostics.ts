@@ -2,15 +2,10 @@
  * Turns ajv's errors into one readable diagnostic per mistake, placed at the offending key or value.
  * The JSON Schema stays the single truth; this only chooses words and positions.
  */
-import { type ErrorObject, type ValidateFunction } from 'ajv';
-import { createAjv } from '../validation/ajv.js';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { Diagnostic } from '../errors.js';
 import type { PathSegment, YamlFile } from './yaml-file.js';
 
-
-export function compileSchema(schema: object): ValidateFunction {
-  return createAjv().compile(schema);
-}
 
 export function schemaDiagnostics(file: YamlFile, validate: ValidateFunction, value: unknown): Diagnostic[] {
   if (validate(value)) return [];

@@ -37,13 +37,17 @@ beforeAll(async () => {
 afterAll(() => Promise.all(running.map((e) => e.close())));
 
 /** Starts `ferry daemon` in process; `stop()` plays the part of SIGTERM. */
-async function startDaemon(...extra: string[]) {
+function startDaemon(...extra: string[]) {
+  return startDaemonWith('ferry.yaml', ...extra);
+}
+
+async function startDaemonWith(configFile: string, ...extra: string[]) {
   const io = bufferIo();
   let stop!: () => void;
   const until = new Promise<void>((r) => (stop = r));
   let listening!: (url: string) => void;
   const url = new Promise<string>((r) => (listening = r));
-  const exit = main(['node', 'ferry', '--config', 'ferry.yaml', '--quiet', 'daemon', '--port', '0', '--grace', '5s', ...extra], { io, cwd, until, onListening: listening });
+  const exit = main(['node', 'ferry', '--config', configFile, '--quiet', 'daemon', '--port', '0', '--grace', '5s', ...extra], { io, cwd, until, onListening: listening });
   return { io, url: await Promise.race([url, exit.then((code) => Promise.reject(new Error(`daemon exited ${code}: ${io.stderr.join('\n')}`)))]), stop: () => (stop(), exit) };
 }
 
@@ -160,4 +164,48 @@ describe('ferry daemon', () => {
     }
   });
 
+
+  it('serves the sync-info page at /: on loopback to anyone on the machine, beyond it only with the bearer token', async () => {
+    const local = await startDaemon();
+    try {
+      const page = await fetch(`${local.url}/`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      const html = await page.text();
+      expect(html).toContain('<h1>Ferry sync-info</h1>');
+      expect(html).toContain(`data-flow="${FLOW}"`);
+      expect(html).toContain('<meta http-equiv="refresh" content="30">');
+      expect((await fetch(`${local.url}/`, { method: 'POST' })).status).toBe(405);
+    } finally {
+      await local.stop();
+    }
+
+    // Bound to every address without a token: no page at all.
+    const open = await startDaemon('--host', '0.0.0.0');
+    try {
+      const refused = await fetch(open.url.replace('0.0.0.0', '127.0.0.1') + '/');
+      expect(refused.status).toBe(403);
+      expect(await refused.text()).toContain('set daemon.page_token');
+    } finally {
+      await open.stop();
+    }
+
+    const config = JSON.parse((await import('node:fs')).readFileSync(join(cwd, 'ferry.yaml'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(cwd, 'public.yaml'), JSON.stringify({ ...config, daemon: { page_token: '${FERRY_TEST_PAGE_TOKEN}' } }));
+    process.env.FERRY_TEST_PAGE_TOKEN = 'a-long-page-token-for-reviewers';
+    const guarded = await startDaemonWith('public.yaml', '--host', '0.0.0.0');
+    try {
+      const url = guarded.url.replace('0.0.0.0', '127.0.0.1') + '/';
+      const anonymous = await fetch(url);
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.headers.get('www-authenticate')).toBe('Bearer realm="ferry"');
+      expect((await fetch(url, { headers: { authorization: 'Bearer wrong-token' } })).status).toBe(401);
+      const shown = await fetch(url, { headers: { authorization: 'Bearer a-long-page-token-for-reviewers' } });
+      expect(shown.status).toBe(200);
+      expect(await shown.text()).toContain('<h1>Ferry sync-info</h1>');
+    } finally {
+      delete process.env.FERRY_TEST_PAGE_TOKEN;
+      await guarded.stop();
+    }
+  });
 });

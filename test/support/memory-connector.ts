@@ -104,6 +104,8 @@ export function memoryConnector(store: MemoryStore): ConnectorDeclaration<Memory
     name: 'memory',
     description: 'in-memory test connector',
     open: () => store,
+    label: (entity, record) => (entity === 'customers' && record.name ? String(record.name) : undefined),
+    adminUrl: (settings, entity, id) => `https://${String(settings.options.site ?? 'memory.example')}/${entity}/${encodeURIComponent(id)}`,
     entities: {
       customers: sourceEntity('customers'),
       orders: sourceEntity('orders'),

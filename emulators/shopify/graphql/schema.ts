@@ -4,11 +4,13 @@
  * Ferry's documents against it.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { buildClientSchema, type GraphQLSchema, type IntrospectionQuery } from 'graphql';
+import { PACKAGE_ROOT } from '../../../src/package-root.js';
 
 export const ADMIN_API_VERSION = '2026-07';
-const FILE = new URL(`../schema/admin_${ADMIN_API_VERSION}.introspection.json.gz`, import.meta.url);
+const FILE = join(PACKAGE_ROOT, `emulators/shopify/schema/admin_${ADMIN_API_VERSION}.introspection.json.gz`);
 let schema: GraphQLSchema | undefined;
 
 export function adminSchema(): GraphQLSchema {

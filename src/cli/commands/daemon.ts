@@ -1,4 +1,5 @@
 import { Daemon } from '../../daemon/daemon.js';
+import { isLoopback } from '../../daemon/live-page.js';
 import { parseDuration } from '../../flow/duration.js';
 import { dependencyOrder } from '../../flow/load.js';
 import { usableConnections } from '../../config/load.js';
@@ -28,6 +29,7 @@ export async function daemonCommand(app: App, io: CliIo, options: DaemonCommandO
   }
   if (!app.options.quiet && !app.options.verbose) app.defaultConsoleLevel = 'info';
   const flows = app.flows();
+  const host = options.host ?? app.config.daemon.webhookHost;
   const daemon = new Daemon({
     flows,
     ledger: app.ledger,
@@ -37,17 +39,19 @@ export async function daemonCommand(app: App, io: CliIo, options: DaemonCommandO
     registry: app.registry,
     logger: app.logger,
     alerts: app.config.alerts,
-    host: options.host ?? app.config.daemon.webhookHost,
+    host,
     port: options.port !== undefined ? Number(options.port) : app.config.daemon.webhookPort,
     maxBodyBytes: app.config.daemon.maxBodyBytes,
     publicUrl: app.config.daemon.publicUrl,
+    pageToken: app.config.daemon.pageToken,
   });
   const url = await daemon.start();
   const scheduled = flows.filter((f) => f.run.schedule);
   io.out(`ferry daemon: ${scheduled.length} of ${flows.length} flows scheduled`);
   for (const flow of scheduled) io.out(`  ${flow.name.padEnd(48)} ${flow.run.schedule}${flow.run.webhook.length ? `  + webhooks ${flow.run.webhook.join(', ')}` : ''}`);
-  io.out(`webhooks: ${url}/webhooks/<connection>   metrics: ${url}/metrics   health: ${url}/healthz`);
+  io.out(`sync-info page: ${url}/   webhooks: ${url}/webhooks/<connection>   metrics: ${url}/metrics   health: ${url}/healthz`);
   io.out(`Stop with Ctrl-C or SIGTERM (grace period ${options.grace ?? app.config.daemon.gracePeriod}).`);
+  if (!isLoopback(host) && !app.config.daemon.pageToken) io.out(`The sync-info page is not served on ${host}: set daemon.page_token (a \${ENV} reference) to serve it to those who have the token.`);
   options.onListening?.(url);
   // Not awaited: a stop signal during these runs must still be heard.
   if (options.runNow) void daemon.runNow(dependencyOrder(flows));

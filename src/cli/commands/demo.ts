@@ -6,6 +6,7 @@ import type { DataSize } from '../../../emulators/seed.js';
 import type { ConnectionSettings } from '../../connector/types.js';
 import { dependencyOrder } from '../../flow/load.js';
 import { writeOwnerOnlyFile } from '../../owner-only.js';
+import { recordPresenter } from '../../report/present.js';
 import { buildSyncInfo } from '../../report/sync-info.js';
 import { renderHtml } from '../../report/render-html.js';
 import { renderTerminal } from '../../report/render-terminal.js';
@@ -46,7 +47,7 @@ export async function demoCommand(app: App, io: CliIo, options: { reset?: boolea
     }
     await executeRuns(app, io, flows, { trigger: 'demo', selection: { kind: 'incremental' } });
     io.out('');
-    const info = await buildSyncInfo(app.ledger, flows);
+    const info = await buildSyncInfo(app.ledger, flows, { present: recordPresenter(app.registry, app.config.connections) });
     io.out(renderTerminal(info, io.color));
     const report = join(app.cwd, '.ferry', 'report.html');
     writeOwnerOnlyFile(report, renderHtml(info));

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { parseSince } from '../../flow/duration.js';
 import { writeOwnerOnlyFile } from '../../owner-only.js';
+import { recordPresenter } from '../../report/present.js';
 import { buildSyncInfo } from '../../report/sync-info.js';
 import { renderHtml } from '../../report/render-html.js';
 import { renderTerminal } from '../../report/render-terminal.js';
@@ -37,7 +38,7 @@ export async function infoCommand(app: App, io: CliIo, flowName: string | undefi
     return EXIT.usage;
   }
   const flows = flowName ? [app.flow(flowName)] : app.flows();
-  const info = await buildSyncInfo(app.ledger, flows, { since });
+  const info = await buildSyncInfo(app.ledger, flows, { since, present: recordPresenter(app.registry, app.config.connections) });
   if (options.attention) {
     const rows: AttentionRow[] = info.flows.flatMap((f) => f.failures.map((r) => ({ flow: f.name, sourceId: r.sourceId, status: r.status, reason: r.reason, since: r.since, attempts: r.attempts, fix: r.resyncCommand })));
     if (options.csv) io.out([ATTENTION_COLUMNS.join(','), ...rows.map((row) => ATTENTION_COLUMNS.map((c) => csvField(row[c])).join(','))].join('\n'));

@@ -6,7 +6,7 @@ import { sendRunAlert } from '../../report/alert.js';
 import type { App } from '../app.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
-import { progressFor } from '../progress.js';
+import { NO_PROGRESS, progressFor } from '../progress.js';
 import { table } from '../table.js';
 
 export interface RunCommandOptions {
@@ -47,11 +47,12 @@ export async function executeRuns(
   const results: (RunResult & { seconds: number })[] = [];
   const dryRunLines: DryRunLine[] = [];
   for (const flow of flows) {
-    const progress = progressFor(io, flow.name);
+    const progress = app.options.quiet ? NO_PROGRESS : progressFor(io, flow.name);
     const started = performance.now();
     const options: RunOptions = {
       ...base,
-      onProgress: (p) => progress.update(p.processed, p.counts),
+      onProgress: (p) => progress.update(p.processed, p.counts, p.total),
+      onWait: (w) => progress.wait(w.what, w.ms),
       onDryRun: (line) => (json ? dryRunLines.push(line) : io.out(dryRunText(line))),
     };
     try {
