@@ -16,10 +16,11 @@ function newestSource(dir) {
   return newest;
 }
 
-/** True when dist/ was built after every source file last changed (an installed package ships no sources, so its build is current). */
+/** True when dist/ was built after every source file last changed. An installed package ships no TypeScript: its build is what there is. */
 export function buildIsCurrent(root) {
   const info = join(root, BUILD_INFO);
   if (!existsSync(info)) return false;
+  if (!existsSync(join(root, 'src'))) return true;
   const built = statSync(info).mtimeMs;
   return SOURCES.every((dir) => !existsSync(join(root, dir)) || newestSource(join(root, dir)) <= built);
 }

@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { addSalesActivity, addShopifyActivity } from '../../../emulators/activity.js';
 import { type RunningEmulator, SERVICES, startEmulators } from '../../../emulators/index.js';
@@ -6,6 +6,7 @@ import type { DataSize } from '../../../emulators/seed.js';
 import type { ConnectionSettings } from '../../connector/types.js';
 import { dependencyOrder } from '../../flow/load.js';
 import { writeOwnerOnlyFile } from '../../owner-only.js';
+import { PACKAGE_ROOT } from '../../package-root.js';
 import { recordPresenter } from '../../report/present.js';
 import { buildSyncInfo } from '../../report/sync-info.js';
 import { renderHtml } from '../../report/render-html.js';
@@ -32,6 +33,11 @@ export async function demoCommand(app: App, io: CliIo, options: { reset?: boolea
     rmSync(app.config.ledgerPath, { force: true });
     rmSync(`${app.config.ledgerPath}-wal`, { force: true });
     rmSync(`${app.config.ledgerPath}-shm`, { force: true });
+  }
+  if (!existsSync(app.config.flowsDir)) {
+    // Run anywhere (an installed ferry in an empty folder): the example flows Ferry ships.
+    app.config.flowsDir = join(PACKAGE_ROOT, 'flows');
+    io.out(`No flows directory here: the demo runs Ferry's example flows (${app.config.flowsDir}).`);
   }
   const flows = dependencyOrder(app.flows());
   return withDemoEmulators(app, io, { seed: options.seed, dataSize: options.dataSize }, async (running) => {

@@ -1,7 +1,7 @@
 /** The HubSpot connector against the HubSpot emulator, and its error classification with nock. */
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { HubSpotClient } from '../../../connectors/hubspot/client.js';
+import { HubSpotClient } from '../../../connectors/hubspot/client.js';
 import { hubspot } from '../../../connectors/hubspot/index.js';
 import type { WriteItem } from '../../../src/connector/types.js';
 import { AuthError, PermanentError, TransientError } from '../../../src/errors.js';
@@ -9,7 +9,7 @@ import { NO_FAULTS } from '../../../emulators/core/faults.js';
 import { startHubSpot, type RunningHubSpot } from '../../../emulators/hubspot/index.js';
 
 let emu: RunningHubSpot;
-const open = (baseUrl = emu.url, extra: Record<string, unknown> = {}) => hubspot.open({ name: 'hubspot', connector: 'hubspot', baseUrl, options: { access_token: emu.accessToken, ...extra } }, {}) as HubSpotClient;
+const open = (baseUrl = emu.url, extra: Record<string, unknown> = {}) => new HubSpotClient({ name: 'hubspot', connector: 'hubspot', baseUrl, options: { access_token: emu.accessToken, ...extra } }, {});
 const item = (sourceId: string, payload: Record<string, unknown>, extra: Partial<WriteItem> = {}): WriteItem => ({ sourceId, idempotencyKey: `k-${sourceId}`, payload, ...extra });
 
 beforeAll(async () => {
@@ -144,7 +144,7 @@ describe('HubSpot connector: a public app on OAuth 2', () => {
     loadSecret: async (connection: string, key: string) => secrets.get(`${connection}/${key}`),
   };
   const oauthClient = (refreshToken = emu.oauth.refreshToken, baseUrl = emu.url) =>
-    hubspot.open({ name: 'hubspot', connector: 'hubspot', baseUrl, options: { client_id: emu.oauth.clientId, client_secret: emu.oauth.clientSecret, refresh_token: refreshToken } }, context) as HubSpotClient;
+    new HubSpotClient({ name: 'hubspot', connector: 'hubspot', baseUrl, options: { client_id: emu.oauth.clientId, client_secret: emu.oauth.clientSecret, refresh_token: refreshToken } }, context);
   const readSome = (client: HubSpotClient) => hubspot.entities.contacts!.get!(client, ['1']);
 
   it('gets an access token on first use, and refreshes once for many concurrent 401s', async () => {

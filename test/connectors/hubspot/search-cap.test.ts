@@ -5,11 +5,11 @@
  */
 import nock from 'nock';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { HubSpotClient } from '../../../connectors/hubspot/client.js';
+import { HubSpotClient } from '../../../connectors/hubspot/client.js';
 import { hubspot } from '../../../connectors/hubspot/index.js';
 
 const HOST = 'https://hub.mocked';
-const open = () => hubspot.open({ name: 'hubspot', connector: 'hubspot', baseUrl: HOST, options: { access_token: 'pat-test', requests_per_ten_seconds: 100_000, searches_per_second: 100_000 } }, {}) as HubSpotClient;
+const open = () => new HubSpotClient({ name: 'hubspot', connector: 'hubspot', baseUrl: HOST, options: { access_token: 'pat-test', requests_per_ten_seconds: 100_000, searches_per_second: 100_000 } }, {});
 afterEach(() => nock.cleanAll());
 
 interface SearchBody {

@@ -2,7 +2,7 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { shopify } from '../../../connectors/shopify/index.js';
-import type { ShopifyClient } from '../../../connectors/shopify/client.js';
+import { ShopifyClient } from '../../../connectors/shopify/client.js';
 import type { JsonObject, ReadRequest } from '../../../src/connector/types.js';
 import { AuthError, PermanentError, TransientError } from '../../../src/errors.js';
 import { contentHash } from '../../../src/engine/hash.js';
@@ -19,7 +19,7 @@ beforeAll(async () => {
 afterAll(() => emu.close());
 afterEach(() => nock.cleanAll());
 
-const open = (baseUrl: string, options: Record<string, string> = { access_token: emu.accessToken }) => shopify.open({ name: 'shopify', connector: 'shopify', baseUrl, options: { shop: emu.shop, ...options } }, {}) as ShopifyClient;
+const open = (baseUrl: string, options: Record<string, string> = { access_token: emu.accessToken }) => new ShopifyClient({ name: 'shopify', connector: 'shopify', baseUrl, options: { shop: emu.shop, ...options } });
 
 async function readAll(client: ShopifyClient, entity: string, request: ReadRequest = {}): Promise<JsonObject[]> {
   const out: JsonObject[] = [];
@@ -63,7 +63,7 @@ describe('Shopify connector', () => {
     const small = await startShopify({ seed: 6, bucketSize: 100_000, leakPerSecond: 100_000, graphqlLimits: { maximumAvailable: 1_000, restoreRate: 1_000 } });
     try {
       for (let i = 0; i < 120; i++) await small.server.inject('POST', `${API}/customers.json`, { customer: { email: `b${i}@shop.test` } });
-      const client = shopify.open({ name: 'shopify', connector: 'shopify', baseUrl: small.url, options: { shop: small.shop, access_token: small.accessToken } }, {}) as ShopifyClient;
+      const client = new ShopifyClient({ name: 'shopify', connector: 'shopify', baseUrl: small.url, options: { shop: small.shop, access_token: small.accessToken } });
       const reads = await Promise.all(Array.from({ length: 6 }, () => readAll(client, 'customers')));
       expect(reads.map((r) => r.length)).toEqual([120, 120, 120, 120, 120, 120]);
       const throttled = small.server.log.filter((l) => l.path.endsWith('/graphql.json') && l.status === 200).length;
@@ -134,7 +134,7 @@ describe('Shopify connector: a Dev Dashboard app', () => {
     const shop = await startShopify({ seed: 7, bucketSize: 100_000, leakPerSecond: 100_000, tokenTtlSeconds: 2 });
     try {
       for (let i = 0; i < 30; i++) await shop.server.inject('POST', `${API}/customers.json`, { customer: { email: `t${i}@shop.test` } });
-      const client = shopify.open({ name: 'shopify', connector: 'shopify', baseUrl: shop.url, options: { shop: shop.shop, client_id: shop.clientId, client_secret: shop.clientSecret } }, {}) as ShopifyClient;
+      const client = new ShopifyClient({ name: 'shopify', connector: 'shopify', baseUrl: shop.url, options: { shop: shop.shop, client_id: shop.clientId, client_secret: shop.clientSecret } });
       const started = Date.now();
       let reads = 0;
       while (Date.now() - started < 5_000) {

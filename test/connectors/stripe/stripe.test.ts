@@ -1,7 +1,7 @@
 /** The Stripe connector against the Stripe emulator, and its error classification. */
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { StripeClient } from '../../../connectors/stripe/client.js';
+import { StripeClient } from '../../../connectors/stripe/client.js';
 import { stripe } from '../../../connectors/stripe/index.js';
 import type { WriteItem } from '../../../src/connector/types.js';
 import { AuthError, PermanentError, TransientError } from '../../../src/errors.js';
@@ -9,7 +9,7 @@ import { NO_FAULTS } from '../../../emulators/core/faults.js';
 import { startStripe, type RunningStripe } from '../../../emulators/stripe/index.js';
 
 let emu: RunningStripe;
-const open = (baseUrl = emu.url, key = emu.secretKey) => stripe.open({ name: 'stripe', connector: 'stripe', baseUrl, options: { secret_key: key, requests_per_second: 1_000 } }, {}) as StripeClient;
+const open = (baseUrl = emu.url, key = emu.secretKey) => new StripeClient({ name: 'stripe', connector: 'stripe', baseUrl, options: { secret_key: key, requests_per_second: 1_000 } });
 const item = (sourceId: string, payload: Record<string, unknown>, extra: Partial<WriteItem> = {}): WriteItem => ({ sourceId, idempotencyKey: `ferry-${sourceId}`, payload, ...extra });
 
 beforeAll(async () => {
