@@ -167,6 +167,7 @@ export function quickBooksEntity(spec: EntitySpec): EntityDeclaration<QuickBooks
     updatedAt: (record) => (record.MetaData as JsonObject | undefined)?.LastUpdatedTime as string | undefined,
     version: (record) => (record.SyncToken === undefined ? undefined : String(record.SyncToken)),
     orderedByUpdatedAt: true,
+    ...(entity === 'Customer' ? { creditOf: (record: JsonObject) => ({ limit: record.CreditLimit as number | undefined, balance: record.Balance as number | undefined }) } : { documentDate: 'TxnDate' }),
     schema: SCHEMAS[entity],
     // Every element Intuit's data model gives the entity (contract/SOURCE.md).
     fields: Object.keys((contract as unknown as { $defs: Record<string, { properties?: object }> }).$defs[entity]?.properties ?? {}),

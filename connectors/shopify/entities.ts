@@ -176,6 +176,7 @@ async function bulkOrders(client: ShopifyClient, request: ReadRequest, query: st
 export function ordersEntity(): EntityDeclaration<ShopifyClient> {
   return {
     description: 'orders of every status, with their lines, shipping, taxes, payment terms and refunds',
+    documentDate: 'created_at',
     key: (record) => String(record.id),
     updatedAt: (record) => record.updated_at as string | undefined,
     orderedByUpdatedAt: true,
@@ -216,6 +217,7 @@ function numbered(refunds: JsonObject[]): JsonObject[] {
 export function orderChildEntity(kind: 'refunds' | 'transactions', description: string): EntityDeclaration<ShopifyClient> {
   return {
     description,
+    documentDate: 'processed_at',
     key: (record) => String(record.id),
     updatedAt: (record) => (record.order as JsonObject | undefined)?.updated_at as string | undefined,
     orderedByUpdatedAt: true,

@@ -97,6 +97,8 @@ export function stripeEntity(spec: Spec): EntityDeclaration<StripeClient> {
 
   return {
     description: spec.description,
+    // Every Stripe object carries its creation time, in seconds since 1970.
+    documentDate: 'created',
     key: (record) => String(record.id),
     updatedAt: changedAt,
     orderedByUpdatedAt: false,

@@ -95,6 +95,13 @@ export interface EntityDeclaration<Client> {
    * that reads back what the reverse flow wrote compares it with the version that write returned.
    */
   version?(record: JsonObject): string | undefined;
+  /** The field a document is dated by (an invoice's date), which `ferry reconcile` compares periods by unless the flow names another. */
+  documentDate?: string;
+  /**
+   * A customer's credit as this system keeps it, for `$creditExceeded`: the limit (none when absent or 0)
+   * and the open balance, from the record as `get` returns it.
+   */
+  creditOf?(record: JsonObject): { limit?: number | string; balance?: number | string };
   /** True when `read` yields pages in ascending updated-time order, so a cursor can be saved after each page. */
   orderedByUpdatedAt?: boolean;
   /** JSON Schema a payload must satisfy before it is written to this entity. */

@@ -226,9 +226,10 @@ class FlowRun {
         }),
         ref: this.namedReferences(),
         creditExceeded: creditCheck(async (id) => {
-          const customers = this.target.connector.entities.customers;
-          if (!customers?.get) throw new PermanentError(`$creditExceeded needs a customers entity in ${flow.target.connector}`);
-          return (await withRetry(() => customers.get!(this.target.client, [id]), flow.retry, this.retryHooks()))[0];
+          const customers = Object.values(this.target.connector.entities).find((e) => e.creditOf && e.get);
+          if (!customers) throw new PermanentError(`$creditExceeded: ${flow.target.connector} keeps no customer credit limits`);
+          const [customer] = await withRetry(() => customers.get!(this.target.client, [id]), flow.retry, this.retryHooks());
+          return customer && customers.creditOf!(customer);
         }),
       },
       force: this.selection.kind === 'records' ? this.selection.force !== false : this.selection.kind !== 'incremental',

@@ -102,6 +102,16 @@ function checkFlow(yaml: YamlFile, doc: FlowDocument, registry: ConnectorRegistr
   const filter = expression(['source', 'filter'], doc.source?.filter);
   const reconcileAmount = expression(['reconcile', 'source_amount'], doc.reconcile?.source_amount);
   if (doc.reconcile && !doc.target?.match) at(['reconcile'], 'reconcile pairs records by target.match: give the flow a target.match');
+  // Which field dates a document: the flow's choice, or what the entity declares (QuickBooks' TxnDate).
+  const documentDate = (side: 'source' | 'target'): string | undefined => {
+    const named = doc.reconcile?.[`${side}_date`];
+    if (named || !doc.reconcile || !doc[side]) return named;
+    const declared = registry.get(doc[side].connector)?.entities[doc[side].entity]?.documentDate;
+    if (!declared) at(['reconcile'], `give ${side}_date: the field that dates ${doc[side].connector}/${doc[side].entity} records (the entity declares none)`);
+    return declared;
+  };
+  const sourceDate = documentDate('source');
+  const targetDate = documentDate('target');
   const matchValue = expression(['target', 'match', 'value'], doc.target?.match?.value);
   const mapped = doc.mapping && typeof doc.mapping === 'object' ? Object.keys(doc.mapping) : [];
   for (const [i, field] of (Array.isArray(doc.target?.last_writer_wins) ? doc.target.last_writer_wins : []).entries()) {
@@ -186,7 +196,7 @@ function checkFlow(yaml: YamlFile, doc: FlowDocument, registry: ConnectorRegistr
       dependsOn,
       reconcile:
         doc.reconcile && reconcileAmount
-          ? { sourceAmount: reconcileAmount, targetAmount: doc.reconcile.target_amount, sourceDate: doc.reconcile.source_date ?? 'created_at', targetDate: doc.reconcile.target_date ?? 'TxnDate' }
+          ? { sourceAmount: reconcileAmount, targetAmount: doc.reconcile.target_amount, sourceDate: sourceDate!, targetDate: targetDate! }
           : undefined,
       version: flowVersion(doc),
     },

@@ -26,6 +26,17 @@ describe('flow files', () => {
     expect(flows[0]!.version).toMatch(/^[\w-]{27}$/);
   });
 
+  it('reconciles by the date field the entities declare, and asks for one where they declare none', () => {
+    const text = `${GOOD.replace('entity: accounts }', 'entity: accounts, match: { field: Email, value: email } }')}reconcile: { source_amount: balance, target_amount: Total }\n`;
+    expect(messages({ 'r.yaml': text })).toEqual([
+      'r.yaml:6:12 reconcile: give source_date: the field that dates memory/customers records (the entity declares none)',
+      'r.yaml:6:12 reconcile: give target_date: the field that dates memory/accounts records (the entity declares none)',
+    ]);
+    const named = loadFlows({ 'r.yaml': text.replace('target_amount: Total }', 'target_amount: Total, source_date: updated_at, target_date: TxnDay }') });
+    expect(named.diagnostics).toEqual([]);
+    expect(named.flows[0]!.reconcile).toMatchObject({ sourceDate: 'updated_at', targetDate: 'TxnDay' });
+  });
+
   it('reports every mistake in a file at once, each at its line and column', () => {
     const text = `name: broken
 source:

@@ -7,7 +7,7 @@ describe('credit check', () => {
     const fetched: string[] = [];
     const check = creditCheck(async (id) => {
       fetched.push(id);
-      return { '7': { Balance: 100.1, CreditLimit: 300.3 }, '8': { Balance: 5000 }, '9': { Balance: 0, CreditLimit: 0 } }[id];
+      return { '7': { balance: 100.1, limit: 300.3 }, '8': { balance: 5000 }, '9': { balance: 0, limit: 0 } }[id];
     });
     expect(await check('7', 100.1)).toBe(false); // 200.20
     expect(await check('7', 100.1)).toBe(false); // 300.30: at the limit is within it
@@ -20,7 +20,7 @@ describe('credit check', () => {
   });
 
   it('a held amount is not counted: the next, smaller document can still pass', async () => {
-    const check = creditCheck(async () => ({ Balance: 0, CreditLimit: 100 }));
+    const check = creditCheck(async () => ({ balance: 0, limit: 100 }));
     expect(await check('1', 150)).toBe(true);
     expect(await check('1', 60)).toBe(false);
     expect(await check('1', 41)).toBe(true);
