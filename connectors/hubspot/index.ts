@@ -1,5 +1,6 @@
 /** HubSpot CRM v3 on the official `@hubspot/api-client`. See README.md beside this file. */
 import { createHash } from 'node:crypto';
+import { AUTHORIZE_URL, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, REFRESH_TOKEN, TIMEOUT_MS } from '../shared/options.js';
 import { hubSpotAdminUrl, hubSpotLabel } from './admin.js';
 import type { ConnectorDeclaration } from '../../src/connector/types.js';
 import { hubspotWebhook } from './webhook.js';
@@ -22,6 +23,19 @@ export const hubspot: ConnectorDeclaration<HubSpotClient> = {
   requestCount: (client) => client.requests,
   check: async (...args) => (await import('./check.js')).checkHubSpot(...args),
   webhook: hubspotWebhook,
+  options: {
+    access_token: { type: 'string', secret: true, description: "A private app's access token." },
+    client_id: CLIENT_ID,
+    client_secret: CLIENT_SECRET,
+    refresh_token: REFRESH_TOKEN,
+    portal_id: { type: 'string', description: 'The HubSpot account (portal) a public app was installed in; `ferry connect` names it.' },
+    scopes: { type: 'string', description: '`ferry connect`: the scopes a public app asks for, space-separated.' },
+    authorize_url: AUTHORIZE_URL,
+    redirect_uri: REDIRECT_URI,
+    requests_per_ten_seconds: { type: 'number', description: "A ceiling on requests per 10 seconds; without it Ferry starts at 190 and follows HubSpot's headers." },
+    searches_per_second: { type: 'number', description: 'Search requests a second (5).' },
+    timeout_ms: TIMEOUT_MS,
+  },
   label: hubSpotLabel,
   adminUrl: hubSpotAdminUrl,
   entities: {

@@ -3,6 +3,7 @@
  * file for authentication, limits and the quirks handled here.
  */
 import type { ConnectorDeclaration } from '../../src/connector/types.js';
+import { ACCESS_TOKEN, AUTHORIZE_URL, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, REFRESH_TOKEN, TIMEOUT_MS } from '../shared/options.js';
 import { quickBooksAdminUrl, quickBooksLabel } from './admin.js';
 import { PermanentError } from '../../src/errors.js';
 import { applyPayment } from './apply.js';
@@ -30,6 +31,21 @@ export const quickbooks: ConnectorDeclaration<QuickBooksClient> = {
   check: async (...args) => (await import('./check.js')).checkQuickBooks(...args),
   connect: async (...args) => (await import('./connect.js')).connectQuickBooks(...args),
   webhook: quickbooksWebhook,
+  options: {
+    realm_id: { type: 'string', description: 'The QuickBooks company (realm) id.' },
+    client_id: CLIENT_ID,
+    client_secret: CLIENT_SECRET,
+    refresh_token: REFRESH_TOKEN,
+    access_token: ACCESS_TOKEN,
+    token_url: { type: 'string', description: "Intuit's OAuth 2 token endpoint (its real one unless an emulator's)." },
+    authorize_url: AUTHORIZE_URL,
+    redirect_uri: REDIRECT_URI,
+    environment: { type: 'string', description: '`sandbox` for a sandbox company (admin links open in the sandbox).' },
+    requests_per_minute: { type: 'number', description: 'Requests a minute per company (500).' },
+    requests_per_second: { type: 'number', description: 'Requests a second per company (10).' },
+    batches_per_minute: { type: 'number', description: 'Batch requests a minute per company (40).' },
+    timeout_ms: TIMEOUT_MS,
+  },
   label: quickBooksLabel,
   adminUrl: quickBooksAdminUrl,
   entities: {

@@ -1,5 +1,6 @@
 /** Stripe API v1 on the official `stripe` SDK. See README.md beside this file. */
 import type { ConnectorDeclaration } from '../../src/connector/types.js';
+import { TIMEOUT_MS } from '../shared/options.js';
 import { stripeAdminUrl, stripeLabel } from './admin.js';
 import { stripeWebhook } from './webhook.js';
 import type { StripeClient } from './client.js';
@@ -32,6 +33,11 @@ export const stripe: ConnectorDeclaration<StripeClient> = {
   requestCount: (client) => client.requests,
   check: async (...args) => (await import('./check.js')).checkStripe(...args),
   webhook: stripeWebhook,
+  options: {
+    secret_key: { type: 'string', secret: true, description: 'A secret or restricted API key (sk_… or rk_…); its prefix says test or live mode.' },
+    requests_per_second: { type: 'number', description: "Requests a second (Stripe's documented 25 in test mode, 100 live)." },
+    timeout_ms: TIMEOUT_MS,
+  },
   label: stripeLabel,
   adminUrl: stripeAdminUrl,
   entities: {

@@ -9,6 +9,8 @@ import type { ConnectionSettings } from '../connector/types.js';
 import { ConfigError, type Diagnostic } from '../errors.js';
 import { parseDuration } from '../flow/duration.js';
 import { schemaValidator } from '../validation/precompiled.js';
+import configSchema from '../../config/schemas/config.schema.json' with { type: 'json' };
+import { isSecretOption } from './connection-schema.js';
 import { schemaDiagnostics } from '../yaml/schema-diagnostics.js';
 import { parseYaml, readYamlFile, type YamlFile } from '../yaml/yaml-file.js';
 
@@ -52,7 +54,6 @@ interface ConfigDocument {
 
 const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 /** Option keys whose values are not secret, so they are not added to the redaction list. */
-const PUBLIC_KEYS = new Set(['connector', 'base_url', 'api_version', 'realm_id', 'shop', 'minor_version', 'portal_id']);
 
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): FerryConfig {
   let yaml: YamlFile;
@@ -96,7 +97,7 @@ function configFromYaml(yaml: YamlFile, env: NodeJS.ProcessEnv, cwd: string): Fe
     const options: Record<string, unknown> = {};
     const missing: Diagnostic[] = [];
     for (const [key, rawValue] of Object.entries(raw)) {
-      options[key] = typeof rawValue === 'string' ? resolveValue(['connections', name, key], rawValue, !PUBLIC_KEYS.has(key), missing) : rawValue;
+      options[key] = typeof rawValue === 'string' ? resolveValue(['connections', name, key], rawValue, isSecretOption(configSchema, String(raw.connector), key), missing) : rawValue;
     }
     const { connector, base_url: baseUrl, ...rest } = options;
     connections.set(name, { name, connector: String(connector), baseUrl: baseUrl ? String(baseUrl) : undefined, options: rest });

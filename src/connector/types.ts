@@ -201,9 +201,23 @@ export interface ConnectResult {
   account: string;
 }
 
+/** A connection option a connector reads from the config file. */
+export interface OptionSpec {
+  type: 'string' | 'number';
+  description: string;
+  /** A credential: masked wherever it might appear (logs, errors, reports), and written as `${ENV}` in the config. */
+  secret?: boolean;
+}
+
 export interface ConnectorDeclaration<Client = unknown> {
   name: string;
   description: string;
+  /**
+   * Every option a connection to this connector may carry (besides `connector`, `base_url` and the
+   * options every connection takes). The config file's JSON Schema is composed from these, so an editor
+   * offers them and an unknown one is refused with its line and column.
+   */
+  options?: Record<string, OptionSpec>;
   open(connection: ConnectionSettings, context: ConnectorContext): Client | Promise<Client>;
   /**
    * The account (company, portal, shop) a connection's saved tokens belong to. Tokens are saved under

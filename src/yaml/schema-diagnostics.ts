@@ -3,6 +3,7 @@
  * The JSON Schema stays the single truth; this only chooses words and positions.
  */
 import type { ErrorObject, ValidateFunction } from 'ajv';
+import { NUMBER_OR_REFERENCE } from '../config/connection-schema.js';
 import type { Diagnostic } from '../errors.js';
 import type { PathSegment, YamlFile } from './yaml-file.js';
 
@@ -24,10 +25,13 @@ export function schemaDiagnostics(file: YamlFile, validate: ValidateFunction, va
   });
 }
 
-/** `anyOf` produces one error per branch plus a summary; keep only the summary for that spot. */
+/**
+ * `anyOf` produces one error per branch plus a summary; keep only the summary for that spot. An
+ * `if`/`then` adds "must match then schema" beside the `then` branch's own errors, which say it better.
+ */
 function collapse(errors: ErrorObject[]): ErrorObject[] {
   const anyOfPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
-  return errors.filter((e) => e.keyword === 'anyOf' || !anyOfPaths.has(e.instancePath));
+  return errors.filter((e) => e.keyword !== 'if' && (e.keyword === 'anyOf' || !anyOfPaths.has(e.instancePath)));
 }
 
 function describe(error: ErrorObject): string {
@@ -37,6 +41,7 @@ function describe(error: ErrorObject): string {
     case 'enum':
       return `must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => `'${String(v)}'`).join(', ')}`;
     case 'pattern':
+      if ((error.params as { pattern: string }).pattern === NUMBER_OR_REFERENCE) return 'must be a number, or a ${ENV} reference to one';
       return error.parentSchema && (error.parentSchema as { description?: string }).description
         ? `${error.message ?? 'is invalid'} (${(error.parentSchema as { description: string }).description})`
         : `${error.message ?? 'is invalid'}`;
