@@ -12,7 +12,8 @@ import { ConfigError } from '../errors.js';
 import { listFlowFiles, loadFlowFiles } from '../flow/load.js';
 import type { Flow } from '../flow/types.js';
 import type { Ledger } from '../ledger/ledger.js';
-import { SqliteLedger } from '../ledger/sqlite-ledger.js';
+import { isPostgresUrl, ledgerLocation } from '../ledger/location.js';
+import { openLedger } from '../ledger/open.js';
 import { createLogger, type Logger } from '../log.js';
 import type { AlertDeps } from '../report/alert.js';
 import { DEFAULT_CONFIG } from './default-config.js';
@@ -27,7 +28,7 @@ export interface GlobalOptions {
 
 
 export class App {
-  private ledgerInstance?: SqliteLedger;
+  private ledgerInstance?: Ledger;
   private connectionsInstance?: Connections;
   private loggerInstance?: Logger;
   readonly config: FerryConfig;
@@ -40,7 +41,7 @@ export class App {
     readonly cwd = process.cwd(),
   ) {
     this.config = App.readConfig(options.config, cwd);
-    if (options.ledger) this.config.ledgerPath = resolve(cwd, options.ledger);
+    if (options.ledger) this.config.ledgerPath = isPostgresUrl(options.ledger) ? options.ledger : resolve(cwd, options.ledger);
   }
 
   /** The named config file; or the default one if it exists; or built-in defaults. */
@@ -62,9 +63,9 @@ export class App {
   /** Opened on first use; a ledger that cannot be opened or created is a configuration error, named by its path. */
   get ledger(): Ledger {
     try {
-      this.ledgerInstance ??= new SqliteLedger(this.config.ledgerPath);
+      this.ledgerInstance ??= openLedger(this.config.ledgerPath);
     } catch (error) {
-      throw new ConfigError(`cannot use the ledger ${this.config.ledgerPath}: ${(error as Error).message}`);
+      throw new ConfigError(`cannot use the ledger ${ledgerLocation(this.config.ledgerPath)}: ${(error as Error).message}`);
     }
     return this.ledgerInstance;
   }

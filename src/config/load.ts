@@ -11,6 +11,7 @@ import { parseDuration } from '../flow/duration.js';
 import { schemaValidator } from '../validation/precompiled.js';
 import configSchema from '../../config/schemas/config.schema.json' with { type: 'json' };
 import { isSecretOption } from './connection-schema.js';
+import { isPostgresUrl } from '../ledger/location.js';
 import { schemaDiagnostics } from '../yaml/schema-diagnostics.js';
 import { parseYaml, readYamlFile, type YamlFile } from '../yaml/yaml-file.js';
 
@@ -108,13 +109,15 @@ function configFromYaml(yaml: YamlFile, env: NodeJS.ProcessEnv, cwd: string): Fe
   const alerts = new Map<string, string>();
   const unsetReferences: Diagnostic[] = [];
   for (const [name, alert] of Object.entries(doc.alerts ?? {})) alerts.set(name, resolveValue(['alerts', name, 'url'], alert.url, true, unsetReferences));
+  // A PostgreSQL URL carries its password: written as a ${ENV} reference, masked like any credential.
+  const ledgerAt = doc.ledger === undefined ? undefined : resolveValue(['ledger'], doc.ledger, isPostgresUrl(doc.ledger) || /^\$\{/.test(doc.ledger), unsetReferences);
   const pageToken = doc.daemon?.page_token !== undefined ? resolveValue(['daemon', 'page_token'], doc.daemon.page_token, true, unsetReferences) : undefined;
   if (unsetReferences.length) throw new ConfigError('config file refers to unset environment variables', unsetReferences);
 
   return {
     file: yaml.file,
     flowsDir: resolve(cwd, doc.flows ?? 'flows'),
-    ledgerPath: resolve(cwd, doc.ledger ?? '.ferry/ledger.db'),
+    ledgerPath: ledgerAt ? (isPostgresUrl(ledgerAt) ? ledgerAt : resolve(cwd, ledgerAt)) : resolve(cwd, '.ferry/ledger.db'),
     logFile: resolve(cwd, doc.log?.file ?? '.ferry/ferry.log'),
     logLevel: doc.log?.level ?? 'info',
     ...(doc.secrets_file || !yaml.file

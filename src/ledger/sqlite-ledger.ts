@@ -30,11 +30,11 @@ import {
   type Settlement,
   splitKey,
 } from './ledger.js';
-import { type ErrorClass, StaleLockError } from '../errors.js';
+import { StaleLockError } from '../errors.js';
 import { MIGRATIONS } from './migrations.js';
+import { eventDetail, type IntentRow, type ReservedWrite, reservationKey, reservedJson, type Row, toDigest, toRun, toState, WRITES_PER_INTENT } from './rows.js';
 import { ensureOwnerOnlyFile } from '../owner-only.js';
 
-type Row = Record<string, string | number | null>;
 type SqlValue = string | number | null;
 
 /**
@@ -69,21 +69,9 @@ function positional(db: Database.Database, sql: string): PositionalStatement {
 
 const EVENT_COLUMNS = ['flow', 'source_id', 'run_id', 'at', 'kind', 'detail'];
 const EVENTS_PER_STATEMENT = 50;
-const WRITES_PER_INTENT = 100;
 
 const DIGEST_COLUMNS = 'source_id, status, target_id, source_hash, output_hash, flow_version, attempts, failed_runs, status_since, reason, error_message, approved_hash';
 
-/** What a write intent keeps of each reserved write: enough to settle it after a crash. */
-type ReservedWrite = Pick<PendingWrite, 'sourceId' | 'idempotencyKey' | 'sourceHash' | 'flowVersion' | 'sourceUpdatedAt' | 'targetId' | 'matchValue' | 'payload'>;
-
-interface IntentRow {
-  id: number;
-  flow: string;
-  run_id: number;
-  writes: string;
-}
-
-const reservationKey = (flow: string, sourceId: string) => `${flow}\u0000${sourceId}`;
 
 /** The `system/entity` of `key` when it is exactly that followed by `/id`. */
 function prefixOf(key: string, id: string): string | undefined {
@@ -363,10 +351,8 @@ export class SqliteLedger implements Ledger {
         // which V8 allocates straight into the old generation, and the heap's peak would grow with the run.
         for (let i = 0; i < writes.length; i += WRITES_PER_INTENT) {
           const chunk = writes.slice(i, i + WRITES_PER_INTENT);
-          // A ReservedWrite each, with the payload spliced in as the JSON it was hashed from.
           const reserved = chunk.map((w) => {
-            const { sourceId, idempotencyKey, sourceHash, flowVersion, sourceUpdatedAt, targetId, matchValue } = w;
-            return `${JSON.stringify({ sourceId, idempotencyKey, sourceHash, flowVersion, sourceUpdatedAt, targetId, matchValue }).slice(0, -1)},"payload":${w.payloadJson}}`;
+            return reservedJson(w);
           });
           intents.push({ id: Number(this.statements.reserve.run(flow, runId, now, `[${reserved.join(',')}]`).lastInsertRowid), writes: chunk });
         }
@@ -716,84 +702,4 @@ function migrate(db: Database.Database): void {
       db.prepare('INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)').run(migration.version, migration.description, new Date().toISOString());
     }).immediate();
   }
-}
-
-function eventDetail(s: Settlement): JsonObject {
-  const detail: JsonObject = {};
-  if (s.targetId) detail.targetId = s.targetId;
-  if (s.attempts) detail.attempts = s.attempts;
-  if (s.error) detail.error = { ...s.error };
-  if (s.reason) detail.reason = s.reason;
-  if (s.waitingOn) detail.waitingOn = s.waitingOn;
-  return detail;
-}
-
-const optional = (v: string | number | null | undefined) => (v === null || v === undefined ? undefined : String(v));
-
-function toDigest(row: Row): RecordDigest {
-  return {
-    sourceId: String(row.source_id),
-    status: row.status as RecordStatus,
-    targetId: optional(row.target_id),
-    sourceHash: optional(row.source_hash),
-    outputHash: optional(row.output_hash),
-    flowVersion: optional(row.flow_version),
-    attempts: Number(row.attempts),
-    failedRuns: Number(row.failed_runs),
-    statusSince: String(row.status_since),
-    reason: optional(row.reason),
-    errorMessage: optional(row.error_message),
-    approvedHash: optional(row.approved_hash),
-  };
-}
-
-function toState(row: Row): RecordState {
-  const { errorMessage, ...digest } = toDigest(row);
-  return {
-    ...digest,
-    flow: String(row.flow),
-    idempotencyKey: optional(row.idempotency_key),
-    error: errorMessage
-      ? {
-          class: row.error_class as ErrorClass,
-          message: errorMessage,
-          status: row.error_status === null ? undefined : Number(row.error_status),
-          code: optional(row.error_code),
-          field: optional(row.error_field),
-        }
-      : undefined,
-    waitingOn: optional(row.waiting_on),
-    sourceUpdatedAt: optional(row.source_updated_at),
-    firstSyncedAt: optional(row.first_synced_at),
-    lastSyncedAt: optional(row.last_synced_at),
-    firstFailedAt: optional(row.first_failed_at),
-    lastFailedAt: optional(row.last_failed_at),
-    lastRunId: row.last_run_id === null ? undefined : Number(row.last_run_id),
-    source: row.source_json ? (JSON.parse(String(row.source_json)) as JsonObject) : undefined,
-    payload: row.payload_json ? (JSON.parse(String(row.payload_json)) as JsonObject) : undefined,
-    matchValue: row.match_value ? (JSON.parse(String(row.match_value)) as unknown) : undefined,
-  };
-}
-
-function toRun(row: Row): RunRecord {
-  return {
-    id: Number(row.id),
-    flow: String(row.flow),
-    trigger: row.trigger as RunTrigger,
-    status: row.status as RunStatus,
-    startedAt: String(row.started_at),
-    endedAt: optional(row.ended_at),
-    message: optional(row.message),
-    counts: {
-      read: Number(row.read),
-      created: Number(row.created),
-      updated: Number(row.updated),
-      unchanged: Number(row.unchanged),
-      waiting: Number(row.waiting),
-      held: Number(row.held),
-      skipped: Number(row.skipped),
-      failed: Number(row.failed),
-      dead: Number(row.dead),
-    },
-  };
 }

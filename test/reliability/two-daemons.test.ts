@@ -1,18 +1,18 @@
 /**
- * Two `ferry daemon` processes on one ledger schedule the same flow every three seconds while new
+ * Two `ferry daemon` processes on one ledger (a SQLite file, then a PostgreSQL database) schedule the same flow every three seconds while new
  * customers keep arriving in Shopify. Every slot runs exactly once, in one daemon or the other. Midway,
  * the daemon that holds the flow's lock (caught mid-run) is killed with SIGKILL: the other takes the
  * flow over and resumes from the checkpoint. At the end (after one more run, which settles whatever the
  * survivor's own stop left in flight) every customer is in QuickBooks exactly once and nothing is
- * pending. 30 seconds; a minute with FERRY_HEAVY=1.
+ * pending. 30 seconds on each ledger; a minute with FERRY_HEAVY=1.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulators } from '../../emulators/index.js';
 import { tempDir } from '../support/harness.js';
+import { type LedgerStore, ledgerKinds } from '../support/ledger-stores.js';
 
 const SECONDS = process.env.FERRY_HEAVY ? 60 : 30;
 const EVERY = 3;
@@ -20,16 +20,12 @@ const FLOW = 'shopify-customers-to-quickbooks';
 const FERRY = resolve(import.meta.dirname, '../../bin/ferry');
 let running: RunningEmulator[];
 let cwd: string;
+let store: LedgerStore;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function query<T>(sql: string): T[] {
-  const db = new Database(join(cwd, 'ledger.db'), { readonly: true, timeout: 5_000 });
-  try {
-    return db.prepare(sql).all() as T[];
-  } finally {
-    db.close();
-  }
+async function query<T>(sql: string): Promise<T[]> {
+  return (await store.sql(sql)) as T[];
 }
 
 /** A daemon process; what it says on stderr goes to NAME.err, shown if it dies on its own. */
@@ -41,45 +37,50 @@ function daemon(name: string): ChildProcess {
 const ended = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
 const exit = (child: ChildProcess) => (ended(child) ? Promise.resolve() : new Promise<void>((done) => child.once('exit', () => done())));
 
-beforeAll(async () => {
-  // Limits scaled up (with matching client pacing): this test is about slots and locks, not QuickBooks' batch budget.
-  running = await startEmulators(['shopify', 'quickbooks'], { seed: 31, dataSize: 'small', rateScale: 10, ports: { shopify: 0, quickbooks: 0 } });
-  // Slow answers: a run lasts long enough to be caught holding the lock.
-  for (const e of running) await e.server.inject('PUT', '/__admin/faults', { latencyMs: 150 });
-  cwd = tempDir('ferry-daemons-');
-  const flows = join(cwd, 'flows');
-  const { mkdirSync } = await import('node:fs');
-  mkdirSync(flows);
-  const shipped = readFileSync(resolve(import.meta.dirname, `../../flows/${FLOW}.yaml`), 'utf8');
-  writeFileSync(join(flows, `${FLOW}.yaml`), shipped.replace(/schedule: "[^"]+"/, `schedule: "*/${EVERY} * * * * *"`));
-  const connections = Object.fromEntries(running.map((e) => [e.service, { connector: e.service, base_url: e.url, ...e.credentials }]));
-  writeFileSync(join(cwd, 'base.json'), JSON.stringify({ flows, ledger: 'ledger.db', secrets_file: 'secrets.json', log: { file: 'LOG', level: 'info' }, connections }));
-}, 60_000);
-afterAll(() => Promise.all(running.map((e) => e.close())));
+describe.each(ledgerKinds())(`two daemons on one $name ledger for ${SECONDS} s`, (kind) => {
+  beforeAll(async () => {
+    if (kind.unavailable) return;
+    // Limits scaled up (with matching client pacing): this test is about slots and locks, not QuickBooks' batch budget.
+    running = await startEmulators(['shopify', 'quickbooks'], { seed: 31, dataSize: 'small', rateScale: 10, ports: { shopify: 0, quickbooks: 0 } });
+    // Slow answers: a run lasts long enough to be caught holding the lock.
+    for (const e of running) await e.server.inject('PUT', '/__admin/faults', { latencyMs: 150 });
+    cwd = tempDir('ferry-daemons-');
+    store = await kind.store();
+    const flows = join(cwd, 'flows');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(flows);
+    const shipped = readFileSync(resolve(import.meta.dirname, `../../flows/${FLOW}.yaml`), 'utf8');
+    writeFileSync(join(flows, `${FLOW}.yaml`), shipped.replace(/schedule: "[^"]+"/, `schedule: "*/${EVERY} * * * * *"`));
+    const connections = Object.fromEntries(running.map((e) => [e.service, { connector: e.service, base_url: e.url, ...e.credentials }]));
+    writeFileSync(join(cwd, 'base.json'), JSON.stringify({ flows, ledger: store.location, secrets_file: 'secrets.json', log: { file: 'LOG', level: 'info' }, connections }));
+  }, 60_000);
+  afterAll(async () => {
+    await store?.close();
+    await Promise.all((running ?? []).map((e) => e.close()));
+  });
 
-describe(`two daemons on one ledger for ${SECONDS} s`, () => {
-  it('run each slot once, survive the SIGKILL of the lock holder, and sync every record once', { timeout: (SECONDS + 120) * 1000 }, async () => {
+  it.skipIf(kind.unavailable !== undefined)('run each slot once, survive the SIGKILL of the lock holder, and sync every record once', { timeout: (SECONDS + 120) * 1000 }, async () => {
     const shop = running.find((e) => e.service === 'shopify')!;
     const daemons = new Map([['a', daemon('a')], ['b', daemon('b')]]);
     try {
-      await scenario(shop, daemons);
+      await scenario(shop, daemons, kind.name);
     } finally {
       for (const child of daemons.values()) if (!ended(child)) child.kill('SIGKILL');
     }
   });
 });
 
-async function scenario(shop: RunningEmulator, daemons: Map<string, ChildProcess>): Promise<void> {
+async function scenario(shop: RunningEmulator, daemons: Map<string, ChildProcess>, ledger: string): Promise<void> {
   // The clock starts when a daemon has claimed its first slot: starting a process is slow on a busy machine.
   const booted = Date.now();
-  const claims = () => {
+  const claims = async () => {
     try {
-      return query<{ n: number }>(`SELECT COUNT(*) AS n FROM schedule_slots WHERE slot_key LIKE '${FLOW}:%'`)[0]!.n;
+      return Number((await query<{ n: number }>(`SELECT COUNT(*) AS n FROM schedule_slots WHERE slot_key LIKE '${FLOW}:%'`))[0]!.n);
     } catch {
       return 0; // no ledger, or no schema, yet
     }
   };
-  while (claims() === 0) {
+  while ((await claims()) === 0) {
     if (Date.now() - booted > 60_000) throw new Error('no daemon claimed a slot within a minute');
     await sleep(100);
   }
@@ -91,7 +92,7 @@ async function scenario(shop: RunningEmulator, daemons: Map<string, ChildProcess
     await shop.server.inject('POST', '/admin/api/2026-07/customers.json', { customer: { email: `new.${added}@example.com`, first_name: 'New', last_name: `Customer ${added++}` } });
     // From halfway on, kill whichever daemon holds the flow's lock, mid-run.
     if (!killed && Date.now() - started > (SECONDS * 1000) / 2) {
-      const [lock] = query<{ owner: string }>(`SELECT owner FROM locks WHERE name LIKE '%${FLOW}%' AND expires_at > ${Date.now()}`);
+      const [lock] = await query<{ owner: string }>(`SELECT owner FROM locks WHERE name LIKE '%${FLOW}%' AND expires_at > ${Date.now()}`);
       const pid = lock ? Number(lock.owner.split(':')[1]) : undefined;
       const holder = [...daemons.values()].find((d) => d.pid === pid);
       if (holder) {
@@ -108,11 +109,11 @@ async function scenario(shop: RunningEmulator, daemons: Map<string, ChildProcess
 
   // No slot ran twice: the runs' start times fall in distinct slots. Every slot one of the daemons
   // claimed either started a run or found the flow still running (a slow run spans the next slot).
-  const runs = query<{ started_at: string; ended_at: string | null; status: string; message: string | null }>(`SELECT started_at, ended_at, status, message FROM runs WHERE flow = '${FLOW}' AND trigger = 'schedule' ORDER BY id`);
+  const runs = await query<{ started_at: string; ended_at: string | null; status: string; message: string | null }>(`SELECT started_at, ended_at, status, message FROM runs WHERE flow = '${FLOW}' AND trigger = 'schedule' ORDER BY id`);
   const slotOf = (at: number) => Math.floor(at / (EVERY * 1000));
   const slots = runs.map((r) => slotOf(Date.parse(r.started_at)));
   expect(new Set(slots).size, 'two runs in one slot').toBe(slots.length);
-  const claimed = query<{ slot_key: string }>(`SELECT slot_key FROM schedule_slots WHERE slot_key LIKE '${FLOW}:%'`).map((c) => Date.parse(c.slot_key.slice(FLOW.length + 1)));
+  const claimed = (await query<{ slot_key: string }>(`SELECT slot_key FROM schedule_slots WHERE slot_key LIKE '${FLOW}:%'`)).map((c) => Date.parse(c.slot_key.slice(FLOW.length + 1)));
   expect(claimed.length).toBeGreaterThanOrEqual(SECONDS / EVERY - 2);
   for (const at of claimed) {
     const ran = slots.includes(slotOf(at));
@@ -127,14 +128,14 @@ async function scenario(shop: RunningEmulator, daemons: Map<string, ChildProcess
   // The next run settles anything the survivor's stop left in flight.
   const settle = spawn(process.execPath, [FERRY, 'run', FLOW, '--config', 'a.yaml', '--quiet'], { cwd, stdio: 'ignore' });
   expect(await new Promise((done) => settle.once('exit', done))).toBe(0);
-  expect(query<{ n: number }>(`SELECT (SELECT COUNT(*) FROM records WHERE status = 'pending') + (SELECT COUNT(*) FROM write_intents) AS n`)[0]!.n).toBe(0);
+  expect(Number((await query<{ n: number }>(`SELECT (SELECT COUNT(*) FROM records WHERE status = 'pending') + (SELECT COUNT(*) FROM write_intents) AS n`))[0]!.n)).toBe(0);
 
   // Every Shopify customer is in QuickBooks once (the last few may arrive after the last slot).
   const qbo = running.find((e) => e.service === 'quickbooks')!;
   const answer = (await qbo.server.inject('GET', `/v3/company/${qbo.credentials.realm_id}/query?query=${encodeURIComponent('select * from Customer MAXRESULTS 1000')}`)).body as { QueryResponse: { Customer: { PrimaryEmailAddr?: { Address: string } }[] } };
   const emails = answer.QueryResponse.Customer.map((c) => c.PrimaryEmailAddr?.Address);
   expect(new Set(emails).size).toBe(emails.length);
-  const synced = query<{ n: number }>(`SELECT COUNT(*) AS n FROM records WHERE flow = '${FLOW}' AND status = 'synced'`)[0]!.n;
+  const synced = Number((await query<{ n: number }>(`SELECT COUNT(*) AS n FROM records WHERE flow = '${FLOW}' AND status = 'synced'`))[0]!.n);
   expect(synced).toBe(added + 12);
-  console.info(`two daemons: ${runs.length} scheduled runs in ${claimed.length} slots over ${SECONDS} s; ${added} customers added, ${synced} synced; lock holder killed ${Math.round((killed!.at - started) / 1000)} s in`);
+  console.info(`two daemons on ${ledger}: ${runs.length} scheduled runs in ${claimed.length} slots over ${SECONDS} s; ${added} customers added, ${synced} synced; lock holder killed ${Math.round((killed!.at - started) / 1000)} s in`);
 }
