@@ -8,13 +8,13 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ConnectionSettings, ConnectorRegistry } from '../connector/types.js';
 import type { Flow } from '../flow/types.js';
-import type { Ledger } from '../ledger/ledger.js';
+import type { ReportSource } from '../ledger/ledger.js';
 import { recordPresenter } from '../report/present.js';
 import { renderHtml } from '../report/render-html.js';
 import { buildSyncInfo } from '../report/sync-info.js';
 
 export interface LivePageOptions {
-  ledger: Ledger;
+  ledger: ReportSource;
   flows: Flow[];
   registry: ConnectorRegistry;
   connectionSettings: ReadonlyMap<string, ConnectionSettings>;

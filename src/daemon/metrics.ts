@@ -5,7 +5,7 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Flow } from '../flow/types.js';
-import type { Ledger, RunCounts } from '../ledger/ledger.js';
+import type { RecordStore, RunCounts } from '../ledger/ledger.js';
 import type { RunResult } from '../engine/runner.js';
 
 const OUTCOMES: (keyof RunCounts)[] = ['created', 'updated', 'unchanged', 'waiting', 'held', 'skipped', 'failed', 'dead'];
@@ -25,7 +25,7 @@ export class DaemonMetrics {
    * `connections`: the configured ones. A webhook posted to any other path is counted under "(unknown)",
    * so anyone who can reach the port cannot make a label (a series) per path they invent.
    */
-  constructor(ledger: Ledger, flows: Flow[], private readonly connections: ReadonlySet<string>) {
+  constructor(ledger: Pick<RecordStore, 'countByStatus'>, flows: Flow[], private readonly connections: ReadonlySet<string>) {
     const registers = [this.registry];
     this.records = new Counter({ name: 'ferry_records_total', help: 'Records processed, by flow and outcome.', labelNames: ['flow', 'outcome'], registers });
     this.recordsRead = new Counter({ name: 'ferry_records_read_total', help: 'Source records read, by flow.', labelNames: ['flow'], registers });

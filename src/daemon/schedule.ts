@@ -6,13 +6,13 @@
  */
 import cron, { type RunCoordinator, type ScheduledTask } from 'node-cron';
 import type { Flow } from '../flow/types.js';
-import type { Ledger } from '../ledger/ledger.js';
+import type { Coordination } from '../ledger/ledger.js';
 import type { Logger } from '../log.js';
 
 /** Claims older than this are forgotten; a slot is only ever contested in the seconds around it. */
 const FORGET_SLOTS_MS = 7 * 86_400_000;
 
-export function ledgerSlots(ledger: Ledger, owner: string, now: () => Date = () => new Date()): RunCoordinator {
+export function ledgerSlots(ledger: Coordination, owner: string, now: () => Date = () => new Date()): RunCoordinator {
   return { shouldRun: (slotKey) => ledger.claimSlot(slotKey, owner, new Date(now().getTime() - FORGET_SLOTS_MS)) };
 }
 

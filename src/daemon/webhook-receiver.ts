@@ -6,13 +6,13 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ConnectionSettings, ConnectorRegistry, WebhookEvent, WebhookRequest } from '../connector/types.js';
-import type { Ledger } from '../ledger/ledger.js';
+import type { Coordination } from '../ledger/ledger.js';
 import type { Logger } from '../log.js';
 
 export interface WebhookReceiverOptions {
   registry: ConnectorRegistry;
   connections: ReadonlyMap<string, ConnectionSettings>;
-  ledger: Ledger;
+  ledger: Pick<Coordination, 'rememberDelivery'>;
   logger: Logger;
   maxBodyBytes: number;
   /** Public base URL vendors post to, when behind a proxy (HubSpot signs the full URL). */

@@ -3,7 +3,7 @@
  * ledger, `$ref` through the target's named lists, and `$creditExceeded` through the target's customers.
  */
 import { PermanentError } from '../errors.js';
-import type { Ledger } from '../ledger/ledger.js';
+import type { RecordStore } from '../ledger/ledger.js';
 import { creditCheck } from '../mapping/credit.js';
 import type { Bindings } from '../mapping/expression.js';
 import { ferryFunctions } from '../mapping/functions.js';
@@ -12,7 +12,7 @@ import type { OpenEntity } from './connections.js';
 type Retry = <T>(task: () => Promise<T>) => Promise<T>;
 
 /** `lookups` collects the parents each record's mapping looked up (`flow:parentFlow:sourceId`), for lineage. */
-export function flowBindings(ledger: Ledger, target: OpenEntity, retry: Retry, lookups: Set<string>): Bindings {
+export function flowBindings(ledger: Pick<RecordStore, 'findTarget' | 'findSource'>, target: OpenEntity, retry: Retry, lookups: Set<string>): Bindings {
   return {
     ...ferryFunctions({
       target: (parentFlow, sourceId) => {

@@ -5,7 +5,7 @@
  * its lease (SIGSTOP, a suspended VM) sends nothing when it wakes, even before the ledger has been asked.
  */
 import { StaleLockError } from '../errors.js';
-import type { Lease, Ledger } from '../ledger/ledger.js';
+import type { Coordination, Lease } from '../ledger/ledger.js';
 import type { Logger } from '../log.js';
 import { isAbandoned } from './lock-owner.js';
 
@@ -26,11 +26,11 @@ export class RunLease {
     readonly lease: Lease,
     private readonly flow: string,
     private readonly owner: string,
-    private readonly ledger: Ledger,
+    private readonly ledger: Coordination,
     private readonly now: () => Date,
   ) {}
 
-  static async take(flow: string, owner: string, leaseMs: number, deps: { ledger: Ledger; logger: Logger; now: () => Date }): Promise<RunLease> {
+  static async take(flow: string, owner: string, leaseMs: number, deps: { ledger: Coordination; logger: Logger; now: () => Date }): Promise<RunLease> {
     const lock = `flow:${flow}`;
     const renewedAt = deps.now().getTime();
     const fence = await deps.ledger.acquireLock(lock, owner, leaseMs, isAbandoned);

@@ -159,7 +159,14 @@ export interface RecordQuery {
   limit?: number;
 }
 
-export interface Ledger {
+/**
+ * The ledger by concern: each caller depends only on what it uses (the daemon's scheduling on
+ * coordination, the reports on records, runs and lineage). One implementation serves them all, with
+ * one transaction boundary per call.
+ */
+
+/** Record state and write intents: what the runner reads and settles for every record. */
+export interface RecordStore {
   /** Digests of these source ids' rows; ids the ledger has never seen are absent. */
   getDigests(flow: string, sourceIds: string[]): Promise<Map<string, RecordDigest>>;
   /** Full rows, with the stored source and payload, for the ids the ledger knows. */
@@ -196,13 +203,15 @@ export interface Ledger {
   approveHeld(flow: string, sourceId: string, detail: JsonObject): Promise<boolean>;
   /** Record a human decision (reject, discard) in the record's history. */
   recordDecision(flow: string, sourceId: string, kind: string, detail: JsonObject, status?: RecordStatus, reason?: string): Promise<void>;
+}
 
+/** Runs and cursors: where each flow got to, and what each run did. */
+export interface RunStore {
   getCursor(flow: string): Promise<string | undefined>;
   /** `runId`: the run saving it, refused when that run's lease has passed to another holder. */
   saveCursor(flow: string, cursor: string, runId?: number): Promise<void>;
   getFlowVersion(flow: string): Promise<string | undefined>;
   saveFlowVersion(flow: string, version: string): Promise<void>;
-
   /**
    * Called with the flow's lock held: a run still marked `running` was interrupted, and is closed as failed.
    * A run started under a lease is fenced: its reservations, settlements and cursor are refused
@@ -211,7 +220,10 @@ export interface Ledger {
   startRun(flow: string, trigger: RunTrigger, lease?: Lease): Promise<number>;
   finishRun(runId: number, status: RunStatus, counts: RunCounts, message?: string): Promise<void>;
   listRuns(query?: { flow?: string; since?: Date; limit?: number }): Promise<RunRecord[]>;
+}
 
+/** Coordination between processes sharing the ledger: run locks, schedule slots, webhook deliveries. */
+export interface Coordination {
   /**
    * Take a lock for `leaseMs`: its fencing number, one more than the last holder's, or undefined when it is
    * held (by anyone, this owner included) under an unexpired lease that `isAbandoned` does not disown.
@@ -220,7 +232,6 @@ export interface Ledger {
   /** Extend a lease still held under `fence`; false when the lock has passed to another holder since. */
   renewLock(name: string, owner: string, fence: number, leaseMs: number): Promise<boolean>;
   releaseLock(name: string, owner: string): Promise<void>;
-
   /**
    * Remember a webhook delivery id; false when it was already seen (vendors deliver more than once).
    * Ids older than `forgetBefore` are dropped, which bounds the table by the vendors' retry windows.
@@ -231,14 +242,22 @@ export interface Ledger {
    * already has it. Claims older than `forgetBefore` are dropped.
    */
   claimSlot(slotKey: string, owner: string, forgetBefore?: Date): Promise<boolean>;
+}
 
+/** Lineage: each record's history and its links across systems. */
+export interface Lineage {
   events(flow: string, sourceId: string): Promise<LedgerEvent[]>;
   /**
    * Keys linked to `key` (`system/entity/id`) in either direction, with the flow that linked them. A
    * `flow:NAME:ID` key is a parent the record looked up: source `ID` of flow `NAME`.
    */
   crossReferences(key: string): Promise<{ key: string; flow: string; direction: 'from' | 'to'; at: string }[]>;
+}
 
+/** What the reports read. */
+export type ReportSource = Pick<RecordStore, 'listRecords' | 'getRecords' | 'countByStatus'> & Pick<RunStore, 'listRuns'>;
+
+export interface Ledger extends RecordStore, RunStore, Coordination, Lineage {
   close(): Promise<void>;
 }
 

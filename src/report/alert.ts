@@ -5,7 +5,7 @@
  */
 import axios from 'axios';
 import type { Flow } from '../flow/types.js';
-import type { Ledger } from '../ledger/ledger.js';
+import type { RecordStore } from '../ledger/ledger.js';
 import type { Logger } from '../log.js';
 import type { RunResult } from '../engine/runner.js';
 import { rates, shellWord } from './sync-info.js';
@@ -48,7 +48,7 @@ export function alertFor(flow: Flow, result: RunResult, now: Date): Omit<RunAler
 }
 
 export interface AlertDeps {
-  ledger: Ledger;
+  ledger: Pick<RecordStore, 'listRecords'>;
   logger: Logger;
   /** Alert destinations by name, from the config file. */
   destinations: ReadonlyMap<string, string>;

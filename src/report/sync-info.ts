@@ -4,7 +4,7 @@
  * renderers (terminal, JSON, HTML); field names here are the documented JSON contract.
  */
 import type { Flow } from '../flow/types.js';
-import type { Ledger, RecordState, RecordStatus, RunCounts, RunRecord } from '../ledger/ledger.js';
+import type { RecordState, RecordStatus, ReportSource, RunCounts, RunRecord } from '../ledger/ledger.js';
 import { emptyCounts } from '../ledger/ledger.js';
 
 export interface FailedRecord {
@@ -80,7 +80,7 @@ export interface SyncInfo {
  * or dead, the parent's resync once its cause is fixed; not yet synced, the parent flow's next run. The
  * waiting record follows by itself in its own flow's next run.
  */
-async function waitingHint(ledger: Ledger, waitingOn: string, reason: string, command: string): Promise<{ reason: string; command: string }> {
+async function waitingHint(ledger: ReportSource, waitingOn: string, reason: string, command: string): Promise<{ reason: string; command: string }> {
   const at = waitingOn.indexOf(':');
   const [parentFlow, parentId] = [waitingOn.slice(0, at), waitingOn.slice(at + 1)];
   const [parent] = await ledger.getRecords(parentFlow, [parentId]);
@@ -97,7 +97,7 @@ async function waitingHint(ledger: Ledger, waitingOn: string, reason: string, co
   }
 }
 
-export async function buildSyncInfo(ledger: Ledger, flows: Flow[], options: { since?: Date; now?: Date; present?: RecordPresenter } = {}): Promise<SyncInfo> {
+export async function buildSyncInfo(ledger: ReportSource, flows: Flow[], options: { since?: Date; now?: Date; present?: RecordPresenter } = {}): Promise<SyncInfo> {
   const now = options.now ?? new Date();
   const since = options.since ?? new Date(now.getTime() - DEFAULT_PERIOD_MS);
   const out: FlowInfo[] = [];
