@@ -21,7 +21,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { Client } from '@hubspot/api-client';
 import type { ConnectionSettings, ConnectorContext } from '../../src/connector/types.js';
 import { AuthError, ConfigError, type FerryError, PermanentError, TransientError } from '../../src/errors.js';
-import { RateLimiter } from '../shared/limiter.js';
+import { RateLimiter, sharedBudget } from '../shared/limiter.js';
 
 /** A public app's OAuth 2 grant: the refresh token in use, and the one the config names. */
 interface OAuthGrant {
@@ -65,8 +65,8 @@ export class HubSpotClient {
     this.timeoutMs = Number(settings.options.timeout_ms ?? 60_000);
     this.secure = new URL(basePath).protocol === 'https:';
     this.ceiling = settings.options.requests_per_ten_seconds === undefined ? Infinity : Number(settings.options.requests_per_ten_seconds);
-    this.general = new RateLimiter({ limit: Number(settings.options.requests_per_ten_seconds ?? 190), intervalMs: 10_000, concurrency: 5, name: "HubSpot's limit of requests per 10 seconds" });
-    this.search = new RateLimiter({ limit: Number(settings.options.searches_per_second ?? 5), intervalMs: 1_000, name: "HubSpot's search limit per second" });
+    this.general = new RateLimiter({ limit: Number(settings.options.requests_per_ten_seconds ?? 190), intervalMs: 10_000, concurrency: 5, name: "HubSpot's limit of requests per 10 seconds", shared: sharedBudget(context, 'requests/10s') });
+    this.search = new RateLimiter({ limit: Number(settings.options.searches_per_second ?? 5), intervalMs: 1_000, name: "HubSpot's search limit per second", shared: sharedBudget(context, 'searches/second') });
   }
 
   /** The account's limits as HubSpot's last headers stated them (its plan's), for `ferry check`. */

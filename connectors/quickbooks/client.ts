@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import QuickBooks from 'node-quickbooks';
 import type { ConnectionSettings, ConnectorContext } from '../../src/connector/types.js';
 import { AuthError, ConfigError, FerryError, TransientError } from '../../src/errors.js';
-import { RateLimiter } from '../shared/limiter.js';
+import { RateLimiter, sharedBudget } from '../shared/limiter.js';
 import { classifyQuickBooksError } from './errors.js';
 
 type Callback = (error: unknown, data: unknown) => void;
@@ -84,9 +84,10 @@ export class QuickBooksClient {
     });
     this.sdk.endpoint = `${(settings.baseUrl ?? 'https://quickbooks.api.intuit.com').replace(/\/$/, '')}/v3/company/`;
     const limit = (name: string, fallback: number) => Number(option(name) ?? fallback);
-    this.general = new RateLimiter({ limit: limit('requests_per_minute', 500), intervalMs: 60_000, name: `QuickBooks' limit of ${limit('requests_per_minute', 500)} requests a minute` });
-    this.perSecond = new RateLimiter({ limit: limit('requests_per_second', 10), intervalMs: 1_000, name: `QuickBooks' limit of ${limit('requests_per_second', 10)} requests a second` });
-    this.batches = new RateLimiter({ limit: limit('batches_per_minute', 40), intervalMs: 60_000, name: `QuickBooks' limit of ${limit('batches_per_minute', 40)} batches a minute` });
+    // Per company and app: every process syncing the company draws from the same budgets when they share one.
+    this.general = new RateLimiter({ limit: limit('requests_per_minute', 500), intervalMs: 60_000, name: `QuickBooks' limit of ${limit('requests_per_minute', 500)} requests a minute`, shared: sharedBudget(context, 'requests/minute') });
+    this.perSecond = new RateLimiter({ limit: limit('requests_per_second', 10), intervalMs: 1_000, name: `QuickBooks' limit of ${limit('requests_per_second', 10)} requests a second`, shared: sharedBudget(context, 'requests/second') });
+    this.batches = new RateLimiter({ limit: limit('batches_per_minute', 40), intervalMs: 60_000, name: `QuickBooks' limit of ${limit('batches_per_minute', 40)} batches a minute`, shared: sharedBudget(context, 'batches/minute') });
   }
 
   static async open(settings: ConnectionSettings, context: ConnectorContext): Promise<QuickBooksClient> {

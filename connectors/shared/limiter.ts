@@ -8,6 +8,7 @@
  * the service stamps it on arrival, somewhere in between, and only the finish time is sure to be no
  * earlier than that stamp.
  */
+import type { ConnectorContext, SharedBudget } from '../../src/connector/types.js';
 import { announceWait } from '../../src/connector/waits.js';
 
 export interface LimiterOptions {
@@ -16,6 +17,13 @@ export interface LimiterOptions {
   concurrency?: number;
   /** What the budget is, as a person reads it in a progress line: "QuickBooks' limit of 500 requests a minute". */
   name?: string;
+  /** The same budget kept for every process syncing this account (several machines), under this key. */
+  shared?: { budget: SharedBudget; key: string };
+}
+
+/** The shared part of a limiter from a connection's context, when processes share a budget; `what` names the limit in the key. */
+export function sharedBudget(context: ConnectorContext | undefined, what: string): LimiterOptions['shared'] {
+  return context?.budget && context.budgetKey ? { budget: context.budget, key: `${context.budgetKey}:${what}` } : undefined;
 }
 
 export class RateLimiter {
@@ -39,6 +47,8 @@ export class RateLimiter {
   async schedule<T>(task: () => Promise<T>): Promise<T> {
     const stamp = await this.slot();
     try {
+      const { shared, limit, intervalMs, name } = this.options;
+      if (shared) await shared.budget.take(shared.key, limit, intervalMs, (ms) => announceWait(name ?? "the service's rate limit", ms));
       return await task();
     } finally {
       stamp.at = Date.now();

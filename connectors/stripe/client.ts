@@ -4,9 +4,9 @@
  * Ferry's attempts), and Ferry's budget in front: 25 requests a second in test mode, 100 live.
  */
 import Stripe from 'stripe';
-import type { ConnectionSettings } from '../../src/connector/types.js';
+import type { ConnectionSettings, ConnectorContext } from '../../src/connector/types.js';
 import { AuthError, ConfigError, type FerryError, PermanentError, TransientError } from '../../src/errors.js';
-import { RateLimiter } from '../shared/limiter.js';
+import { RateLimiter, sharedBudget } from '../shared/limiter.js';
 
 /** Stripe's documented request rate by key mode (https://docs.stripe.com/rate-limits). */
 export const STRIPE_REQUESTS_PER_SECOND = { live: 100, test: 25 } as const;
@@ -19,7 +19,7 @@ export class StripeClient {
   readonly mode: 'live' | 'test';
   readonly restricted: boolean;
 
-  constructor(settings: ConnectionSettings) {
+  constructor(settings: ConnectionSettings, context?: ConnectorContext) {
     const key = settings.options.secret_key ? String(settings.options.secret_key) : undefined;
     if (!key) throw new ConfigError(`connection '${settings.name}' needs secret_key`);
     this.mode = /^[sr]k_live_/.test(key) ? 'live' : 'test';
@@ -34,7 +34,7 @@ export class StripeClient {
       httpClient: new SpentKeyHttpClient(Stripe.createNodeHttpClient()),
     });
     const perSecond = Number(settings.options.requests_per_second ?? STRIPE_REQUESTS_PER_SECOND[this.mode]);
-    this.limiter = new RateLimiter({ limit: perSecond, intervalMs: 1_000, concurrency: 8, name: `Stripe's limit of ${perSecond} requests a second` });
+    this.limiter = new RateLimiter({ limit: perSecond, intervalMs: 1_000, concurrency: 8, name: `Stripe's limit of ${perSecond} requests a second`, shared: sharedBudget(context, 'requests/second') });
   }
 
   async call<T>(task: (sdk: Stripe) => Promise<T>): Promise<T> {

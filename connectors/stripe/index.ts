@@ -29,7 +29,7 @@ export const stripe: ConnectorDeclaration<StripeClient> = {
   name: 'stripe',
   description: 'Stripe API v1',
   // The SDK is loaded when a connection is opened, so commands that only read flows start at once.
-  open: async (settings) => new (await import('./client.js')).StripeClient(settings),
+  open: async (settings, context) => new (await import('./client.js')).StripeClient(settings, context),
   requestCount: (client) => client.requests,
   check: async (...args) => (await import('./check.js')).checkStripe(...args),
   webhook: stripeWebhook,

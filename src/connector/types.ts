@@ -165,6 +165,19 @@ export interface ConnectorContext {
   loadSecret?(connection: string, key: string): Promise<string | undefined>;
   /** Warnings a person should act on (a refresh token about to expire). */
   warn?(message: string): void;
+  /**
+   * A request budget shared by every process syncing this account (daemons on several machines on one
+   * PostgreSQL ledger), under `budgetKey`, the connection's account. Absent on one machine, where each
+   * process's own limiter is the budget.
+   */
+  budget?: SharedBudget;
+  budgetKey?: string;
+}
+
+/** A request budget several processes draw from: at most `limit` requests in any `intervalMs` under `key`. */
+export interface SharedBudget {
+  /** Resolves when this process may send one more request under `key`; `onWait` is told each wait first. */
+  take(key: string, limit: number, intervalMs: number, onWait?: (ms: number) => void): Promise<void>;
 }
 
 /** The flows that use a connection, for `ferry check`: each entity they read or write, and the flow file's text. */

@@ -68,10 +68,12 @@ export class Connections {
   private contextFor(connector: ConnectorDeclaration, settings: ConnectionSettings): ConnectorContext {
     const account = connector.account?.(settings);
     const { loadSecret, saveSecret } = this.context;
-    if (!account || !loadSecret || !saveSecret) return this.context;
+    // Processes share a budget per account: two connections (or two configs) on one company share its limits.
+    const shared = { ...this.context, budgetKey: `${connector.name}:${account ?? settings.name}` };
+    if (!account || !loadSecret || !saveSecret) return shared;
     const owner = (connection: string) => secretOwner(connection, account);
     return {
-      ...this.context,
+      ...shared,
       loadSecret: async (connection, key) => (await loadSecret(owner(connection), key)) ?? loadSecret(connection, key),
       saveSecret: (connection, key, value) => saveSecret(owner(connection), key, value),
     };

@@ -5,7 +5,7 @@
  * The interface is async although SQLite is not, so a PostgreSQL ledger for several workers can sit
  * beside the SQLite one without touching the runner.
  */
-import type { JsonObject } from '../connector/types.js';
+import type { JsonObject, SharedBudget } from '../connector/types.js';
 import type { ErrorClass } from '../errors.js';
 
 export type RecordStatus = 'synced' | 'pending' | 'waiting' | 'failed' | 'dead' | 'held' | 'skipped';
@@ -242,6 +242,8 @@ export interface Coordination {
    * already has it. Claims older than `forgetBefore` are dropped.
    */
   claimSlot(slotKey: string, owner: string, forgetBefore?: Date): Promise<boolean>;
+  /** A request budget shared by every process on this ledger (PostgreSQL); absent where the ledger is one machine's. */
+  sharedBudget?(): SharedBudget;
 }
 
 /** Lineage: each record's history and its links across systems. */

@@ -13,7 +13,7 @@
  */
 import { createRequire } from 'node:module';
 import type pg from 'pg';
-import type { JsonObject } from '../connector/types.js';
+import type { JsonObject, SharedBudget } from '../connector/types.js';
 import { StaleLockError } from '../errors.js';
 import type { Lease, Ledger, LedgerEvent, PendingWrite, RecordDigest, RecordError, RecordQuery, RecordState, RecordStatus, RunCounts, RunRecord, RunStatus, RunTrigger, Settlement } from './ledger.js';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
@@ -393,6 +393,34 @@ export class PostgresLedger implements Ledger {
     await this.ready;
     if (forgetBefore) await this.pool.query('DELETE FROM schedule_slots WHERE claimed_at < $1', [forgetBefore.toISOString()]);
     return (await this.pool.query('INSERT INTO schedule_slots (slot_key, owner, claimed_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [slotKey, owner, this.now().toISOString()])).rowCount === 1;
+  }
+
+  /**
+   * Exact sliding windows, as the connectors' own limiters and the vendors count: each request's time is
+   * a row, taken under the key's advisory lock, and a request waits until the oldest of the last `limit`
+   * leaves the window. Times are the database's clock, so hosts whose clocks differ still agree.
+   */
+  sharedBudget(): SharedBudget {
+    return {
+      take: async (key, limit, intervalMs, onWait) => {
+        for (;;) {
+          const wait = await this.transaction(async (db) => {
+            await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
+            const [{ now }] = (await db.query<{ now: number }>('SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now')).rows as [{ now: number }];
+            await db.query('DELETE FROM request_budget WHERE key = $1 AND at <= $2', [key, now - intervalMs]);
+            const [{ n, oldest }] = (await db.query<{ n: number; oldest: number | null }>('SELECT COUNT(*)::int AS n, MIN(at) AS oldest FROM request_budget WHERE key = $1', [key])).rows as [{ n: number; oldest: number | null }];
+            if (n < limit) {
+              await db.query('INSERT INTO request_budget (key, at) VALUES ($1, $2)', [key, now]);
+              return 0;
+            }
+            return Number(oldest) + intervalMs - now;
+          });
+          if (wait <= 0) return;
+          onWait?.(wait);
+          await new Promise((resolve) => setTimeout(resolve, wait));
+        }
+      },
+    };
   }
 
   async events(flow: string, sourceId: string): Promise<LedgerEvent[]> {

@@ -127,4 +127,15 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
       CREATE INDEX write_intents_flow ON write_intents (flow, run_id);
     `,
   },
+  {
+    version: 2,
+    description: "request budgets shared by every process syncing one account: each request's time, kept for one interval",
+    sql: `
+      CREATE TABLE request_budget (
+        key TEXT   NOT NULL,
+        at  BIGINT NOT NULL
+      );
+      CREATE INDEX request_budget_key ON request_budget (key, at);
+    `,
+  },
 ];

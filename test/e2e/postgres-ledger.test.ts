@@ -1,7 +1,7 @@
 /**
  * The shipped Shopify → QuickBooks flows on a PostgreSQL ledger, through the CLI, as a deployment past
  * one machine runs them: every order booked once, a second run writing nothing, and the sync-info
- * report and a record's trace read back from PostgreSQL.
+ * report and a record's trace read back from PostgreSQL, and QuickBooks' budgets drawn from it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmulatedProject, emulatedProject, quickBooksQuery } from '../support/emulated-project.js';
@@ -42,5 +42,9 @@ describe.skipIf(postgres.unavailable !== undefined)('a PostgreSQL ledger', () =>
     const trace = await project.ferry('--ledger', url, 'trace', `shopify/orders/${String(row!.source_id)}`);
     expect(trace.code).toBe(0);
     expect(trace.out).toContain('quickbooks/invoices/');
+
+    // The QuickBooks company's budgets were drawn from the ledger, where other daemons would draw too.
+    const keys = (await store.sql('SELECT DISTINCT key FROM request_budget ORDER BY key')).map((r) => String(r.key));
+    expect(keys).toEqual(expect.arrayContaining([expect.stringMatching(/^quickbooks:realm \d+, app \S+:requests\/minute$/), expect.stringMatching(/^quickbooks:realm \d+, app \S+:batches\/minute$/)]));
   });
 });

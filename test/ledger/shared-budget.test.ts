@@ -1,0 +1,55 @@
+/**
+ * One request budget for every process syncing an account: two limiters (two daemons' clients for one
+ * QuickBooks company) drawing from a PostgreSQL ledger's shared budget together send no more than the
+ * limit in any window; each on its own would send the limit each.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { RateLimiter } from '../../connectors/shared/limiter.js';
+import type { SharedBudget } from '../../src/connector/types.js';
+import { type LedgerStore, ledgerKinds } from '../support/ledger-stores.js';
+
+const postgres = ledgerKinds().find((k) => k.name === 'PostgreSQL')!;
+const LIMIT = 5;
+const INTERVAL = 1_000;
+
+/**
+ * The most request starts in any window of the interval. Starts are timed here, a few milliseconds after
+ * the database granted them (the grants themselves queue on the key's lock), so windows are measured a
+ * little shorter than the interval the budget keeps.
+ */
+const TIMING_SLACK_MS = 25;
+function busiestWindow(starts: number[]): number {
+  const sorted = [...starts].sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0; i < sorted.length; i++) most = Math.max(most, sorted.filter((t) => t >= sorted[i]! && t < sorted[i]! + INTERVAL - TIMING_SLACK_MS).length);
+  return most;
+}
+
+async function burst(limiters: RateLimiter[], perLimiter: number): Promise<number[]> {
+  const starts: number[] = [];
+  await Promise.all(limiters.flatMap((limiter) => Array.from({ length: perLimiter }, () => limiter.schedule(async () => void starts.push(performance.now())))));
+  return starts;
+}
+
+describe.skipIf(postgres.unavailable !== undefined)('a request budget shared through PostgreSQL', () => {
+  let store: LedgerStore;
+  afterAll(() => store?.close());
+
+  it('holds two processes together to the limit in every window, where each alone would spend it', { timeout: 30_000 }, async () => {
+    store = await postgres.store();
+    const budget: SharedBudget = store.open().sharedBudget!();
+    const shared = (key: string) => new RateLimiter({ limit: LIMIT, intervalMs: INTERVAL, shared: { budget, key } });
+    const together = await burst([shared('quickbooks:realm 1:requests/second'), shared('quickbooks:realm 1:requests/second')], 8);
+    expect(together).toHaveLength(16);
+    expect(busiestWindow(together)).toBeLessThanOrEqual(LIMIT);
+    expect(Math.max(...together) - Math.min(...together)).toBeGreaterThanOrEqual(2 * INTERVAL * 0.9);
+
+    // Without the shared budget, two limiters each spend the whole limit at once.
+    const alone = await burst([new RateLimiter({ limit: LIMIT, intervalMs: INTERVAL }), new RateLimiter({ limit: LIMIT, intervalMs: INTERVAL })], LIMIT);
+    expect(busiestWindow(alone)).toBe(2 * LIMIT);
+
+    // Another account's budget is its own.
+    const other = await burst([shared('quickbooks:realm 2:requests/second')], LIMIT);
+    expect(Math.max(...other) - Math.min(...other)).toBeLessThan(INTERVAL);
+  });
+});
