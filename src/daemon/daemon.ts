@@ -16,6 +16,7 @@ import type { Ledger } from '../ledger/ledger.js';
 import type { Logger } from '../log.js';
 import { sendRunAlert } from '../report/alert.js';
 import { FlowWorker, type Job } from './flow-worker.js';
+import type { JobQueue } from './job-queue.js';
 import { serveLivePage } from './live-page.js';
 import { ledgerSlots, scheduleFlow } from './schedule.js';
 import { DaemonMetrics } from './metrics.js';
@@ -36,6 +37,8 @@ export interface DaemonOptions {
   publicUrl?: string;
   /** Bearer token the live page at `/` asks for when the daemon listens beyond loopback. */
   pageToken?: string;
+  /** Daemons on several machines (a PostgreSQL ledger): scheduled and webhook runs are jobs in this queue, taken by any of them. */
+  queue?: JobQueue;
   /** Run lock owner; distinct per daemon. */
   owner?: string;
   /** How long a run's lock lasts without renewal. */
@@ -66,10 +69,14 @@ export class Daemon {
   async start(): Promise<string> {
     const { options } = this;
     const slots = ledgerSlots(options.ledger, this.owner, options.now);
+    const queue = options.queue;
+    await queue?.start(options.flows, (flow, job) => this.runJob(flow, job, this.controller.signal));
     for (const worker of this.workers.values()) {
       const schedule = worker.flow.run.schedule;
       if (!schedule) continue;
-      this.tasks.push(scheduleFlow(worker.flow, schedule, () => worker.tick(), slots, options.logger));
+      // The daemon that claims a slot enqueues the sweep; whichever daemon is free runs it.
+      const tick = queue ? () => queue.sweep(worker.flow.name, 'schedule') : () => worker.tick();
+      this.tasks.push(scheduleFlow(worker.flow, schedule, tick, slots, options.logger));
       options.logger.info(`scheduled`, { flow: worker.flow.name, schedule, timezone: worker.flow.run.timezone ?? 'local' });
     }
     const receiver = new WebhookReceiver({
@@ -117,7 +124,7 @@ export class Daemon {
     this.controller.abort();
     let timer: NodeJS.Timeout | undefined;
     const finished = await Promise.race([
-      Promise.all([...this.workers.values()].map((w) => w.stop())).then(() => true),
+      Promise.all([...[...this.workers.values()].map((w) => w.stop()), this.options.queue?.stop(graceMs)]).then(() => true),
       new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
     ]);
     clearTimeout(timer);
@@ -161,7 +168,8 @@ export class Daemon {
     response.end(JSON.stringify({ status: this.stopping ? 'stopping' : 'ok', flows }));
   }
 
-  private dispatch(connection: string, events: WebhookEvent[]): void {
+  private async dispatch(connection: string, events: WebhookEvent[]): Promise<void> {
+    const queued: Promise<void>[] = [];
     for (const worker of this.workers.values()) {
       const { flow } = worker;
       if (flow.source.connection !== connection) continue;
@@ -171,9 +179,16 @@ export class Daemon {
       // An event about a related entity (a transaction, a refund) cannot name the flow's records: sweep instead.
       const sweep = relevant.some((e) => e.entity !== flow.source.entity);
       this.options.logger.info(`webhook queued`, { flow: flow.name, connection, topics: [...new Set(relevant.map((e) => e.topic))], records: ids.length, sweep });
+      if (this.options.queue) {
+        // Queued in the database before the vendor is answered: if this daemon dies now, another takes the job.
+        if (ids.length) queued.push(this.options.queue.records(flow.name, ids));
+        if (sweep) queued.push(this.options.queue.sweep(flow.name, 'webhook'));
+        continue;
+      }
       if (ids.length) worker.records(ids);
       if (sweep) worker.sweep();
     }
+    await Promise.all(queued);
   }
 
   private async runJob(flow: Flow, job: Job, signal: AbortSignal): Promise<'done' | 'busy'> {

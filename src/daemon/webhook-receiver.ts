@@ -18,8 +18,8 @@ export interface WebhookReceiverOptions {
   /** Public base URL vendors post to, when behind a proxy (HubSpot signs the full URL). */
   publicUrl?: string;
   now?: () => Date;
-  /** Accepted, new events of a connection. */
-  onEvents(connection: string, events: WebhookEvent[]): void;
+  /** Accepted, new events of a connection; answered once this resolves (queued, where a queue keeps them). */
+  onEvents(connection: string, events: WebhookEvent[]): void | Promise<void>;
   onResult?(connection: string, result: 'accepted' | 'duplicate' | 'rejected'): void;
 }
 
@@ -89,8 +89,8 @@ export class WebhookReceiver {
       topics: [...new Set(events.map((e) => e.topic))],
       records: fresh.reduce((n, e) => n + e.ids.length, 0),
     });
+    if (fresh.length) await options.onEvents(connectionName, fresh);
     reply(200, { accepted: fresh.length, duplicates: events.length - fresh.length });
-    if (fresh.length) options.onEvents(connectionName, fresh);
   }
 }
 

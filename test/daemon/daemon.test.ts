@@ -3,7 +3,7 @@
  * through the CLI, webhooks signed by the emulator, the shipped customers flow.
  */
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { type RunningEmulator, startEmulators } from '../../emulators/index.js';
 import { bufferIo } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 import { SqliteLedger } from '../../src/ledger/sqlite-ledger.js';
+import { ledgerKinds } from '../support/ledger-stores.js';
 import { startReceiver } from '../support/webhook-receiver.js';
 
 const FLOW = 'shopify-customers-to-quickbooks';
@@ -207,5 +208,26 @@ describe('ferry daemon', () => {
       delete process.env.FERRY_TEST_PAGE_TOKEN;
       await guarded.stop();
     }
+  });
+
+  it.skipIf(ledgerKinds().find((k) => k.name === 'PostgreSQL')!.unavailable !== undefined)('on a PostgreSQL ledger, a webhook received by one daemon is a job any daemon may run, and each is run once', async () => {
+    const store = await ledgerKinds().find((k) => k.name === 'PostgreSQL')!.store();
+    const config = JSON.parse(readFileSync(join(cwd, 'ferry.yaml'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(cwd, 'shared.yaml'), JSON.stringify({ ...config, ledger: store.location }));
+    const a = await startDaemonWith('shared.yaml');
+    const b = await startDaemonWith('shared.yaml');
+    try {
+      shop.subscribeWebhooks(`${b.url}/webhooks/shopify`);
+      for (const n of [1, 2, 3]) await shop.server.inject('POST', '/admin/api/2026-07/customers.json', { customer: { email: `queued.${n}@shop.test`, first_name: 'Queued', last_name: `Buyer ${n}` } });
+      const jobs = async () => (await store.sql(`SELECT state, COUNT(*)::int AS n FROM ferry_queue.job WHERE name = 'ferry.${FLOW}.records' GROUP BY state`)).map((r) => [String(r.state), Number(r.n)]);
+      await eventually(async () => (await jobs()).some(([state, n]) => state === 'completed' && Number(n) >= 3));
+      for (const n of [1, 2, 3]) await eventually(async () => (await qboCustomersByEmail(`queued.${n}@shop.test`)).length === 1);
+      expect(await jobs()).toEqual([['completed', 3]]);
+    } finally {
+      expect(await a.stop()).toBe(0);
+      expect(await b.stop()).toBe(0);
+      await store.close();
+    }
+    for (const n of [1, 2, 3]) expect(await qboCustomersByEmail(`queued.${n}@shop.test`)).toHaveLength(1);
   });
 });

@@ -27,7 +27,7 @@ let ledger: SqliteLedger;
 
 beforeAll(async () => {
   ledger = new SqliteLedger(join(tempDir(), 'ledger.db'));
-  const receiver = new WebhookReceiver({ registry, connections, ledger, logger: silentLogger, maxBodyBytes: 4096, onEvents: (connection, events) => received.push({ connection, events }) });
+  const receiver = new WebhookReceiver({ registry, connections, ledger, logger: silentLogger, maxBodyBytes: 4096, onEvents: (connection, events) => void received.push({ connection, events }) });
   server = createServer((req, res) => void receiver.handle(req, res, WEBHOOK_PATH.exec(req.url ?? '')?.[1] ?? ''));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -1,5 +1,7 @@
 import { Daemon } from '../../daemon/daemon.js';
+import { JobQueue } from '../../daemon/job-queue.js';
 import { isLoopback } from '../../daemon/live-page.js';
+import { isPostgresUrl } from '../../ledger/location.js';
 import { parseDuration } from '../../flow/duration.js';
 import { dependencyOrder } from '../../flow/load.js';
 import { usableConnections } from '../../config/load.js';
@@ -44,6 +46,8 @@ export async function daemonCommand(app: App, io: CliIo, options: DaemonCommandO
     maxBodyBytes: app.config.daemon.maxBodyBytes,
     publicUrl: app.config.daemon.publicUrl,
     pageToken: app.config.daemon.pageToken,
+    // Several daemons on one PostgreSQL ledger share their work through a job queue in the same database.
+    queue: isPostgresUrl(app.config.ledgerPath) ? new JobQueue({ connectionString: app.config.ledgerPath, logger: app.logger }) : undefined,
   });
   const url = await daemon.start();
   const scheduled = flows.filter((f) => f.run.schedule);
