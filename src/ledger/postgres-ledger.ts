@@ -17,7 +17,7 @@ import type { JsonObject, SharedBudget } from '../connector/types.js';
 import { StaleLockError } from '../errors.js';
 import type { Lease, Ledger, LedgerEvent, PendingWrite, RecordDigest, RecordError, RecordQuery, RecordState, RecordStatus, RunCounts, RunRecord, RunStatus, RunTrigger, Settlement } from './ledger.js';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
-import { eventDetail, type IntentRow, type ReservedWrite, reservationKey, reservedJson, type Row, toDigest, toRun, toState, WRITES_PER_INTENT } from './rows.js';
+import { eventDetail, type IntentRow, SETTLE_UPDATE, type ReservedWrite, reservationKey, reservedJson, type Row, toDigest, toRun, toState, WRITES_PER_INTENT } from './rows.js';
 
 type Db = pg.Pool | pg.PoolClient;
 type Value = string | number | null | readonly string[];
@@ -457,29 +457,4 @@ const SETTLE = `
                        source_updated_at, first_synced_at, last_synced_at, first_failed_at, last_failed_at,
                        status_since, last_run_id, source_json, payload_json, match_value)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, $20, $20, $21, $22, $23, $24, $25)
-  ON CONFLICT (flow, source_id) DO UPDATE SET
-    status = excluded.status,
-    target_id = COALESCE(excluded.target_id, records.target_id),
-    source_hash = excluded.source_hash,
-    output_hash = COALESCE(excluded.output_hash, records.output_hash),
-    flow_version = excluded.flow_version,
-    idempotency_key = COALESCE(excluded.idempotency_key, records.idempotency_key),
-    attempts = records.attempts + excluded.attempts,
-    failed_runs = CASE excluded.status WHEN 'failed' THEN records.failed_runs + 1 WHEN 'synced' THEN 0 ELSE records.failed_runs END,
-    error_class = excluded.error_class,
-    error_status = excluded.error_status,
-    error_code = excluded.error_code,
-    error_field = excluded.error_field,
-    error_message = excluded.error_message,
-    waiting_on = excluded.waiting_on,
-    reason = excluded.reason,
-    source_updated_at = COALESCE(excluded.source_updated_at, records.source_updated_at),
-    first_synced_at = COALESCE(records.first_synced_at, excluded.first_synced_at),
-    last_synced_at = COALESCE(excluded.last_synced_at, records.last_synced_at),
-    first_failed_at = CASE WHEN excluded.first_failed_at IS NULL THEN NULL ELSE COALESCE(records.first_failed_at, excluded.first_failed_at) END,
-    last_failed_at = COALESCE(excluded.last_failed_at, records.last_failed_at),
-    status_since = CASE WHEN records.status = excluded.status THEN records.status_since ELSE excluded.status_since END,
-    last_run_id = excluded.last_run_id,
-    source_json = excluded.source_json,
-    payload_json = excluded.payload_json,
-    match_value = excluded.match_value`;
+  ${SETTLE_UPDATE}`;

@@ -108,3 +108,34 @@ export function toRun(row: Row): RunRecord {
     },
   };
 }
+
+/**
+ * How a settlement changes a record's row that is already there: the same in SQLite and PostgreSQL,
+ * whose upserts read the new values as `excluded` and the row as `records`.
+ */
+export const SETTLE_UPDATE = `ON CONFLICT (flow, source_id) DO UPDATE SET
+    status = excluded.status,
+    target_id = COALESCE(excluded.target_id, records.target_id),
+    source_hash = excluded.source_hash,
+    output_hash = COALESCE(excluded.output_hash, records.output_hash),
+    flow_version = excluded.flow_version,
+    idempotency_key = COALESCE(excluded.idempotency_key, records.idempotency_key),
+    attempts = records.attempts + excluded.attempts,
+    failed_runs = CASE excluded.status WHEN 'failed' THEN records.failed_runs + 1 WHEN 'synced' THEN 0 ELSE records.failed_runs END,
+    error_class = excluded.error_class,
+    error_status = excluded.error_status,
+    error_code = excluded.error_code,
+    error_field = excluded.error_field,
+    error_message = excluded.error_message,
+    waiting_on = excluded.waiting_on,
+    reason = excluded.reason,
+    source_updated_at = COALESCE(excluded.source_updated_at, records.source_updated_at),
+    first_synced_at = COALESCE(records.first_synced_at, excluded.first_synced_at),
+    last_synced_at = COALESCE(excluded.last_synced_at, records.last_synced_at),
+    first_failed_at = CASE WHEN excluded.first_failed_at IS NULL THEN NULL ELSE COALESCE(records.first_failed_at, excluded.first_failed_at) END,
+    last_failed_at = COALESCE(excluded.last_failed_at, records.last_failed_at),
+    status_since = CASE WHEN records.status = excluded.status THEN records.status_since ELSE excluded.status_since END,
+    last_run_id = excluded.last_run_id,
+    source_json = excluded.source_json,
+    payload_json = excluded.payload_json,
+    match_value = excluded.match_value`;
