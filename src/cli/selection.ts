@@ -52,7 +52,7 @@ export async function selectRecords(app: App, flow: string, ids: string[], statu
   );
 }
 
-export function reasonOf(record: RecordState): string {
+function reasonOf(record: RecordState): string {
   return record.error?.message ?? record.reason ?? '';
 }
 

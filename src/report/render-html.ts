@@ -42,7 +42,7 @@ export function chartPoints(flow: FlowInfo): ChartPoint[] {
 
 const HEALTH_WORDS: Record<FlowHealth, string> = { good: 'all good', attention: 'needs a person', failing: 'failing' };
 /** The chart's colours: the same meaning as the health badges. */
-export const SERIES_COLOURS = { created: '#1a7f37', updated: '#54aeff', held: '#bf8700', failed: '#cf222e' } as const;
+const SERIES_COLOURS = { created: '#1a7f37', updated: '#54aeff', held: '#bf8700', failed: '#cf222e' } as const;
 
 export interface HtmlOptions {
   /** Reload the page every this many seconds (the daemon's live page). */

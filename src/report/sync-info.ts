@@ -37,9 +37,9 @@ export type RecordPresenter = (flow: Flow, record: RecordState) => { label?: str
 export type FlowHealth = 'good' | 'attention' | 'failing';
 
 /** The period a report covers unless one is chosen: a reviewer's day. */
-export const DEFAULT_PERIOD_MS = 24 * 3_600_000;
+const DEFAULT_PERIOD_MS = 24 * 3_600_000;
 /** At most this many of a flow's latest runs are listed and charted; counts and rates cover every run of the period. */
-export const RUNS_SHOWN = 100;
+const RUNS_SHOWN = 100;
 
 export interface FlowInfo {
   name: string;
