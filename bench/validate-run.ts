@@ -10,8 +10,8 @@ import { registry } from '../connectors/registry.js';
 import { loadFlowFiles } from '../src/flow/load.js';
 
 const fields = Number(process.argv[2] ?? 10_000);
-const lines = ['name: generated', 'source: { connector: shopify, entity: customers }', // A target whose fields the account decides (HubSpot's properties), so generated field names are not refused.
-  'target: { connector: hubspot, entity: contacts }', 'mapping:'];
+// A target whose fields the account decides (HubSpot's properties), so the generated field names are not refused.
+const lines = ['name: generated', 'source: { connector: shopify, entity: customers }', 'target: { connector: hubspot, entity: contacts }', 'mapping:'];
 for (let i = 0; i < fields; i++) lines.push(i % 2 ? `  Field${i}: "email & '-${i}'"` : `  Field${i}: default_address.city`);
 const file = join(mkdtempSync(join(tmpdir(), 'ferry-bench-validate-')), 'generated.yaml');
 const text = `${lines.join('\n')}\n`;
