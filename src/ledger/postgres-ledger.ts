@@ -17,7 +17,7 @@ import type { JsonObject, SharedBudget } from '../connector/types.js';
 import { StaleLockError } from '../errors.js';
 import type { Lease, Ledger, LedgerEvent, PendingWrite, RecordDigest, RecordError, RecordQuery, RecordState, RecordStatus, RunCounts, RunRecord, RunStatus, RunTrigger, Settlement } from './ledger.js';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
-import { eventDetail, type IntentRow, SETTLE_UPDATE, type ReservedWrite, reservationKey, reservedJson, type Row, toDigest, toRun, toState, WRITES_PER_INTENT } from './rows.js';
+import { eventDetail, type IntentRow, SETTLE_UPDATE, type ReservedWrite, reservationKey, reservedJson, type Row, toDigest, toEvent, toLink, toRun, toState, WRITES_PER_INTENT } from './rows.js';
 
 type Db = pg.Pool | pg.PoolClient;
 type Value = string | number | null | readonly string[];
@@ -424,15 +424,7 @@ export class PostgresLedger implements Ledger {
   }
 
   async events(flow: string, sourceId: string): Promise<LedgerEvent[]> {
-    return (await this.query('SELECT * FROM events WHERE flow = $1 AND source_id = $2 ORDER BY id', [flow, sourceId])).map((row) => ({
-      id: Number(row.id),
-      flow: String(row.flow),
-      sourceId: String(row.source_id),
-      runId: row.run_id === null ? undefined : Number(row.run_id),
-      at: String(row.at),
-      kind: String(row.kind),
-      detail: row.detail ? (JSON.parse(String(row.detail)) as JsonObject) : undefined,
-    }));
+    return (await this.query('SELECT * FROM events WHERE flow = $1 AND source_id = $2 ORDER BY id', [flow, sourceId])).map(toEvent);
   }
 
   async crossReferences(key: string): Promise<{ key: string; flow: string; direction: 'from' | 'to'; at: string }[]> {
@@ -440,8 +432,7 @@ export class PostgresLedger implements Ledger {
       this.query('SELECT to_key AS key, flow, created_at FROM cross_references WHERE from_key = $1', [key]),
       this.query('SELECT from_key AS key, flow, created_at FROM cross_references WHERE to_key = $1', [key]),
     ]);
-    const link = (direction: 'from' | 'to') => (row: Row) => ({ key: String(row.key), flow: String(row.flow), direction, at: String(row.created_at) });
-    return [...from.map(link('to')), ...to.map(link('from'))];
+    return [...from.map(toLink('to')), ...to.map(toLink('from'))];
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,7 @@
  */
 import type { JsonObject } from '../connector/types.js';
 import type { ErrorClass } from '../errors.js';
-import type { PendingWrite, RecordDigest, RecordState, RecordStatus, RunRecord, RunStatus, RunTrigger, Settlement } from './ledger.js';
+import type { LedgerEvent, PendingWrite, RecordDigest, RecordState, RecordStatus, RunRecord, RunStatus, RunTrigger, Settlement } from './ledger.js';
 
 export type Row = Record<string, string | number | null>;
 
@@ -139,3 +139,18 @@ export const SETTLE_UPDATE = `ON CONFLICT (flow, source_id) DO UPDATE SET
     source_json = excluded.source_json,
     payload_json = excluded.payload_json,
     match_value = excluded.match_value`;
+
+export function toEvent(row: Row): LedgerEvent {
+  return {
+    id: Number(row.id),
+    flow: String(row.flow),
+    sourceId: String(row.source_id),
+    runId: row.run_id === null ? undefined : Number(row.run_id),
+    at: String(row.at),
+    kind: String(row.kind),
+    detail: row.detail ? (JSON.parse(String(row.detail)) as JsonObject) : undefined,
+  };
+}
+
+/** A cross-reference row (`key`, `flow`, `created_at`) seen from the key asked about. */
+export const toLink = (direction: 'from' | 'to') => (row: Row) => ({ key: String(row.key), flow: String(row.flow), direction, at: String(row.created_at) });

@@ -32,7 +32,7 @@ import {
 } from './ledger.js';
 import { StaleLockError } from '../errors.js';
 import { MIGRATIONS } from './migrations.js';
-import { eventDetail, type IntentRow, SETTLE_UPDATE, type ReservedWrite, reservationKey, reservedJson, type Row, toDigest, toRun, toState, WRITES_PER_INTENT } from './rows.js';
+import { eventDetail, type IntentRow, SETTLE_UPDATE, type ReservedWrite, reservationKey, reservedJson, type Row, toDigest, toEvent, toLink, toRun, toState, WRITES_PER_INTENT } from './rows.js';
 import { ensureOwnerOnlyFile } from '../owner-only.js';
 
 type SqlValue = string | number | null;
@@ -627,25 +627,16 @@ export class SqliteLedger implements Ledger {
       const { kind, runId, detail } = JSON.parse(kept.first_event) as { kind: string; runId: number; detail: JsonObject };
       first.push({ id: 0, flow, sourceId, runId, at: kept.first_synced_at, kind, detail });
     }
-    return first.concat((this.statements.events.all(flow, sourceId) as Row[]).map((row) => ({
-      id: Number(row.id),
-      flow: String(row.flow),
-      sourceId: String(row.source_id),
-      runId: row.run_id === null ? undefined : Number(row.run_id),
-      at: String(row.at),
-      kind: String(row.kind),
-      detail: row.detail ? (JSON.parse(String(row.detail)) as JsonObject) : undefined,
-    })));
+    return first.concat((this.statements.events.all(flow, sourceId) as Row[]).map(toEvent));
   }
 
   async crossReferences(key: string): Promise<{ key: string; flow: string; direction: 'from' | 'to'; at: string }[]> {
-    const map = (direction: 'from' | 'to') => (row: Row) => ({ key: String(row.key), flow: String(row.flow), direction, at: String(row.created_at) });
     const split = splitKey(key);
     const all = [
-      ...(this.statements.crossFrom.all(key) as Row[]).map(map('to')),
-      ...(split ? (this.statements.becameFrom.all(split) as Row[]) : []).map(map('to')),
-      ...(this.statements.crossTo.all(key) as Row[]).map(map('from')),
-      ...(split ? (this.statements.becameTo.all(split) as Row[]) : []).map(map('from')),
+      ...(this.statements.crossFrom.all(key) as Row[]).map(toLink('to')),
+      ...(split ? (this.statements.becameFrom.all(split) as Row[]) : []).map(toLink('to')),
+      ...(this.statements.crossTo.all(key) as Row[]).map(toLink('from')),
+      ...(split ? (this.statements.becameTo.all(split) as Row[]) : []).map(toLink('from')),
     ];
     // A link written before schema 7 and derived from the row since shows once, at its first time.
     const seen = new Set<string>();
