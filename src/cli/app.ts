@@ -82,15 +82,17 @@ export class App {
   }
 
   get connections(): Connections {
-    const secrets = new SecretsFile(this.config.secretsFile, this.config.legacySecretsFile);
-    const context = {
-      loadSecret: secrets.loadSecret.bind(secrets),
-      saveSecret: secrets.saveSecret.bind(secrets),
-      warn: (message: string) => this.logger.warn(message),
-      // On a shared (PostgreSQL) ledger, every process syncing an account draws from one request budget.
-      budget: isPostgresUrl(this.config.ledgerPath) ? this.ledger.sharedBudget?.() : undefined,
-    };
-    this.connectionsInstance ??= new Connections(this.registry, usableConnections(this.config), context, this.config.unresolved);
+    if (!this.connectionsInstance) {
+      const secrets = new SecretsFile(this.config.secretsFile, this.config.legacySecretsFile);
+      const context = {
+        loadSecret: secrets.loadSecret.bind(secrets),
+        saveSecret: secrets.saveSecret.bind(secrets),
+        warn: (message: string) => this.logger.warn(message),
+        // On a shared (PostgreSQL) ledger, every process syncing an account draws from one request budget.
+        budget: isPostgresUrl(this.config.ledgerPath) ? this.ledger.sharedBudget?.() : undefined,
+      };
+      this.connectionsInstance = new Connections(this.registry, usableConnections(this.config), context, this.config.unresolved);
+    }
     return this.connectionsInstance;
   }
 

@@ -17,7 +17,8 @@ import type { JsonObject, SharedBudget } from '../connector/types.js';
 import { StaleLockError } from '../errors.js';
 import type { Lease, Ledger, LedgerEvent, PendingWrite, RecordDigest, RecordError, RecordQuery, RecordState, RecordStatus, RunCounts, RunRecord, RunStatus, RunTrigger, Settlement } from './ledger.js';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
-import { eventDetail, type IntentRow, SETTLE_UPDATE, type ReservedWrite, reservationKey, reservedJson, type Row, toDigest, toEvent, toLink, toRun, toState, WRITES_PER_INTENT } from './rows.js';
+import { Reservations } from './reservations.js';
+import { eventDetail, type IntentRow, SETTLE_UPDATE, type ReservedWrite, reservedJson, type Row, toDigest, toEvent, toLink, toRun, toState, WRITES_PER_INTENT } from './rows.js';
 
 type Db = pg.Pool | pg.PoolClient;
 type Value = string | number | null | readonly string[];
@@ -39,10 +40,7 @@ export class PostgresLedger implements Ledger {
   private readonly pool: pg.Pool;
   private readonly now: () => Date;
   private readonly ready: Promise<void>;
-  /** Writes this process reserved and has not settled: `flow` NUL `sourceId` → the intent holding it. */
-  private readonly reservations = new Map<string, { intent: number; idempotencyKey: string }>();
-  /** Per open intent, how many of its writes are not settled yet; at zero its row is deleted. */
-  private readonly unsettled = new Map<number, number>();
+  private readonly reservations = new Reservations();
 
   constructor(readonly url: string, options: PostgresLedgerOptions = {}) {
     this.now = options.now ?? (() => new Date());
@@ -162,10 +160,7 @@ export class PostgresLedger implements Ledger {
       }
       return made;
     });
-    for (const intent of intents) {
-      for (const w of intent.writes) this.reservations.set(reservationKey(flow, w.sourceId), { intent: intent.id, idempotencyKey: w.idempotencyKey });
-      this.unsettled.set(intent.id, intent.writes.length);
-    }
+    for (const intent of intents) this.reservations.remember(flow, intent.id, intent.writes);
   }
 
   /** Turns intents into `pending` rows for the writes they hold that their run did not settle. */
@@ -189,16 +184,10 @@ export class PostgresLedger implements Ledger {
     }
   }
 
-  private forgetIntents(ids: number[]): void {
-    const gone = new Set(ids);
-    for (const [key, reservation] of this.reservations) if (gone.has(reservation.intent)) this.reservations.delete(key);
-    for (const id of ids) this.unsettled.delete(id);
-  }
-
   async settle(runId: number, flow: string, settlements: Settlement[]): Promise<void> {
     if (!settlements.length) return;
     const now = this.now().toISOString();
-    const claims = settlements.map((s) => this.reservations.get(reservationKey(flow, s.sourceId)));
+    const claims = this.reservations.claims(flow, settlements);
     const left = new Map<number, number>();
     await this.transaction(async (db) => {
       await this.assertFence(db, runId);
@@ -224,16 +213,10 @@ export class PostgresLedger implements Ledger {
           );
           for (const parent of s.references ?? []) await this.query('INSERT INTO cross_references (from_key, to_key, flow, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [s.crossReference.from, parent, flow, now], db);
         }
-        if (claim) {
-          const remaining = (left.get(claim.intent) ?? this.unsettled.get(claim.intent) ?? 1) - 1;
-          left.set(claim.intent, remaining);
-          if (remaining === 0) await this.query('DELETE FROM write_intents WHERE id = $1', [claim.intent], db);
-        }
+        if (claim && this.reservations.countDown(claim, left)) await this.query('DELETE FROM write_intents WHERE id = $1', [claim.intent], db);
       }
     });
-    settlements.forEach((s, i) => claims[i] && this.reservations.delete(reservationKey(flow, s.sourceId)));
-    for (const [intent, remaining] of left) this.unsettled.set(intent, remaining);
-    this.forgetIntents([...left].filter(([, remaining]) => remaining <= 0).map(([intent]) => intent));
+    this.reservations.committed(flow, settlements, claims, left);
   }
 
   async notePending(runId: number, flow: string, rows: { sourceId: string; error: RecordError }[]): Promise<void> {
@@ -315,7 +298,7 @@ export class PostgresLedger implements Ledger {
       const [row] = await this.query("INSERT INTO runs (flow, trigger, status, started_at, lock_name, fence) VALUES ($1, $2, 'running', $3, $4, $5) RETURNING id", [flow, trigger, now, lease?.lock ?? null, lease?.fence ?? null], db);
       return Number(row!.id);
     });
-    this.forgetIntents(intents.map((i) => i.id));
+    this.reservations.forget(intents.map((i) => i.id));
     return runId;
   }
 
@@ -327,7 +310,7 @@ export class PostgresLedger implements Ledger {
         await this.materialise(db, rows, now);
         return rows;
       });
-      this.forgetIntents(intents.map((i) => i.id));
+      this.reservations.forget(intents.map((i) => i.id));
     } catch {
       // The intents are durable: the flow's next run turns them into pending rows. The run's end is still recorded.
     }
