@@ -16,6 +16,8 @@ type Callback = (error: unknown, data: unknown) => void;
 type Sdk = Record<string, (...args: unknown[]) => void> & { endpoint: string; token: string; refreshToken: string };
 
 const REFRESH_WARNING_DAYS = 14;
+/** Intuit's token endpoint, as node-quickbooks names it before any connection points it elsewhere. */
+const INTUIT_TOKEN_URL = (QuickBooks as unknown as { TOKEN_URL: string }).TOKEN_URL;
 
 /**
  * node-quickbooks sends every request (refreshes included) through the default instance of its own copy
@@ -54,6 +56,7 @@ export class QuickBooksClient {
   /** Set once QuickBooks has refused every refresh token Ferry holds: only a person can reconnect, so nothing asks again. */
   private stranded?: AuthError;
   private readonly timeoutMs: number;
+  private readonly tokenUrl: string;
   /** Requests sent, for benchmarks and tests. */
   requests = 0;
 
@@ -69,9 +72,7 @@ export class QuickBooksClient {
     if (missing.length) throw new ConfigError(`connection '${settings.name}' needs ${missing.join(', ')}`);
     this.realmId = option('realm_id')!;
     this.timeoutMs = Number(option('timeout_ms') ?? 60_000);
-    // node-quickbooks reads the token endpoint from a process-wide property; one token URL per process.
-    const tokenUrl = option('token_url');
-    if (tokenUrl) (QuickBooks as unknown as { TOKEN_URL: string }).TOKEN_URL = tokenUrl;
+    this.tokenUrl = option('token_url') ?? INTUIT_TOKEN_URL;
     this.sdk = new (QuickBooks as unknown as new (o: object) => Sdk)({
       consumerKey: option('client_id'),
       consumerSecret: option('client_secret'),
@@ -141,6 +142,9 @@ export class QuickBooksClient {
         if (error) reject(this.mapped(error));
         else resolve(data as T);
       };
+      // node-quickbooks reads the token endpoint from a process-wide property, synchronously as the refresh
+      // starts: set just before, each connection refreshes at its own endpoint (one per emulated company).
+      if (method === 'refreshAccessToken') (QuickBooks as unknown as { TOKEN_URL: string }).TOKEN_URL = this.tokenUrl;
       requestContext.run({ signal: deadline.signal, requestId }, () => this.sdk[method]!(...args, callback));
     });
   }

@@ -70,3 +70,22 @@ describe('a QuickBooks refresh whose answer is lost', () => {
     expect(warnings.filter((w) => /reconnect/.test(w))).toHaveLength(1);
   });
 });
+
+describe('several QuickBooks companies in one process', () => {
+  it('refreshes each connection at its own token endpoint, though node-quickbooks keeps one process-wide', async () => {
+    const companies = [await startQuickBooks({ accessToken: undefined, seed: 1 }), await startQuickBooks({ accessToken: undefined, seed: 2 })];
+    try {
+      const clients = [];
+      // Both opened before either reads: the second connection's endpoint is the last one set.
+      for (const [i, company] of companies.entries()) {
+        const { options } = company;
+        const settings = { name: `books-${i}`, connector: 'quickbooks', baseUrl: company.url, options: { realm_id: options.realmId, client_id: options.clientId, client_secret: options.clientSecret, refresh_token: options.refreshToken, token_url: `${company.url}/oauth2/v1/tokens/bearer` } };
+        clients.push(await quickbooks.open(settings, {}));
+      }
+      for (const client of clients) await quickbooks.entities.customers!.read!(client, {})[Symbol.asyncIterator]().next();
+      expect(companies.map((c) => c.emulator.refreshCount)).toEqual([1, 1]);
+    } finally {
+      await Promise.all(companies.map((c) => c.close()));
+    }
+  });
+});
