@@ -7,6 +7,7 @@
  * runs, so queries sent together never ask for more than the bucket holds. One budget serves every flow
  * on the connection.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { announceWait } from '../../src/connector/waits.js';
 
 export interface ThrottleStatus {
@@ -20,10 +21,10 @@ export class CostBudget {
   private at = 0;
   private reserved = 0;
   private queue: Promise<void> = Promise.resolve();
+  /** Wakes the query waiting its turn when a query in flight gives its cost back, before its computed wait is over. */
+  private onRelease?: () => void;
   /** Time spent waiting for the bucket, for the benchmark. */
   waitedMs = 0;
-
-  constructor(private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms))) {}
 
   /** The bucket as the last answer described it (its size and restore rate are the plan's). */
   get seen(): ThrottleStatus | undefined {
@@ -38,16 +39,19 @@ export class CostBudget {
 
   /**
    * Waits, in turn, until the bucket holds `cost`, and sets it aside; `release` gives it back. Before
-   * the first answer has told the bucket's size, one query goes at a time.
+   * the first answer has told the bucket's size, one query goes at a time. A wait computed while other
+   * queries are in flight counts their whole cost as spent; most of it comes back when they answer
+   * (a query is charged what it used, not what it asked for), so a release ends the wait early.
    */
   async take(cost: number): Promise<() => void> {
     const turn = this.queue.then(async () => {
       for (;;) {
-        const ms = this.status ? this.waitFor(cost) : this.reserved > 0 ? 25 : 0;
+        const ms = this.status ? this.waitFor(cost) : this.reserved > 0 ? Infinity : 0;
         if (ms <= 0) break;
-        if (this.status) announceWait("Shopify's query cost bucket", ms);
-        this.waitedMs += ms;
-        await this.sleep(ms);
+        if (this.status && this.reserved === 0) announceWait("Shopify's query cost bucket", ms);
+        const started = Date.now();
+        await this.until(ms);
+        this.waitedMs += Date.now() - started;
       }
       this.reserved += cost;
     });
@@ -55,9 +59,23 @@ export class CostBudget {
     await turn;
     let released = false;
     return () => {
-      if (!released) this.reserved -= cost;
+      if (released) return;
       released = true;
+      this.reserved -= cost;
+      this.onRelease?.();
     };
+  }
+
+  /** Sleeps `ms`, or until a query in flight gives its cost back. */
+  private async until(ms: number): Promise<void> {
+    const stop = new AbortController();
+    const released = new Promise<void>((resolve) => (this.onRelease = resolve));
+    try {
+      await Promise.race([released, Number.isFinite(ms) ? sleep(ms, undefined, { signal: stop.signal }) : new Promise<never>(() => undefined)]);
+    } finally {
+      this.onRelease = undefined;
+      stop.abort();
+    }
   }
 
   /** An answer's view of the bucket (already charged for that query). */

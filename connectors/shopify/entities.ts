@@ -119,35 +119,48 @@ async function* readOrders(client: ShopifyClient, request: ReadRequest): AsyncIt
   }
 }
 
-/** What one read of orders saw, for the connection's other order flows (payments, refunds…) shortly after. */
+/** What one read of orders saw, or will have seen once it ends, for the connection's other order flows. */
 interface OrderSnapshot {
   takenAt: number;
   since: number | undefined;
-  nodes: Gql[];
+  /** Nothing, when the read failed or was cut short. */
+  nodes: Promise<Gql[] | undefined>;
 }
 const snapshots = new WeakMap<ShopifyClient, OrderSnapshot>();
 
 /**
  * Five shipped flows read the same orders (invoices, receipts, payments, two kinds of refunds), and an
  * order costs Shopify about 25 points each time. A read that starts within `read_cache_seconds` (60) of
- * a completed one, from a cursor at or after that one's, is answered from what it saw. That is safe
- * with cursors: whatever changed after the snapshot was taken has a later updated_at than anything in
- * it, so the flow's next read, from its cursor, asks Shopify for it.
+ * another one, from a cursor at or after that one's, is answered from what it saw, once it has seen it:
+ * flows scheduled together share one read instead of each draining the cost bucket. That is safe with
+ * cursors: whatever changed after the snapshot was taken has a later updated_at than anything in it,
+ * so the flow's next read, from its cursor, asks Shopify for it.
  */
 async function* orderNodes(client: ShopifyClient, request: ReadRequest): AsyncIterable<Gql[]> {
   const since = request.since?.getTime();
   const snapshot = snapshots.get(client);
   if (snapshot && Date.now() - snapshot.takenAt < client.readCacheMs && (snapshot.since === undefined || (since !== undefined && since >= snapshot.since))) {
-    yield snapshot.nodes.filter((n) => since === undefined || Date.parse(String(n.updatedAt)) >= since);
-    return;
+    // A shared read that failed or was cut short is no answer: this flow reads for itself.
+    const nodes = await snapshot.nodes;
+    if (nodes) {
+      yield nodes.filter((n) => since === undefined || Date.parse(String(n.updatedAt)) >= since);
+      return;
+    }
   }
-  const takenAt = Date.now();
+  let share!: (nodes: Gql[] | undefined) => void;
+  const shared = new Promise<Gql[] | undefined>((resolve) => (share = resolve));
+  snapshots.set(client, { takenAt: Date.now(), since, nodes: shared });
   const nodes: Gql[] = [];
-  for await (const page of readOrders(client, request)) {
-    nodes.push(...page);
-    yield page;
+  let whole = false;
+  try {
+    for await (const page of readOrders(client, request)) {
+      nodes.push(...page);
+      yield page;
+    }
+    whole = true;
+  } finally {
+    share(whole ? nodes : undefined);
   }
-  snapshots.set(client, { takenAt, since, nodes });
 }
 
 /**

@@ -105,6 +105,22 @@ describe('Shopify connector: orders and what hangs on them', () => {
     expect(fetched).toEqual(order);
   });
 
+  it('shares one read of orders between flows that start together, and reads again once it is stale', async () => {
+    const client = open(emu.url);
+    const orderQueries = () => emu.server.log.filter((l) => l.path.endsWith('/graphql.json')).length;
+    const before = orderQueries();
+    const [invoices, receipts] = await Promise.all([readAll(client, 'orders'), readAll(client, 'orders')]);
+    const shared = orderQueries() - before;
+    expect(receipts).toEqual(invoices);
+    const alone = orderQueries();
+    await readAll(open(emu.url), 'orders');
+    expect(orderQueries() - alone).toBe(shared);
+    const stale = open(emu.url, { access_token: emu.accessToken, read_cache_seconds: '0' });
+    const again = orderQueries();
+    await Promise.all([readAll(stale, 'orders'), readAll(stale, 'orders')]);
+    expect(orderQueries() - again).toBe(2 * shared);
+  });
+
   it('reads a large full sync through one bulk operation, into the very records pages give', async () => {
     const paged = await readAll(open(emu.url, { access_token: emu.accessToken, bulk_threshold: '100000' }), 'orders');
     const bulkClient = open(emu.url, { access_token: emu.accessToken, bulk_threshold: '0' });
