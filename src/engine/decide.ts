@@ -3,10 +3,10 @@
  * The runner acts on the decision; tests can check decisions without any I/O.
  */
 import type { EntityDeclaration, JsonObject, WriteItem } from '../connector/types.js';
-import { FerryError, MissingParentError, PermanentError } from '../errors.js';
+import { FerryError, MissingParentError } from '../errors.js';
 import type { Flow } from '../flow/types.js';
 import type { PendingWrite, RecordDigest, RecordError, RecordStatus, Settlement } from '../ledger/ledger.js';
-import type { Bindings, Expression } from '../mapping/expression.js';
+import { type Bindings, type Expression, evaluationError } from '../mapping/expression.js';
 import { applyRules } from '../validation/rules.js';
 import { OK } from '../validation/verdict.js';
 import { targetSchemaValidator } from '../validation/target-schema.js';
@@ -135,8 +135,7 @@ async function evaluatedAt(where: string, expression: Expression, record: JsonOb
   try {
     return await expression.evaluate(record, bindings);
   } catch (error) {
-    if (error instanceof MissingParentError || error instanceof FerryError) throw error;
-    throw new PermanentError(`${where}: ${(error as Error).message}`, { code: 'expression' });
+    throw evaluationError(where, error, 'expression');
   }
 }
 

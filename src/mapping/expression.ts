@@ -12,6 +12,7 @@ import type Jsonata from 'jsonata';
  */
 const jsonata = createRequire(import.meta.url)('jsonata') as typeof Jsonata;
 import { type AstNode, compileDirect, OUTSIDE_SUBSET } from './direct.js';
+import { FerryError, MissingParentError, PermanentError, TransientError } from '../errors.js';
 import { PURE_FUNCTIONS } from './functions.js';
 import { unknownCalls } from './known-functions.js';
 
@@ -24,6 +25,21 @@ export type Bindings = Record<string, unknown>;
  * Mappings take microseconds; a second is a loop, not a large order.
  */
 export const EXPRESSION_BUDGET = { timeout: 1_000, stack: 1_000 } as const;
+
+/**
+ * What a failed evaluation means for the record, named by where the expression is written. A missing
+ * parent, or a lookup's transient or auth trouble, keeps its class (the record waits, or is retried).
+ * Past the time budget is not surely the record's fault: JSONata's clock runs from the evaluation's
+ * start through every await, so on a daemon busy with many flows it also counts their turns. It is
+ * tried again by later runs, and a true loop still ends dead-lettered at the flow's limit. Anything
+ * else is permanent: the same record and expression fail the same way.
+ */
+export function evaluationError(where: string, error: unknown, code: string): unknown {
+  if (error instanceof MissingParentError || (error instanceof FerryError && error.kind !== 'permanent')) return error;
+  const message = `${where}: ${(error as { message?: string }).message ?? String(error)}`;
+  if ((error as { code?: string }).code === 'D1012') return new TransientError(message, { field: where, code: 'expression-timeout' });
+  return new PermanentError(message, { field: where, code });
+}
 
 export interface Expression {
   readonly text: string;

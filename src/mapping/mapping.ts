@@ -6,9 +6,8 @@
  * for an order without a customer is no `CustomerRef`, not `CustomerRef: {}`).
  */
 import type { JsonObject } from '../connector/types.js';
-import { MissingParentError, PermanentError } from '../errors.js';
 import { formatPath } from '../yaml/yaml-file.js';
-import { type Bindings, type Expression, parseExpression } from './expression.js';
+import { type Bindings, type Expression, evaluationError, parseExpression } from './expression.js';
 
 export type MappingSpec = { [field: string]: string | number | boolean | MappingSpec };
 
@@ -85,9 +84,9 @@ function evaluateNode(node: CompiledNode, record: JsonObject, bindings: Bindings
       try {
         result = node.expression.evaluate(record, bindings);
       } catch (error) {
-        throw fieldError(node.field, error);
+        throw evaluationError(node.field, error, 'mapping');
       }
-      return isPromise(result) ? result.then(normalise, (error: unknown) => Promise.reject(fieldError(node.field, error))) : normalise(result);
+      return isPromise(result) ? result.then(normalise, (error: unknown) => Promise.reject(evaluationError(node.field, error, 'mapping'))) : normalise(result);
     }
     case 'object': {
       const out: JsonObject = {};
@@ -110,13 +109,6 @@ async function finishObject(fields: [string, CompiledNode][], from: number, firs
     if (value !== undefined) out[fields[i]![0]] = value;
   }
   return nonEmpty(out);
-}
-
-/** A missing parent keeps its class (the record waits); anything else is the field's permanent failure. */
-function fieldError(field: string, error: unknown): unknown {
-  if (error instanceof MissingParentError) return error;
-  const message = (error as { message?: string }).message ?? String(error);
-  return new PermanentError(`${field}: ${message}`, { field, code: 'mapping' });
 }
 
 /**
