@@ -46,14 +46,17 @@ export class RateLimiter {
 
   async schedule<T>(task: () => Promise<T>): Promise<T> {
     const stamp = await this.slot();
+    let place: { answered(): Promise<void> } | undefined;
     try {
       const { shared, limit, intervalMs, name } = this.options;
-      if (shared) await shared.budget.take(shared.key, limit, intervalMs, (ms) => announceWait(name ?? "the service's rate limit", ms));
+      if (shared) place = await shared.budget.take(shared.key, limit, intervalMs, (ms) => announceWait(name ?? "the service's rate limit", ms));
       return await task();
     } finally {
       stamp.at = Date.now();
       this.inFlight--;
       this.wake();
+      // Not awaited: the answer is the caller's now. A place never marked answered is freed by its age.
+      place?.answered().catch(() => undefined);
     }
   }
 

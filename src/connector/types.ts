@@ -176,8 +176,11 @@ export interface ConnectorContext {
 
 /** A request budget several processes draw from: at most `limit` requests in any `intervalMs` under `key`. */
 export interface SharedBudget {
-  /** Resolves when this process may send one more request under `key`; `onWait` is told each wait first. */
-  take(key: string, limit: number, intervalMs: number, onWait?: (ms: number) => void): Promise<void>;
+  /**
+   * Resolves when this process may send one more request under `key`; `onWait` is told each wait first.
+   * The request holds its place until the answer, and the returned `answered` starts its interval then.
+   */
+  take(key: string, limit: number, intervalMs: number, onWait?: (ms: number) => void): Promise<{ answered(): Promise<void> }>;
 }
 
 /** The flows that use a connection, for `ferry check`: each entity they read or write, and the flow file's text. */

@@ -379,28 +379,33 @@ export class PostgresLedger implements Ledger {
   }
 
   /**
-   * Exact sliding windows, as the connectors' own limiters and the vendors count: each request's time is
-   * a row, taken under the key's advisory lock, and a request waits until the oldest of the last `limit`
-   * leaves the window. Times are the database's clock, so hosts whose clocks differ still agree.
+   * Exact sliding windows, as the connectors' own limiters and the vendors count: each request is a row,
+   * taken under the key's advisory lock, and a request waits until the oldest of the last `limit` leaves
+   * the window. A request holds its place from the grant until its answer, and its interval runs from
+   * the answer: the service stamps it on arrival, somewhere in between, and on a busy host that can be
+   * well after the grant. Times are the database's clock, so hosts whose clocks differ still agree. A
+   * request whose process died before the answer frees its place a minute past its interval.
    */
   sharedBudget(): SharedBudget {
+    const clock = '(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
     return {
       take: async (key, limit, intervalMs, onWait) => {
         for (;;) {
-          const wait = await this.transaction(async (db) => {
+          const granted = await this.transaction(async (db) => {
             await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
-            const [{ now }] = (await db.query<{ now: number }>('SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now')).rows as [{ now: number }];
-            await db.query('DELETE FROM request_budget WHERE key = $1 AND at <= $2', [key, now - intervalMs]);
-            const [{ n, oldest }] = (await db.query<{ n: number; oldest: number | null }>('SELECT COUNT(*)::int AS n, MIN(at) AS oldest FROM request_budget WHERE key = $1', [key])).rows as [{ n: number; oldest: number | null }];
-            if (n < limit) {
-              await db.query('INSERT INTO request_budget (key, at) VALUES ($1, $2)', [key, now]);
-              return 0;
-            }
-            return Number(oldest) + intervalMs - now;
+            const [{ now }] = (await db.query<{ now: string }>(`SELECT ${clock} AS now`)).rows as [{ now: string }];
+            const windowStart = Number(now) - intervalMs;
+            await db.query('DELETE FROM request_budget WHERE key = $1 AND at <= $2 AND (NOT in_flight OR at <= $3)', [key, windowStart, windowStart - ABANDONED_AFTER_MS]);
+            const [{ n, oldest }] = (await db.query<{ n: number; oldest: string | null }>('SELECT COUNT(*)::int AS n, MIN(at) FILTER (WHERE NOT in_flight) AS oldest FROM request_budget WHERE key = $1', [key])).rows as [{ n: number; oldest: string | null }];
+            if (n < limit) return { id: (await db.query<{ id: string }>('INSERT INTO request_budget (key, at, in_flight) VALUES ($1, $2, true) RETURNING id', [key, now])).rows[0]!.id };
+            // Every place held by a request still in flight: the first answer frees one, soon.
+            return { wait: oldest === null ? Math.min(intervalMs, 50) : Number(oldest) - windowStart };
           });
-          if (wait <= 0) return;
-          onWait?.(wait);
-          await new Promise((resolve) => setTimeout(resolve, wait));
+          if ('id' in granted) {
+            return { answered: async () => void (await this.pool.query(`UPDATE request_budget SET at = ${clock}, in_flight = false WHERE id = $1`, [granted.id])) };
+          }
+          onWait?.(granted.wait);
+          await new Promise((resolve) => setTimeout(resolve, granted.wait));
         }
       },
     };
@@ -423,6 +428,9 @@ export class PostgresLedger implements Ledger {
     await this.pool.end();
   }
 }
+
+/** How long past its interval a request still marked in flight holds its place: its process died before the answer. */
+const ABANDONED_AFTER_MS = 60_000;
 
 /** A settlement: the record's row as this outcome leaves it (the upsert SQLite's ledger also uses). */
 const SETTLE = `

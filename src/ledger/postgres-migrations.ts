@@ -138,4 +138,12 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
       CREATE INDEX request_budget_key ON request_budget (key, at);
     `,
   },
+  {
+    version: 3,
+    description: 'a request in flight holds its place in the budget until it is answered, as the services count it',
+    sql: `
+      ALTER TABLE request_budget ADD COLUMN id BIGSERIAL PRIMARY KEY;
+      ALTER TABLE request_budget ADD COLUMN in_flight BOOLEAN NOT NULL DEFAULT false;
+    `,
+  },
 ];

@@ -48,6 +48,19 @@ describe.skipIf(postgres.unavailable !== undefined)('a request budget shared thr
     const alone = await burst([new RateLimiter({ limit: LIMIT, intervalMs: INTERVAL }), new RateLimiter({ limit: LIMIT, intervalMs: INTERVAL })], LIMIT);
     expect(busiestWindow(alone)).toBe(2 * LIMIT);
 
+    // A request holds its place until its answer, which starts its interval: the service may stamp it late.
+    const slow = shared('quickbooks:realm 3:requests/second');
+    const started = performance.now();
+    const answered: number[] = [];
+    await Promise.all(Array.from({ length: LIMIT }, () => slow.schedule(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      answered.push(performance.now());
+    })));
+    let next = 0;
+    await shared('quickbooks:realm 3:requests/second').schedule(async () => void (next = performance.now()));
+    expect(next - started).toBeGreaterThanOrEqual(600 + INTERVAL - TIMING_SLACK_MS);
+    expect(next).toBeGreaterThanOrEqual(Math.min(...answered) + INTERVAL - TIMING_SLACK_MS);
+
     // Another account's budget is its own.
     const other = await burst([shared('quickbooks:realm 2:requests/second')], LIMIT);
     expect(Math.max(...other) - Math.min(...other)).toBeLessThan(INTERVAL);
