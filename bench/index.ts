@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { table } from '../src/cli/table.js';
 import { hubspotUpserts, quickbooksInvoices, shopifyOrderReads, stripeCustomers } from './connectors.js';
 import { naiveHubspotCreates } from './naive.js';
+import type { ScaleOutFigures } from './scale-out.js';
 
 interface EngineFigures {
   records: number;
@@ -149,6 +150,32 @@ console.error('connectors: Stripe customer creations against the emulator at 25 
 const str = await stripeCustomers(scale(500));
 rows.push(['Stripe customer creations (no batch API)', `${str.records} records`, `${str.requestsPerRecord.toFixed(3)} requests/record`, `${str.seconds.toFixed(1)} s vs ${str.minimumSeconds} s minimum${str.ratio ? ` = ${str.ratio.toFixed(2)}× (aim ≤ 1.2×)` : ''}, ${str.throttled} × 429`]);
 results.connectors = { hubspotUpserts: hub, quickbooksInvoices: qbo, shopifyOrderReads: shopifyReads, stripeCustomers: str };
+/** One worker count of the scale-out figure, in its own process (it starts its own PostgreSQL cluster and emulators). */
+function scaleOut(workers: number, tenants: number, size: string): ScaleOutFigures {
+  const output = execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'scale-out.ts'), String(workers), String(tenants), size], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 24 });
+  return JSON.parse(output.trim().split('\n').pop()!) as ScaleOutFigures;
+}
+const [tenants, size] = quick ? [3, 'small'] : [20, 'demo'];
+console.error(`scale-out: ${tenants} tenants, each its own four emulated accounts at the vendors' limits, synced by 1, 2 and 3 daemons on one PostgreSQL ledger…`);
+const scaleOuts: ScaleOutFigures[] = [];
+try {
+  for (const workers of [1, 2, 3]) {
+    const run = scaleOut(workers, tenants, size);
+    scaleOuts.push(run);
+    rows.push([
+      `scale-out: ${workers} worker${workers > 1 ? 's' : ''}, ${tenants} tenants`,
+      `${run.records} records, ${run.requests} requests`,
+      `${run.seconds.toFixed(1)} s vs ${run.minimumSeconds.toFixed(1)} s the limits allow = ${(run.seconds / Math.max(run.minimumSeconds, 1)).toFixed(1)}×; cores ${Math.round(run.machineBusy * 100)}% busy`,
+      `${run.throttled} × 429, ${run.lost} lost, ${run.duplicates} duplicates`,
+    ]);
+  }
+} catch (error) {
+  // No PostgreSQL server on this machine (the README says how to install one): the other figures stand.
+  const reason = String((error as { stderr?: string }).stderr ?? error).trim().split('\n').pop();
+  rows.push(['scale-out', `${tenants} tenants`, `not measured: ${reason}`, '']);
+}
+results.scaleOut = scaleOuts;
+
 console.log(table(['measure', 'size', 'figure', 'ratio'], rows));
 writeFileSync(join(import.meta.dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 console.log(`\nwritten: bench/results.json`);

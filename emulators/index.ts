@@ -53,8 +53,8 @@ export interface StartOptions {
    * records use more; the printed credentials carry matching client pacing options for the connectors.
    */
   rateScale?: number;
-  /** How the emulated accounts are set up where it matters to Ferry (the demo's by default). */
-  quickbooks?: CompanySettings;
+  /** How the emulated accounts are set up where it matters to Ferry (the demo's by default); several companies need their own realm ids. */
+  quickbooks?: CompanySettings & { realmId?: string };
   hubspot?: { ferryProperties?: boolean };
   shopify?: { scopes?: string[] };
   stripe?: { restrictedKey?: { key: string; resources: string[] } };

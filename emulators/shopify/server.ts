@@ -215,6 +215,7 @@ export class ShopifyEmulator implements WritableStore {
       notFound: () => ({ status: 404, body: { errors: 'Not Found' } }),
       admin: {
         webhooks: subscribeEndpoint(this.webhooks),
+        cost: () => ({ status: 200, body: { spent: this.graphql.spent, ...this.graphql.limits } }),
       },
     };
   }

@@ -31,17 +31,15 @@ function freePort(): Promise<number> {
   });
 }
 
-export default async function setup(project: TestProject): Promise<(() => void) | undefined> {
-  if (process.env.FERRY_TEST_POSTGRES_URL) {
-    project.provide('postgresUrl', process.env.FERRY_TEST_POSTGRES_URL);
-    return undefined;
-  }
+export interface Cluster {
+  url: string;
+  stop(): void;
+}
+
+/** A throwaway cluster on a free loopback port, or why there cannot be one. Also used by `npm run bench`. */
+export async function startThrowawayCluster(): Promise<Cluster | { unavailable: string }> {
   const bin = BIN_DIRS.find((dir) => existsSync(join(dir, 'initdb')));
-  if (!bin) {
-    console.warn('PostgreSQL is not installed (apt-get install postgresql): the PostgreSQL ledger tests are skipped');
-    project.provide('postgresUrl', '');
-    return undefined;
-  }
+  if (!bin) return { unavailable: 'PostgreSQL is not installed (apt-get install postgresql)' };
   // PostgreSQL refuses to run as root: the cluster belongs to the `postgres` user then.
   const asUser = process.getuid?.() === 0 ? ['runuser', '-u', 'postgres', '--'] : [];
   const run = (command: string, args: string[]) => {
@@ -54,10 +52,27 @@ export default async function setup(project: TestProject): Promise<(() => void) 
   const port = await freePort();
   run(join(bin, 'initdb'), ['-D', data, '-U', 'ferry', '--auth=trust', '-E', 'UTF8', '--no-sync']);
   run(join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'server.log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`, 'start']);
-  project.provide('postgresUrl', `postgres://ferry@127.0.0.1:${port}/postgres`);
-  return () => {
-    const [program, ...rest] = [...asUser, join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', '-w', 'stop'];
-    spawnSync(program!, rest, { stdio: 'ignore' });
-    rmSync(dir, { recursive: true, force: true });
+  return {
+    url: `postgres://ferry@127.0.0.1:${port}/postgres`,
+    stop: () => {
+      const [program, ...rest] = [...asUser, join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', '-w', 'stop'];
+      spawnSync(program!, rest, { stdio: 'ignore' });
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
+}
+
+export default async function setup(project: TestProject): Promise<(() => void) | undefined> {
+  if (process.env.FERRY_TEST_POSTGRES_URL) {
+    project.provide('postgresUrl', process.env.FERRY_TEST_POSTGRES_URL);
+    return undefined;
+  }
+  const cluster = await startThrowawayCluster();
+  if ('unavailable' in cluster) {
+    console.warn(`${cluster.unavailable}: the PostgreSQL ledger tests are skipped`);
+    project.provide('postgresUrl', '');
+    return undefined;
+  }
+  project.provide('postgresUrl', cluster.url);
+  return cluster.stop;
 }

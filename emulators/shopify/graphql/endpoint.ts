@@ -82,6 +82,8 @@ function validationError(document: DocumentNode, error: GraphQLError): GraphQLFo
 
 export class GraphqlEndpoint {
   private available: number;
+  /** Query cost charged so far (what each query used), for the bench's measure of what the bucket allows. */
+  spent = 0;
   private updatedAt = Date.now();
   private readonly resolver;
   readonly bulk: BulkOperations;
@@ -90,7 +92,7 @@ export class GraphqlEndpoint {
 
   constructor(
     store: WritableStore,
-    private readonly limits: CostLimits = STANDARD_PLAN,
+    readonly limits: CostLimits = STANDARD_PLAN,
     bulkRunMs?: number,
   ) {
     this.available = limits.maximumAvailable;
@@ -154,6 +156,7 @@ export class GraphqlEndpoint {
     const result = executeSync({ schema, document, rootValue: root, variableValues: variables, operationName: request.operationName, fieldResolver: this.resolver, typeResolver });
     const actual = operation.operation === 'mutation' ? requested : queryCost(schema, operation, fragments, variables, result.data ?? {});
     this.available += requested - actual;
+    this.spent += actual;
     return this.answer(
       { data: result.data, ...(result.errors?.length ? { errors: result.errors.map((e) => e.toJSON()) } : {}) },
       { requestedQueryCost: requested, actualQueryCost: actual, throttleStatus: this.throttleStatus(now) },
