@@ -31,23 +31,23 @@ export class StripeClient {
       protocol: url.protocol.replace(':', '') as 'http' | 'https',
       maxNetworkRetries: 0,
       timeout: Number(settings.options.timeout_ms ?? 60_000),
-      httpClient: new SpentKeyHttpClient(Stripe.createNodeHttpClient()),
+      httpClient: new SpentKeyHttpClient(Stripe.createNodeHttpClient(), (send) => {
+        this.requests++;
+        return this.limiter.schedule(send);
+      }),
     });
     const perSecond = Number(settings.options.requests_per_second ?? STRIPE_REQUESTS_PER_SECOND[this.mode]);
     this.limiter = new RateLimiter({ limit: perSecond, intervalMs: 1_000, concurrency: 8, name: `Stripe's limit of ${perSecond} requests a second`, shared: sharedBudget(context, 'requests/second') });
   }
 
   async call<T>(task: (sdk: Stripe) => Promise<T>): Promise<T> {
-    return this.limiter.schedule(async () => {
-      this.requests++;
-      try {
-        return await task(this.sdk);
-      } catch (error) {
-        const mapped = classifyStripeError(error);
-        if (mapped.status === 429) this.limiter.pause(1_000);
-        throw mapped;
-      }
-    });
+    try {
+      return await task(this.sdk);
+    } catch (error) {
+      const mapped = classifyStripeError(error);
+      if (mapped.status === 429) this.limiter.pause(1_000);
+      throw mapped;
+    }
   }
 }
 
@@ -63,7 +63,15 @@ const KEYS_PER_WRITE = 5;
  * made (by `ferry_key`), as every retried write does.
  */
 class SpentKeyHttpClient extends Stripe.HttpClient {
-  constructor(private readonly inner: Stripe.HttpClient) {
+  /**
+   * `budgeted` sends each request through the connection's budget: every request that reaches Stripe,
+   * the SDK's own second try of a dropped connection (which it makes whatever `maxNetworkRetries` says)
+   * and each key of the sequence included, so one SDK call can never spend more than its share.
+   */
+  constructor(
+    private readonly inner: Stripe.HttpClient,
+    private readonly budgeted: (send: () => Promise<Stripe.HttpClientResponse>) => Promise<Stripe.HttpClientResponse>,
+  ) {
     super();
   }
 
@@ -75,7 +83,7 @@ class SpentKeyHttpClient extends Stripe.HttpClient {
     const key = headers['Idempotency-Key'];
     for (let n = 1; ; n++) {
       const sent = n === 1 ? headers : { ...headers, 'Idempotency-Key': `${String(key)}:${n}` };
-      const response = await this.inner.makeRequest(host, port, path, method, sent, body, protocol, timeout);
+      const response = await this.budgeted(() => this.inner.makeRequest(host, port, path, method, sent, body, protocol, timeout));
       const spent = key !== undefined && response.getStatusCode() >= 500 && response.getHeaders()['idempotent-replayed'] === 'true';
       if (!spent || n >= KEYS_PER_WRITE) return response;
       response.dispose?.();

@@ -401,6 +401,10 @@ export class HubSpotEmulator {
     if (type === 'deals' && properties.dealstage && !DEAL_STAGES.includes(String(properties.dealstage))) {
       problems.push({ isValid: false, message: `${String(properties.dealstage)} was not one of the allowed options`, error: 'INVALID_OPTION', name: 'dealstage' });
     }
+    const email = properties.email;
+    if (type === 'contacts' && typeof email === 'string' && email !== '' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
+      problems.push({ isValid: false, message: `Email address ${email} is invalid`, error: 'INVALID_EMAIL', name: 'email' });
+    }
     for (const name of ['amount', 'price', 'quantity', 'discount']) {
       const value = properties[name];
       if (value !== undefined && value !== null && value !== '' && !Number.isFinite(Number(value))) {

@@ -351,6 +351,7 @@ export class ShopifyEmulator implements WritableStore {
   }
 
   createCustomer(input: Params): ShopifyObject {
+    invalidEmail(input);
     if (input.email && this.all('customers').some((c) => String(c.email).toLowerCase() === String(input.email).toLowerCase())) fail(422, { email: ['has already been taken'] });
     if (!input.email && !input.phone && !input.first_name && !input.last_name) fail(422, { customer: ['must have a name, phone number or email address'] });
     const customer = this.add('customers', build.customer(this.id(), this.now(), input, this.id()));
@@ -360,6 +361,7 @@ export class ShopifyEmulator implements WritableStore {
 
   updateCustomer(id: string, input: Params): ShopifyObject {
     const customer = this.find('customers', id);
+    invalidEmail(input);
     for (const key of ['email', 'first_name', 'last_name', 'phone', 'note', 'tax_exempt', 'state']) if (key in input) customer[key] = input[key];
     if ('tags' in input) customer.__tags = input.tags;
     customer.updated_at = this.now();
@@ -791,6 +793,11 @@ export class ShopifyEmulator implements WritableStore {
       }, body);
     }
   }
+}
+
+/** Shopify refuses an email that is not an address (`{"errors":{"email":["is invalid"]}}`, "Email is invalid" in GraphQL). */
+function invalidEmail(input: Params): void {
+  if (typeof input.email === 'string' && input.email !== '' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(input.email)) fail(422, { email: ['is invalid'] });
 }
 
 export function shopifyHmac(body: string, secret: string): string {

@@ -40,6 +40,15 @@ function stripeError(status: number, message: string, extra: { type?: string; co
   return { status, body: { error } };
 }
 
+const CUSTOMER_PARAMS = ['name', 'email', 'description', 'phone', 'metadata', 'address', 'preferred_locales', 'tax_exempt'];
+
+/** Stripe refuses a customer email that is not an address (error code `email_invalid`). */
+function customerParams(params: Params): Params {
+  const email = params.email;
+  if (typeof email === 'string' && email !== '' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) invalid(`Invalid email address: ${email}`, { code: 'email_invalid', param: 'email' });
+  return params;
+}
+
 const fail = (status: number, message: string, extra?: { type?: string; code?: string; param?: string }): never => {
   throw new VendorError(stripeError(status, message, extra));
 };
@@ -153,11 +162,11 @@ export class StripeEmulator {
     const byCustomer = (o: StripeObject, p: Params) => !p.customer || o.customer === p.customer;
 
     return [
-      r('POST', '/v1/customers', (p) => this.created('customer', build.customer(this.store.newId('customer'), this.store.now(), this.allowed(p, ['name', 'email', 'description', 'phone', 'metadata', 'address', 'preferred_locales', 'tax_exempt'])))),
+      r('POST', '/v1/customers', (p) => this.created('customer', build.customer(this.store.newId('customer'), this.store.now(), customerParams(this.allowed(p, CUSTOMER_PARAMS))))),
       list('customer', '/v1/customers', (o, p) => !p.email || o.email === p.email),
       search('customer', '/v1/customers/search'),
       r('GET', '/v1/customers/:id', (_, q) => this.retrieve('customer', q.params.id!)),
-      r('POST', '/v1/customers/:id', (p, q) => this.update('customer', q.params.id!, this.allowed(p, ['name', 'email', 'description', 'phone', 'metadata', 'address', 'preferred_locales', 'tax_exempt']))),
+      r('POST', '/v1/customers/:id', (p, q) => this.update('customer', q.params.id!, customerParams(this.allowed(p, CUSTOMER_PARAMS)))),
 
       r('POST', '/v1/products', (p) => this.created('product', build.product(this.store.newId('product'), this.store.now(), this.required(this.allowed(p, ['name', 'description', 'active', 'metadata', 'images', 'id']), ['name'])))),
       list('product', '/v1/products', (o, p) => p.active === undefined || String(o.active) === String(p.active)),

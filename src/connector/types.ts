@@ -154,8 +154,11 @@ export interface WebhookEvent {
 }
 
 export interface WebhookDeclaration {
-  /** Signature (constant-time comparison) and replay window; never logs the secret. */
-  verify(request: WebhookRequest, secret: string, now: Date): WebhookVerdict;
+  /**
+   * Signature (constant-time comparison) and replay window; never logs the secret. May be async, so a
+   * vendor SDK that checks signatures is loaded when the first webhook arrives, not by every command.
+   */
+  verify(request: WebhookRequest, secret: string, now: Date): WebhookVerdict | Promise<WebhookVerdict>;
   parse(request: WebhookRequest): WebhookEvent[];
 }
 

@@ -65,7 +65,7 @@ export class WebhookReceiver {
       rawBody,
     };
     const now = options.now?.() ?? new Date();
-    const verdict = declaration.verify(webhookRequest, secret, now);
+    const verdict = await declaration.verify(webhookRequest, secret, now);
     if (!verdict.ok) return reject(verdict.status, verdict.reason);
 
     let events: WebhookEvent[];
