@@ -19,7 +19,11 @@ import { DATA_SIZES } from '../../emulators/seed.js';
 
 export interface MainOptions {
   io?: CliIo;
-  registry?: ConnectorRegistry;
+  /**
+   * The connectors, handed in by whoever starts Ferry (bin/ferry, a test), so the engine never imports
+   * them: a loader is called only when a command needs them, and `--help` loads none.
+   */
+  registry: ConnectorRegistry | (() => Promise<ConnectorRegistry>);
   cwd?: string;
   /** For long-running commands (emulate): resolves when they should stop. Default: SIGINT or SIGTERM. */
   until?: Promise<void>;
@@ -34,7 +38,7 @@ function untilSignal(): Promise<void> {
   });
 }
 
-export async function main(argv: string[], options: MainOptions = {}): Promise<ExitCode> {
+export async function main(argv: string[], options: MainOptions): Promise<ExitCode> {
   const io = options.io ?? processIo();
   let exitCode: ExitCode = EXIT.ok;
   let app: App | undefined;
@@ -42,7 +46,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<E
   const appFor = async (command: Command): Promise<App> => {
     if (!app) {
       const { App } = await import('./app.js');
-      const registry = options.registry ?? (await import('../../connectors/registry.js')).registry;
+      const registry = typeof options.registry === 'function' ? await options.registry() : options.registry;
       app = new App(registry, command.optsWithGlobals<GlobalOptions>(), options.cwd);
     }
     return app;

@@ -13,6 +13,7 @@ import { startEmulators } from '../../emulators/index.js';
 import { type RunningQuickBooks, startQuickBooks } from '../../emulators/quickbooks/index.js';
 import { bufferIo } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
+import { registry } from '../../connectors/registry.js';
 import { shippedFlowsFor } from '../support/emulated-project.js';
 import { tempDir } from '../support/harness.js';
 
@@ -33,7 +34,7 @@ const freePort = () =>
 /** Runs `ferry connect NAME` as a person would: opens the printed address, which consents and sends the browser back. */
 async function connect(cwd: string, name: string, page: RegExp): Promise<string> {
   const io = bufferIo();
-  const connecting = main(['node', 'ferry', '--config', 'ferry.yaml', 'connect', name], { io, cwd });
+  const connecting = main(['node', 'ferry', '--config', 'ferry.yaml', 'connect', name], { io, cwd, registry });
   let url: string | undefined;
   for (let i = 0; i < 100 && !url; i++) {
     url = page.exec(io.stdout.join('\n'))?.[0];
@@ -50,7 +51,7 @@ async function connect(cwd: string, name: string, page: RegExp): Promise<string>
 
 async function check(cwd: string): Promise<string> {
   const io = bufferIo();
-  const code = await main(['node', 'ferry', '--config', 'ferry.yaml', 'check'], { io, cwd });
+  const code = await main(['node', 'ferry', '--config', 'ferry.yaml', 'check'], { io, cwd, registry });
   expect(io.stderr).toEqual([]);
   expect(code, io.stdout.join('\n')).toBe(0);
   return io.stdout.join('\n');
@@ -85,7 +86,7 @@ describe('ferry connect', () => {
       ]);
       write({ realm_id: qbo.credentials.realm_id, portal_id: String(HUBSPOT_DEFAULTS.portalId) });
       const io = bufferIo();
-      await main(['node', 'ferry', '--config', 'ferry.yaml', '--quiet', 'run', '--all', '--json'], { io, cwd });
+      await main(['node', 'ferry', '--config', 'ferry.yaml', '--quiet', 'run', '--all', '--json'], { io, cwd, registry });
       expect(io.stderr).toEqual([]);
       const { runs } = JSON.parse(io.stdout.join('\n')) as { runs: { flow: string; status: string; counts: { created: number } }[] };
       expect(runs.filter((r) => r.status === 'failed')).toEqual([]);

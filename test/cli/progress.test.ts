@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bufferIo } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
+import { registry } from '../../connectors/registry.js';
 import { progressFor, PROGRESS_LINE_INTERVAL_MS } from '../../src/cli/progress.js';
 import { announceWait } from '../../src/connector/waits.js';
 import { emptyCounts } from '../../src/ledger/ledger.js';
@@ -39,7 +40,7 @@ describe('progress of a real run, not on a terminal', () => {
 
   it('says which rate limit a run is waiting for', { timeout: 120_000 }, async () => {
     const io = bufferIo();
-    const code = await main(['node', 'ferry', '--config', 'ferry.yaml', 'run', 'stripe-customers-to-quickbooks-customers'], { io, cwd: project.cwd });
+    const code = await main(['node', 'ferry', '--config', 'ferry.yaml', 'run', 'stripe-customers-to-quickbooks-customers'], { io, cwd: project.cwd, registry });
     expect(code).toBe(0);
     const waits = io.stderr.filter((l) => l.startsWith('progress flow=stripe-customers-to-quickbooks-customers ') && / wait="waiting \d+ s for (QuickBooks' limit|Stripe's limit) of 1 requests a second"/.test(l));
     expect(waits.length).toBeGreaterThan(0);

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulators } from '../../emulators/index.js';
 import { bufferIo } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
+import { registry } from '../../connectors/registry.js';
 import { SqliteLedger } from '../../src/ledger/sqlite-ledger.js';
 import { ledgerKinds } from '../support/ledger-stores.js';
 import { startReceiver } from '../support/webhook-receiver.js';
@@ -48,7 +49,7 @@ async function startDaemonWith(configFile: string, ...extra: string[]) {
   const until = new Promise<void>((r) => (stop = r));
   let listening!: (url: string) => void;
   const url = new Promise<string>((r) => (listening = r));
-  const exit = main(['node', 'ferry', '--config', configFile, '--quiet', 'daemon', '--port', '0', '--grace', '5s', ...extra], { io, cwd, until, onListening: listening });
+  const exit = main(['node', 'ferry', '--config', configFile, '--quiet', 'daemon', '--port', '0', '--grace', '5s', ...extra], { io, cwd, until, onListening: listening, registry });
   return { io, url: await Promise.race([url, exit.then((code) => Promise.reject(new Error(`daemon exited ${code}: ${io.stderr.join('\n')}`)))]), stop: () => (stop(), exit) };
 }
 

@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulators } from '../../emulators/index.js';
 import { bufferIo } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
+import { registry } from '../../connectors/registry.js';
 import { tempDir } from '../support/harness.js';
 import { shippedFlowsFor } from '../support/emulated-project.js';
 
@@ -83,7 +84,7 @@ async function interrupt(cwd: string, signal: NodeJS.Signals, sql: string, atLea
 
 async function ferry(cwd: string, ...args: string[]) {
   const io = bufferIo();
-  const code = await main(['node', 'ferry', '--config', 'ferry.yaml', ...args], { io, cwd });
+  const code = await main(['node', 'ferry', '--config', 'ferry.yaml', ...args], { io, cwd, registry });
   // Progress lines (stderr, where no terminal watches) are not complaints.
   return { code, out: io.stdout.join('\n'), err: io.stderr.filter((line) => !line.startsWith('progress ')).join('\n') };
 }

@@ -9,13 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulators } from '../../emulators/index.js';
 import { bufferIo } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
+import { registry } from '../../connectors/registry.js';
 
 let running: RunningEmulator[];
 let cwd: string;
 
 async function ferry(...args: string[]) {
   const io = bufferIo();
-  const code = await main(['node', 'ferry', ...args], { io, cwd });
+  const code = await main(['node', 'ferry', ...args], { io, cwd, registry });
   return { code, out: io.stdout.join('\n'), err: io.stderr.join('\n') };
 }
 

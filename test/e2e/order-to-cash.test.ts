@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulators } from '../../emulators/index.js';
 import { bufferIo } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
+import { registry } from '../../connectors/registry.js';
 import { quickBooksQuery, shippedFlowsFor } from '../support/emulated-project.js';
 
 let running: RunningEmulator[];
@@ -18,7 +19,7 @@ const cents = (v: unknown) => Math.round(Number(v) * 100);
 
 async function ferry(...args: string[]) {
   const io = bufferIo();
-  const code = await main(['node', 'ferry', '--config', 'ferry.yaml', ...args], { io, cwd });
+  const code = await main(['node', 'ferry', '--config', 'ferry.yaml', ...args], { io, cwd, registry });
   // Progress lines (stderr, where no terminal watches) are not complaints.
   return { code, out: io.stdout.join('\n'), err: io.stderr.filter((line) => !line.startsWith('progress ')).join('\n') };
 }

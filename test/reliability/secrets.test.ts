@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulators } from '../../emulators/index.js';
 import { bufferIo } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
+import { registry } from '../../connectors/registry.js';
 import { tempDir } from '../support/harness.js';
 import { shippedFlowsFor } from '../support/emulated-project.js';
 
@@ -21,7 +22,7 @@ const outputs: string[] = [];
 
 async function ferry(config: string, ...args: string[]) {
   const io = bufferIo();
-  const code = await main(['node', 'ferry', '--config', config, '--verbose', ...args], { io, cwd });
+  const code = await main(['node', 'ferry', '--config', config, '--verbose', ...args], { io, cwd, registry });
   const text = [...io.stdout, ...io.stderr].join('\n');
   outputs.push(text);
   return { code, text };

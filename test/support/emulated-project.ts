@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { type RunningEmulator, type Service, type StartOptions, startEmulators } from '../../emulators/index.js';
 import { bufferIo } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
+import { registry } from '../../connectors/registry.js';
 import { tempDir } from './harness.js';
 
 export interface EmulatedProject {
@@ -29,7 +30,7 @@ export async function emulatedProject(services: Service[], options: StartOptions
     emulator: (service) => running.find((e) => e.service === service)!,
     async ferry(...args) {
       const io = bufferIo();
-      const code = await main(['node', 'ferry', '--config', 'ferry.yaml', '--quiet', ...args], { io, cwd });
+      const code = await main(['node', 'ferry', '--config', 'ferry.yaml', '--quiet', ...args], { io, cwd, registry });
       return { code, out: io.stdout.join('\n'), err: io.stderr.join('\n') };
     },
     close: async () => void (await Promise.all(running.map((e) => e.close()))),
