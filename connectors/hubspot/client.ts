@@ -20,7 +20,8 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { Client } from '@hubspot/api-client';
 import type { ConnectionSettings, ConnectorContext } from '../../src/connector/types.js';
-import { AuthError, ConfigError, type FerryError, PermanentError, TransientError } from '../../src/errors.js';
+import { AuthError, ConfigError, type FerryError, TransientError } from '../../src/errors.js';
+import { classifyAnswer } from '../shared/errors.js';
 import { RateLimiter, sharedBudget } from '../shared/limiter.js';
 
 /** A public app's OAuth 2 grant: the refresh token in use, and the one the config names. */
@@ -205,13 +206,16 @@ function blamedField(message: string): string | undefined {
 
 export function classifyHubSpotError(error: unknown): FerryError {
   const e = (error ?? {}) as ApiExceptionLike;
-  const status = typeof e.code === 'number' ? e.code : undefined;
+  const status = typeof e.code === 'number' && !Number.isNaN(e.code) ? e.code : undefined;
   const body = typeof e.body === 'object' && e.body ? e.body : undefined;
   const message = body?.message ?? e.message ?? String(error);
-  if (status === undefined || Number.isNaN(status)) return new TransientError(`HubSpot could not be reached: ${message}`);
-  if (status === 429 && body?.policyName === 'DAILY') return new TransientError(`HubSpot's daily API limit for this account is used up; it starts again at midnight in the account's time zone (${message})`, { status, code: 'DAILY', retryAfterMs: 60_000 });
-  if (status === 429) return new TransientError(message, { status, code: body?.policyName, retryAfterMs: body?.policyName === 'SECONDLY' ? 1_000 : 10_000 });
-  if (status >= 500) return new TransientError(message, { status, code: body?.category });
-  if (status === 401 || status === 403) return new AuthError(`HubSpot refused the access token (${status}): ${message}`, { status, code: body?.category });
-  return new PermanentError(message, { status, code: body?.category, field: body?.errors?.[0]?.context?.propertyName?.[0] ?? blamedField(message) });
+  const policy = body?.policyName;
+  const answer = { status, message, code: status === 429 ? policy : body?.category, field: body?.errors?.[0]?.context?.propertyName?.[0] ?? blamedField(message) };
+  return classifyAnswer('HubSpot', answer, [
+    // HubSpot names the limit it applied, not when to come back: the daily one starts again at midnight, the secondly one in a second.
+    (a) =>
+      a.status === 429
+        ? new TransientError(policy === 'DAILY' ? `HubSpot's daily API limit for this account is used up; it starts again at midnight in the account's time zone (${message})` : message, { status: 429, code: policy, retryAfterMs: policy === 'DAILY' ? 60_000 : policy === 'SECONDLY' ? 1_000 : 10_000 })
+        : undefined,
+  ]);
 }

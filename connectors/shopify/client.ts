@@ -10,6 +10,7 @@ import Shopify from 'shopify-api-node';
 import type { ConnectionSettings } from '../../src/connector/types.js';
 import { AuthError, ConfigError, type FerryError, PermanentError, TransientError } from '../../src/errors.js';
 import { ClientCredentials, fixedToken, type TokenSource } from './auth.js';
+import { classifyAnswer, retryAfterMs } from '../shared/errors.js';
 import { CostBudget, type ThrottleStatus } from './budget.js';
 
 export const API_VERSION = '2026-07';
@@ -153,22 +154,18 @@ interface GotError {
   response?: { statusCode?: number; headers?: Record<string, string>; body?: { errors?: unknown } };
 }
 
-/** Shopify's HTTP answers → Ferry's classes. */
+const LOCKED_OUT: Record<number, string> = { 401: 'refused the access token', 402: 'says the store is frozen (unpaid)', 403: 'refused the app (check its scopes)', 423: 'says the store is locked' };
+
+/** Shopify's HTTP answers → Ferry's classes: the shared ladder, with a frozen or locked store needing a person too. */
 export function classifyShopifyError(error: unknown): FerryError {
   const e = (error ?? {}) as GotError;
   const status = e.response?.statusCode;
   const errors = e.response?.body?.errors;
-  if (status === undefined) return new TransientError(`Shopify could not be reached: ${e.message ?? String(error)}`, { code: e.code });
-  const retryAfter = Number(e.response?.headers?.['retry-after']);
-  if (status === 429) return new TransientError('Shopify rate limit reached', { status, retryAfterMs: retryAfter > 0 ? retryAfter * 1000 : 2_000 });
-  if (status >= 500) return new TransientError(`Shopify answered ${status}`, { status });
-  if (status === 401 || status === 402 || status === 403 || status === 423) {
-    const why = { 401: 'refused the access token', 402: 'says the store is frozen (unpaid)', 403: 'refused the app (check its scopes)', 423: 'says the store is locked' }[status];
-    return new AuthError(`Shopify ${why} (${status})${typeof errors === 'string' ? `: ${errors}` : ''}`, { status });
-  }
-  if (errors && typeof errors === 'object') {
-    const [field, messages] = Object.entries(errors as Record<string, unknown>)[0] ?? [];
-    return new PermanentError(`${field}: ${Array.isArray(messages) ? messages.join(', ') : String(messages)}`, { status, field });
-  }
-  return new PermanentError(`Shopify answered ${status}${errors ? `: ${String(errors)}` : ''}`, { status });
+  const [field, messages] = errors && typeof errors === 'object' ? (Object.entries(errors as Record<string, unknown>)[0] ?? []) : [];
+  const message =
+    status === undefined ? (e.message ?? String(error)) : field ? `${field}: ${Array.isArray(messages) ? messages.join(', ') : String(messages)}` : `Shopify answered ${status}${errors ? `: ${String(errors)}` : ''}`;
+  return classifyAnswer('Shopify', { status, message, code: e.code, field, retryAfter: e.response?.headers?.['retry-after'] }, [
+    (a) => (a.status === 429 ? new TransientError('Shopify rate limit reached', { status: 429, retryAfterMs: retryAfterMs(a.retryAfter) || 2_000 }) : undefined),
+    (a) => (a.status !== undefined && LOCKED_OUT[a.status] ? new AuthError(`Shopify ${LOCKED_OUT[a.status]} (${a.status})${typeof errors === 'string' ? `: ${errors}` : ''}`, { status: a.status }) : undefined),
+  ]);
 }

@@ -5,7 +5,8 @@
  */
 import Stripe from 'stripe';
 import type { ConnectionSettings, ConnectorContext } from '../../src/connector/types.js';
-import { AuthError, ConfigError, type FerryError, PermanentError, TransientError } from '../../src/errors.js';
+import { AuthError, ConfigError, type FerryError, TransientError } from '../../src/errors.js';
+import { classifyAnswer, retryAfterMs } from '../shared/errors.js';
 import { RateLimiter, sharedBudget } from '../shared/limiter.js';
 
 /** Stripe's documented request rate by key mode (https://docs.stripe.com/rate-limits). */
@@ -91,13 +92,14 @@ class SpentKeyHttpClient extends Stripe.HttpClient {
   }
 }
 
-/** Stripe's error classes → Ferry's; the message, code and param (the field) are kept. */
+/** Stripe's errors → Ferry's classes by the shared ladder; the message, code and param (the field) are kept. */
 export function classifyStripeError(error: unknown): FerryError {
-  if (!(error instanceof Stripe.errors.StripeError)) return new TransientError(`Stripe could not be reached: ${(error as Error)?.message ?? String(error)}`);
-  const detail = { status: error.statusCode, code: error.code, field: error.param };
-  if (error instanceof Stripe.errors.StripeConnectionError || error instanceof Stripe.errors.StripeAPIError) return new TransientError(error.message, detail);
-  if (error instanceof Stripe.errors.StripeRateLimitError || error.statusCode === 429) return new TransientError(error.message, { ...detail, retryAfterMs: 1_000 });
-  if (error instanceof Stripe.errors.StripeAuthenticationError || error instanceof Stripe.errors.StripePermissionError) return new AuthError(`Stripe refused the API key: ${error.message}`, detail);
-  if (error.statusCode !== undefined && error.statusCode >= 500) return new TransientError(error.message, detail);
-  return new PermanentError(error.message, detail);
+  if (!(error instanceof Stripe.errors.StripeError)) return classifyAnswer('Stripe', { message: (error as Error)?.message ?? String(error) });
+  const answer = { status: error.statusCode, message: error.message, code: error.code, field: error.param, retryAfter: error.headers?.['retry-after'] };
+  return classifyAnswer('Stripe', answer, [
+    // The SDK's own type says it, whatever the status: a connection that failed, a limit, a refused key.
+    (a) => (error instanceof Stripe.errors.StripeConnectionError || error instanceof Stripe.errors.StripeAPIError ? new TransientError(a.message, { status: a.status, code: a.code }) : undefined),
+    (a) => (error instanceof Stripe.errors.StripeRateLimitError || a.status === 429 ? new TransientError(a.message, { status: a.status, code: a.code, retryAfterMs: retryAfterMs(a.retryAfter) ?? 1_000 }) : undefined),
+    (a) => (error instanceof Stripe.errors.StripeAuthenticationError || error instanceof Stripe.errors.StripePermissionError ? new AuthError(`Stripe refused the API key: ${a.message}`, { status: a.status, code: a.code }) : undefined),
+  ]);
 }
