@@ -3,6 +3,8 @@
  * IOrder, IProduct, IProductVariant, IInventoryItem, IInventoryLevel, ILocation, ITransaction, IRefund,
  * IFulfillment). Money is carried in cents internally and rendered as Shopify's decimal strings.
  */
+import { randomUUID } from 'node:crypto';
+
 export type ShopifyObject = Record<string, unknown>;
 /** The GraphQL id every REST object also carries (`admin_graphql_api_id`). */
 export const gid = (type: string, id: unknown) => `gid://shopify/${type}/${String(id)}`;
@@ -248,5 +250,113 @@ export function paymentTerms(id: number, input: ShopifyObject, totalCents: numbe
     amount: totalCents / 100,
     currency,
     payment_schedules: [{ id: id + 1, amount: totalCents / 100, currency, issued_at: issuedAt, due_at: new Date(Date.parse(issuedAt) + days * 86_400_000).toISOString(), completed_at: null, expected_payment_method: 'manual' }],
+  };
+}
+
+/** What an order is made of, worked out by the shop's rules (rules.ts): amounts in cents. */
+export interface OrderParts {
+  id: number;
+  number: number;
+  now: string;
+  input: Record<string, unknown>;
+  shopName: string;
+  currency: string;
+  financialStatus: string;
+  customer: ShopifyObject | undefined;
+  codes: { code: string; amount: string; type: string }[];
+  taxLines: { title: string; price: string; rate: number }[];
+  lineItems: ShopifyObject[];
+  shippingLines: ShopifyObject[];
+  paymentTerms: ShopifyObject | null;
+  billingAddress: ShopifyObject;
+  lineTotal: number;
+  discount: number;
+  subtotal: number;
+  shipping: number;
+  tax: number;
+  total: number;
+}
+
+/** An order as the REST API answers it (the GraphQL views read the same object). */
+export function order(parts: OrderParts): ShopifyObject {
+  const { id, number, now, input, shopName, currency, financialStatus, customer, codes, taxLines, lineItems, shippingLines, paymentTerms, billingAddress, lineTotal, discount, subtotal, shipping, tax, total } = parts;
+  return {
+    id,
+    admin_graphql_api_id: gid('Order', id),
+    app_id: 1354745,
+    browser_ip: null,
+    buyer_accepts_marketing: false,
+    cancel_reason: null,
+    cancelled_at: null,
+    cart_token: '',
+    checkout_token: null,
+    client_details: { accept_language: null, browser_height: null, browser_ip: null, browser_width: null, session_hash: null, user_agent: null },
+    closed_at: null,
+    confirmation_number: `FRY${String(number)}`,
+    confirmed: true,
+    contact_email: customer?.email ?? input.email ?? null,
+    created_at: input.created_at ?? now,
+    currency,
+    current_subtotal_price: money(subtotal),
+    current_subtotal_price_set: moneySet(subtotal, currency),
+    current_total_discounts: money(discount),
+    current_total_discounts_set: moneySet(discount, currency),
+    current_total_duties_set: null,
+    current_total_price: money(total),
+    current_total_price_set: moneySet(total, currency),
+    current_total_tax: money(tax),
+    current_total_tax_set: moneySet(tax, currency),
+    customer_locale: 'en',
+    discount_applications: codes.map((d) => ({ type: 'discount_code', code: d.code, title: d.code, description: d.code, value: d.amount, value_type: 'fixed_amount', allocation_method: 'across', target_selection: 'all', target_type: 'line_item' })),
+    discount_codes: codes,
+    email: customer?.email ?? input.email ?? '',
+    financial_status: financialStatus,
+    fulfillment_status: null,
+    landing_site: '',
+    location_id: null,
+    name: `#${number}`,
+    note: input.note ?? null,
+    note_attributes: (input.note_attributes as unknown[]) ?? [],
+    number: number - 1000,
+    order_number: number,
+    order_status_url: `https://${shopName}.myshopify.com/orders/${id}/authenticate`,
+    // An order on terms names no gateway until it is paid; one paid at checkout names the gateway that took it.
+    payment_gateway_names: financialStatus === 'pending' ? [] : ['shopify_payments'],
+    payment_terms: paymentTerms,
+    phone: null,
+    presentment_currency: currency,
+    processed_at: input.processed_at ?? now,
+    referring_site: '',
+    source_identifier: null,
+    source_name: 'web',
+    subtotal_price: money(subtotal),
+    subtotal_price_set: moneySet(subtotal, currency),
+    tags: input.tags ?? '',
+    tax_lines: taxLines,
+    taxes_included: false,
+    test: true,
+    token: randomUUID().replace(/-/g, ''),
+    total_discounts: money(discount),
+    total_discounts_set: moneySet(discount, currency),
+    total_line_items_price: money(lineTotal),
+    total_line_items_price_set: moneySet(lineTotal, currency),
+    total_outstanding: money(financialStatus === 'paid' ? 0 : total),
+    total_price: money(total),
+    total_price_set: moneySet(total, currency),
+    total_shipping_price_set: moneySet(shipping, currency),
+    total_tax: money(tax),
+    total_tax_set: moneySet(tax, currency),
+    total_tip_received: '0.00',
+    total_weight: 0,
+    updated_at: input.created_at ?? now,
+    user_id: null,
+    billing_address: billingAddress,
+    shipping_address: null,
+    customer: customer ? orderCustomer(customer) : undefined,
+    line_items: lineItems,
+    shipping_lines: shippingLines,
+    fulfillments: [],
+    refunds: [],
+    __transactions: [] as ShopifyObject[],
   };
 }
