@@ -64,7 +64,7 @@ export interface Diagnostic {
   file: string;
   line: number;
   column: number;
-  /** Dotted path of the field at fault (`mapping.CustomerRef`), empty for the whole file. */
+  /** Dotted path of the field at fault (`mapping.Customer`), empty for the whole file. */
   path: string;
   message: string;
 }

@@ -91,7 +91,7 @@ export interface EntityDeclaration<Client> {
   /** When the record last changed, for incremental reads; absent when the service has no such field. */
   updatedAt?(record: JsonObject): string | undefined;
   /**
-   * Changes whenever the record changes (QuickBooks' SyncToken, HubSpot's modification time). A flow
+   * Changes whenever the record changes (a revision number, a modification time). A flow
    * that reads back what the reverse flow wrote compares it with the version that write returned.
    */
   version?(record: JsonObject): string | undefined;

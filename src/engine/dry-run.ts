@@ -74,7 +74,7 @@ function findExisting(ctx: RunContext, item: WriteItem): Promise<string | undefi
   return ctx.target.entity.find(ctx.target.client, item);
 }
 
-/** Whether a target value already says what a payload value says (the target may add fields, `CustomerRef.name`, and write 19.99 as "19.99"). */
+/** Whether a target value already says what a payload value says (the target may add fields, a reference's name, and write 19.99 as "19.99"). */
 function holds(have: unknown, want: unknown): boolean {
   if (Array.isArray(want)) return Array.isArray(have) && have.length === want.length && want.every((w, i) => holds(have[i], w));
   if (want && typeof want === 'object') return !!have && typeof have === 'object' && Object.entries(want).every(([k, w]) => holds((have as JsonObject)[k], w));

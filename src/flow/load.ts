@@ -102,7 +102,7 @@ function checkFlow(yaml: YamlFile, doc: FlowDocument, registry: ConnectorRegistr
   const filter = expression(['source', 'filter'], doc.source?.filter);
   const reconcileAmount = expression(['reconcile', 'source_amount'], doc.reconcile?.source_amount);
   if (doc.reconcile && !doc.target?.match) at(['reconcile'], 'reconcile pairs records by target.match: give the flow a target.match');
-  // Which field dates a document: the flow's choice, or what the entity declares (QuickBooks' TxnDate).
+  // Which field dates a document: the flow's choice, or what the entity declares (an invoice's date).
   const documentDate = (side: 'source' | 'target'): string | undefined => {
     const named = doc.reconcile?.[`${side}_date`];
     if (named || !doc.reconcile || !doc[side]) return named;

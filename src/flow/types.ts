@@ -36,18 +36,5 @@ export interface Flow {
   version: string;
 }
 
-/** The flow file as written, after the JSON Schema has accepted it. */
-export interface FlowDocument {
-  name: string;
-  description?: string;
-  source: { connector: string; connection?: string; entity: string; filter?: string; overlap?: string; params?: Record<string, string | number | boolean> };
-  target: { connector: string; connection?: string; entity: string; match?: { field: string; value: string }; last_writer_wins?: string[] };
-  mapping: MappingSpec;
-  rules?: { name: string; when: string; action: 'reject' | 'hold' | 'skip'; reason?: string }[];
-  run?: { schedule?: string; timezone?: string; webhook?: string[]; manual?: boolean };
-  retry?: { attempts?: number; initial_delay?: string; max_delay?: string };
-  on_failure?: { action?: 'dead-letter'; retry_runs?: number; alert?: string; alert_error_rate?: number };
-  waiting?: { max_age?: string };
-  depends_on?: string[];
-  reconcile?: { source_amount: string; target_amount: string; source_date?: string; target_date?: string };
-}
+/** The flow file as written, after the JSON Schema has accepted it: the type is derived from the schema (flow-document.ts). */
+export type { FerryProcessFlow as FlowDocument } from './flow-document.js';

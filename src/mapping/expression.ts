@@ -93,7 +93,7 @@ export function parseExpression(text: string): ParseResult {
 /**
  * The field paths an expression reads from the record's root: a path's leading names (`customer.id`
  * in `customer.id & x`), not the names inside its later steps, which are relative to what came before
- * (`price` in `line_items.{ 'Amount': price }`).
+ * (`price` in `lines.{ 'Amount': price }`).
  */
 function rootPaths(ast: AstNode): string[] {
   type Node = { type?: string; value?: unknown; steps?: Node[] };

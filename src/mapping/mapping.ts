@@ -2,8 +2,8 @@
  * A flow's mapping, compiled once: target field → expression over the source record.
  * Nested YAML objects build nested target objects; a field whose expression yields nothing (undefined or
  * null, which is how HubSpot sends every property without a value) is left out,
- * and so is a nested object none of whose fields yields anything (`CustomerRef: { value: "customer ? …" }`
- * for an order without a customer is no `CustomerRef`, not `CustomerRef: {}`).
+ * and so is a nested object none of whose fields yields anything (`Buyer: { value: "customer ? …" }`
+ * for an order without a customer is no `Buyer`, not `Buyer: {}`).
  */
 import type { JsonObject } from '../connector/types.js';
 import { formatPath } from '../yaml/yaml-file.js';
