@@ -5,13 +5,27 @@
  * v4 default associations, the ten-second rolling and daily limits of the account's plan with
  * `X-HubSpot-RateLimit-*` headers, the search API's own per-second limit, the date-versioned paths
  * (`/crm/objects/2026-03/…`) beside `/crm/v3/…`, and v3-signed webhooks. Shapes follow the models `@hubspot/api-client`
- * generates from HubSpot's OpenAPI specifications (lib/codegen/crm/objects/models).
+ * generates from HubSpot's OpenAPI specifications (lib/codegen/crm/objects/models). The objects and the
+ * rules a write must meet are the portal's CRM (crm.ts); this file is the API in front of it.
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import { AuthorizationCodes } from '../core/authorization-codes.js';
 import { SlidingWindowLimiter } from '../core/rate-limit.js';
 import { type EmulatorRequest, type EmulatorResponse, type Route, type VendorBehaviour, VendorError } from '../core/server.js';
 import { subscribeEndpoint, WebhookSender } from '../core/webhooks.js';
+import { type CreateInput, type CrmObject, error, fail, HubSpotCrm, OBJECT_TYPES, type ObjectType, type Properties, type PropertyInput, SINGULAR, SYSTEM } from './crm.js';
+
+/** HubSpot-defined association type ids (https://developers.hubspot.com/docs/api/crm/associations). */
+const ASSOCIATION_TYPE: Record<string, number> = {
+  'contacts:companies': 279,
+  'companies:contacts': 280,
+  'deals:contacts': 3,
+  'contacts:deals': 4,
+  'deals:companies': 341,
+  'companies:deals': 342,
+  'deals:line_items': 19,
+  'line_items:deals': 20,
+};
 
 export interface HubSpotEmulatorOptions {
   /** A private app's token, valid for good. */
@@ -47,58 +61,6 @@ const PLAN_LIMITS: Record<Tier, { perTenSeconds: number; perDay: number }> = {
 /** The date-based API versions served beside v3 (`/crm/objects/2026-03/contacts`). */
 const DATE_VERSIONS = ['2026-03'];
 
-type Properties = Record<string, string | null>;
-interface PropertyInput {
-  name?: string;
-  label?: string;
-  type?: string;
-  fieldType?: string;
-  groupName?: string;
-  hasUniqueValue?: boolean;
-}
-interface CrmObject {
-  id: string;
-  properties: Properties;
-  createdAt: string;
-  updatedAt: string;
-  archived: boolean;
-}
-
-export const OBJECT_TYPES = ['contacts', 'companies', 'deals', 'line_items', 'products'] as const;
-type ObjectType = (typeof OBJECT_TYPES)[number];
-
-/** Each object's properties in the emulated portal, HubSpot's defaults plus Ferry's custom ones. */
-const PROPERTIES: Record<ObjectType, string[]> = {
-  contacts: ['email', 'firstname', 'lastname', 'phone', 'company', 'lifecyclestage', 'jobtitle', 'ferry_source_id'],
-  companies: ['name', 'domain', 'phone', 'address', 'city', 'state', 'zip', 'country', 'industry', 'description', 'ferry_source_id', 'ferry_owner_field_source'],
-  deals: ['dealname', 'amount', 'dealstage', 'pipeline', 'closedate', 'description', 'hubspot_owner_id', 'deal_currency_code', 'ferry_source_id', 'ferry_payment_status', 'ferry_amount_collected', 'ferry_paid_date', 'ferry_payment_terms'],
-  line_items: ['name', 'quantity', 'price', 'amount', 'hs_product_id', 'hs_sku', 'description', 'discount', 'ferry_source_id'],
-  products: ['name', 'price', 'hs_sku', 'description', 'ferry_source_id'],
-};
-/** Properties HubSpot keeps itself: readable, not writable. */
-const SYSTEM = ['hs_object_id', 'createdate', 'hs_lastmodifieddate', 'lastmodifieddate'];
-/** Properties with unique values, which `idProperty` may name (email is unique for contacts). */
-const UNIQUE: Record<ObjectType, string[]> = {
-  contacts: ['hs_object_id', 'email', 'ferry_source_id'],
-  companies: ['hs_object_id', 'ferry_source_id'],
-  deals: ['hs_object_id', 'ferry_source_id'],
-  line_items: ['hs_object_id', 'ferry_source_id'],
-  products: ['hs_object_id', 'ferry_source_id'],
-};
-const DEAL_STAGES = ['appointmentscheduled', 'qualifiedtobuy', 'presentationscheduled', 'decisionmakerboughtin', 'contractsent', 'closedwon', 'closedlost'];
-const SINGULAR: Record<ObjectType, string> = { contacts: 'contact', companies: 'company', deals: 'deal', line_items: 'line_item', products: 'product' };
-/** HubSpot-defined association type ids (https://developers.hubspot.com/docs/api/crm/associations). */
-const ASSOCIATION_TYPE: Record<string, number> = {
-  'contacts:companies': 279,
-  'companies:contacts': 280,
-  'deals:contacts': 3,
-  'contacts:deals': 4,
-  'deals:companies': 341,
-  'companies:deals': 342,
-  'deals:line_items': 19,
-  'line_items:deals': 20,
-};
-
 export interface HubSpotWebhook {
   url: string;
   clientSecret: string;
@@ -106,33 +68,15 @@ export interface HubSpotWebhook {
   subscriptions?: string[];
 }
 
-/**
- * HubSpot's error body (https://developers.hubspot.com/docs/api/error-handling), in the shape of the
- * SDK's generated `Error` model: `status: "error"`, the message, a correlation id, the category, and
- * the individual problems in `errors[]`.
- */
-const error = (status: number, category: string, message: string, extra: Record<string, unknown> = {}): EmulatorResponse => ({
-  status,
-  body: { status: 'error', message, correlationId: randomUUID(), category, errors: [], ...extra },
-});
-const fail = (status: number, category: string, message: string, extra?: Record<string, unknown>): never => {
-  throw new VendorError(error(status, category, message, extra));
-};
-
 export class HubSpotEmulator {
-  private readonly objects = new Map<ObjectType, Map<string, CrmObject>>();
-  private readonly associations = new Set<string>();
+  /** The portal's objects and the rules that change them. */
+  readonly crm: HubSpotCrm;
   readonly webhooks: HubSpotWebhook[] = [];
   private readonly limiter: SlidingWindowLimiter;
   private readonly searchLimiter: SlidingWindowLimiter;
   private readonly perDay: number;
-  /** The portal's properties by object type, and which of them hold unique values. */
-  private readonly properties: Record<ObjectType, string[]>;
-  private readonly unique: Record<ObjectType, string[]>;
   /** Requests made today (UTC): the day and its count. */
   private today = { day: '', count: 0 };
-  private nextId = 5_000_000;
-  private lastMs = 0;
   private readonly sender = new WebhookSender();
   private eventId = 1;
   /** OAuth access tokens issued, and when each expires (HubSpot's last 30 minutes). */
@@ -145,17 +89,10 @@ export class HubSpotEmulator {
     const plan = PLAN_LIMITS[options.tier ?? 'professional'];
     this.limiter = new SlidingWindowLimiter(options.requestsPerTenSeconds ?? plan.perTenSeconds, 10_000);
     this.perDay = options.requestsPerDay ?? plan.perDay;
-    const ours = (name: string) => options.ferryProperties !== false || !name.startsWith('ferry_');
-    this.properties = Object.fromEntries(OBJECT_TYPES.map((t) => [t, PROPERTIES[t].filter(ours)])) as Record<ObjectType, string[]>;
-    this.unique = Object.fromEntries(OBJECT_TYPES.map((t) => [t, UNIQUE[t].filter(ours)])) as Record<ObjectType, string[]>;
+    this.crm = new HubSpotCrm(options.ferryProperties !== false, (type, object, property) => this.emit(type, object, property));
     this.searchLimiter = new SlidingWindowLimiter(options.searchPerSecond ?? 5, 1_000);
   }
 
-  /** Strictly increasing millisecond timestamps, so `hs_lastmodifieddate` orders every change. */
-  private now(): string {
-    this.lastMs = Math.max(this.lastMs + 1, Date.now());
-    return new Date(this.lastMs).toISOString();
-  }
 
   /** Makes every OAuth access token issued so far expire now (tests of the 401 → refresh path). */
   expireAccessTokens(): void {
@@ -214,35 +151,18 @@ export class HubSpotEmulator {
   }
 
   snapshot(): unknown {
-    return { objects: [...this.objects].map(([type, table]) => [type, [...table.values()]]), associations: [...this.associations], nextId: this.nextId, lastMs: this.lastMs };
+    return this.crm.snapshot();
   }
 
   restore(state: unknown): void {
-    const saved = state as { objects: [ObjectType, CrmObject[]][]; associations: string[]; nextId: number; lastMs: number };
-    this.objects.clear();
-    for (const [type, list] of saved.objects) for (const object of list) this.table(type).set(object.id, object);
-    this.associations.clear();
-    for (const a of saved.associations) this.associations.add(a);
-    this.nextId = saved.nextId;
-    this.lastMs = saved.lastMs;
+    this.crm.restore(state as ReturnType<HubSpotCrm['snapshot']>);
   }
 
   settled(): Promise<void> {
     return this.sender.settled();
   }
 
-  all(type: ObjectType): CrmObject[] {
-    return [...this.table(type).values()].filter((o) => !o.archived);
-  }
 
-  private table(type: ObjectType): Map<string, CrmObject> {
-    let table = this.objects.get(type);
-    if (!table) {
-      table = new Map();
-      this.objects.set(type, table);
-    }
-    return table;
-  }
 
   behaviour(): VendorBehaviour {
     return {
@@ -323,20 +243,20 @@ export class HubSpotEmulator {
       r('GET', o, (q, t) => this.list(q, t)),
       r('POST', o, (q, t) => {
         const input = this.json(q) as CreateInput;
-        return { status: 201, body: this.present(this.create(t, input), t, [], this.echoed(t, input.properties)) };
+        return { status: 201, body: this.present(this.crm.create(t, input), t, [], this.echoed(t, input.properties)) };
       }),
       r('POST', `${o}/search`, (q, t) => this.search(q, t)),
       r('POST', `${o}/batch/read`, (q, t) => this.batchRead(q, t)),
       r('POST', `${o}/batch/create`, (q, t) => this.batch(q, t, 'create')),
       r('POST', `${o}/batch/update`, (q, t) => this.batch(q, t, 'update')),
       r('POST', `${o}/batch/upsert`, (q, t) => this.batch(q, t, 'upsert')),
-      r('GET', `${o}/:id`, (q, t) => ({ status: 200, body: this.present(this.find(t, q.params.id!, q.query.get('idProperty')), t, list(q.query.getAll('associations')), list(q.query.getAll('properties'))) })),
+      r('GET', `${o}/:id`, (q, t) => ({ status: 200, body: this.present(this.crm.find(t, q.params.id!, q.query.get('idProperty')), t, list(q.query.getAll('associations')), list(q.query.getAll('properties'))) })),
       r('PATCH', `${o}/:id`, (q, t) => {
         const properties = (this.json(q) as { properties?: Properties }).properties ?? {};
-        return { status: 200, body: this.present(this.update(t, this.find(t, q.params.id!, q.query.get('idProperty')), properties), t, [], this.echoed(t, properties)) };
+        return { status: 200, body: this.present(this.crm.update(t, this.crm.find(t, q.params.id!, q.query.get('idProperty')), properties), t, [], this.echoed(t, properties)) };
       }),
       r('DELETE', `${o}/:id`, (q, t) => {
-        this.find(t, q.params.id!).archived = true;
+        this.crm.find(t, q.params.id!).archived = true;
         return { status: 204 };
       }),
     ];
@@ -349,21 +269,21 @@ export class HubSpotEmulator {
 
   private propertyBody(type: ObjectType, name: string): Record<string, unknown> {
     const at = new Date(0).toISOString();
-    return { name, label: name, type: 'string', fieldType: 'text', groupName: `${SINGULAR[type]}information`, hasUniqueValue: this.unique[type].includes(name), hidden: false, formField: false, createdAt: at, updatedAt: at, options: [], modificationMetadata: { archivable: true, readOnlyDefinition: false, readOnlyValue: SYSTEM.includes(name) } };
+    return { name, label: name, type: 'string', fieldType: 'text', groupName: `${SINGULAR[type]}information`, hasUniqueValue: this.crm.unique[type].includes(name), hidden: false, formField: false, createdAt: at, updatedAt: at, options: [], modificationMetadata: { archivable: true, readOnlyDefinition: false, readOnlyValue: SYSTEM.includes(name) } };
   }
 
   /** `GET /crm/v3/properties/{objectType}/{propertyName}` (https://developers.hubspot.com/docs/api/crm/properties). */
   private property(type: ObjectType, name: string): EmulatorResponse {
-    if (!this.properties[type].includes(name) && !SYSTEM.includes(name)) return error(404, 'OBJECT_NOT_FOUND', `Unable to find property ${name} for object type ${type}`);
+    if (!this.crm.properties[type].includes(name) && !SYSTEM.includes(name)) return error(404, 'OBJECT_NOT_FOUND', `Unable to find property ${name} for object type ${type}`);
     return { status: 200, body: this.propertyBody(type, name) };
   }
 
   /** `POST /crm/v3/properties/{objectType}`: a custom property, unique when `hasUniqueValue`. */
   private createProperty(type: ObjectType, input: PropertyInput): EmulatorResponse {
     if (!input.name || !input.label || !input.type || !input.fieldType || !input.groupName) return error(400, 'VALIDATION_ERROR', 'name, label, type, fieldType and groupName are required');
-    if (this.properties[type].includes(input.name)) return error(409, 'CONFLICT', `A property named '${input.name}' already exists.`);
-    this.properties[type].push(input.name);
-    if (input.hasUniqueValue) this.unique[type].push(input.name);
+    if (this.crm.properties[type].includes(input.name)) return error(409, 'CONFLICT', `A property named '${input.name}' already exists.`);
+    this.crm.properties[type].push(input.name);
+    if (input.hasUniqueValue) this.crm.unique[type].push(input.name);
     return { status: 201, body: this.propertyBody(type, input.name) };
   }
 
@@ -387,96 +307,17 @@ export class HubSpotEmulator {
     }
   }
 
-  private find(type: ObjectType, id: string, idProperty?: string | null): CrmObject {
-    const found = idProperty && idProperty !== 'hs_object_id' ? this.all(type).find((o) => o.properties[idProperty] === id) : this.table(type).get(id);
-    if (!found || found.archived) fail(404, 'OBJECT_NOT_FOUND', 'resource not found');
-    return found!;
-  }
 
-  /** Refuses unknown and read-only properties the way HubSpot does: one VALIDATION_ERROR naming each. */
-  private checkProperties(type: ObjectType, properties: Properties, context?: string): void {
-    const problems = Object.keys(properties)
-      .filter((name) => !this.properties[type].includes(name))
-      .map((name) => ({ isValid: false, message: SYSTEM.includes(name) ? `${name} is a read only property; its value cannot be set.` : `Property "${name}" does not exist`, error: SYSTEM.includes(name) ? 'READ_ONLY_VALUE' : 'PROPERTY_DOESNT_EXIST', name }));
-    if (type === 'deals' && properties.dealstage && !DEAL_STAGES.includes(String(properties.dealstage))) {
-      problems.push({ isValid: false, message: `${String(properties.dealstage)} was not one of the allowed options`, error: 'INVALID_OPTION', name: 'dealstage' });
-    }
-    const email = properties.email;
-    if (type === 'contacts' && typeof email === 'string' && email !== '' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
-      problems.push({ isValid: false, message: `Email address ${email} is invalid`, error: 'INVALID_EMAIL', name: 'email' });
-    }
-    for (const name of ['amount', 'price', 'quantity', 'discount']) {
-      const value = properties[name];
-      if (value !== undefined && value !== null && value !== '' && !Number.isFinite(Number(value))) {
-        problems.push({ isValid: false, message: `${String(value)} was not a valid number.`, error: 'INVALID_FLOAT', name });
-      }
-    }
-    for (const name of this.unique[type].filter((n) => n !== 'hs_object_id')) {
-      const value = properties[name];
-      if (value && this.all(type).some((o) => o.id !== context && o.properties[name] === value)) {
-        problems.push({ isValid: false, message: `A ${SINGULAR[type]} with the ${name} "${value}" already exists`, error: 'OBJECT_ALREADY_EXISTS', name });
-      }
-    }
-    if (problems.length) {
-      const errors = problems.map((p) => ({ message: p.message, code: p.error, context: { propertyName: [p.name] } }));
-      fail(400, 'VALIDATION_ERROR', `Property values were not valid: ${JSON.stringify(problems)}`, { errors });
-    }
-  }
 
-  private create(type: ObjectType, input: CreateInput): CrmObject {
-    const properties = { ...(input.properties ?? {}) };
-    this.checkProperties(type, properties);
-    const id = String((this.nextId += 3));
-    const now = this.now();
-    if (type === 'deals') properties.pipeline ??= 'default';
-    const object: CrmObject = { id, properties: this.derived(type, { ...properties, hs_object_id: id, createdate: now }, now), createdAt: now, updatedAt: now, archived: false };
-    this.table(type).set(id, object);
-    for (const association of input.associations ?? []) {
-      const toType = this.typeOfId(association.to.id) ?? fail(400, 'VALIDATION_ERROR', `No object with id ${association.to.id} to associate`);
-      this.link(type, id, toType, association.to.id);
-    }
-    this.emit(`${SINGULAR[type]}.creation`, object, undefined);
-    return object;
-  }
 
-  private update(type: ObjectType, object: CrmObject, properties: Properties): CrmObject {
-    this.checkProperties(type, properties, object.id);
-    const now = this.now();
-    const changed = Object.keys(properties).filter((k) => object.properties[k] !== properties[k]);
-    object.properties = this.derived(type, { ...object.properties, ...properties }, now);
-    object.updatedAt = now;
-    for (const name of changed) this.emit(`${SINGULAR[type]}.propertyChange`, object, name);
-    return object;
-  }
 
-  /** What HubSpot computes: modification dates and a line item's amount. */
-  private derived(type: ObjectType, properties: Properties, now: string): Properties {
-    const out: Properties = { ...properties, hs_lastmodifieddate: now };
-    if (type === 'contacts') out.lastmodifieddate = now;
-    if (type === 'line_items' && out.price !== undefined) {
-      const cents = Math.round(Number(out.price ?? 0) * 100) * Number(out.quantity ?? 1) - Math.round(Number(out.discount ?? 0) * 100);
-      out.amount = (cents / 100).toFixed(2);
-    }
-    return out;
-  }
 
-  private typeOfId(id: string): ObjectType | undefined {
-    return OBJECT_TYPES.find((t) => this.table(t).has(id));
-  }
 
-  private link(fromType: ObjectType, fromId: string, toType: ObjectType, toId: string): void {
-    this.associations.add(`${fromType}:${fromId}:${toType}:${toId}`);
-    this.associations.add(`${toType}:${toId}:${fromType}:${fromId}`);
-  }
 
-  private associated(fromType: ObjectType, fromId: string, toType: ObjectType): string[] {
-    const prefix = `${fromType}:${fromId}:${toType}:`;
-    return [...this.associations].filter((a) => a.startsWith(prefix)).map((a) => a.slice(prefix.length));
-  }
 
   /** SimplePublicObject(WithAssociations): properties asked for (or the defaults) plus identity and dates. */
   private present(object: CrmObject, type: ObjectType, withAssociations: string[], asked?: string[]): Record<string, unknown> {
-    const wanted = asked?.length ? asked : [...this.properties[type].slice(0, 4), ...SYSTEM];
+    const wanted = asked?.length ? asked : [...this.crm.properties[type].slice(0, 4), ...SYSTEM];
     const properties: Properties = {};
     for (const name of wanted) if (name in object.properties || asked?.length) properties[name] = object.properties[name] ?? null;
     properties.hs_object_id = object.id;
@@ -485,7 +326,7 @@ export class HubSpotEmulator {
       const associations: Record<string, unknown> = {};
       for (const name of withAssociations) {
         const toType = this.type(name);
-        const ids = this.associated(type, object.id, toType);
+        const ids = this.crm.associated(type, object.id, toType);
         if (ids.length) associations[toType] = { results: ids.map((id) => ({ id, type: `${SINGULAR[type]}_to_${SINGULAR[toType]}` })) };
       }
       if (Object.keys(associations).length) out.associations = associations;
@@ -504,7 +345,7 @@ export class HubSpotEmulator {
     const after = Number(request.query.get('after') ?? 0);
     const asked = list(request.query.getAll('properties'));
     const associations = list(request.query.getAll('associations'));
-    const rows = this.all(type).sort((a, b) => Number(a.id) - Number(b.id));
+    const rows = this.crm.all(type).sort((a, b) => Number(a.id) - Number(b.id));
     const start = after ? rows.findIndex((o) => Number(o.id) > after) : 0;
     const page = start < 0 ? [] : rows.slice(start, start + limit);
     const last = page.at(-1);
@@ -525,7 +366,7 @@ export class HubSpotEmulator {
     if (limit > 200) fail(400, 'VALIDATION_ERROR', 'limit must be at most 200');
     const groups = body.filterGroups ?? [];
     if (groups.length > 5 || groups.some((g) => g.filters.length > 6)) fail(400, 'VALIDATION_ERROR', 'at most 5 filterGroups with 6 filters each');
-    let rows = this.all(type).filter((o) => (!groups.length || groups.some((g) => g.filters.every((f) => matchesFilter(o, f)))) && (!body.query || JSON.stringify(o.properties).toLowerCase().includes(body.query.toLowerCase())));
+    let rows = this.crm.all(type).filter((o) => (!groups.length || groups.some((g) => g.filters.every((f) => matchesFilter(o, f)))) && (!body.query || JSON.stringify(o.properties).toLowerCase().includes(body.query.toLowerCase())));
     const sort = body.sorts?.[0];
     const sortName = typeof sort === 'string' ? sort.replace(/^-/, '') : sort?.propertyName;
     const descending = typeof sort === 'string' ? sort.startsWith('-') : sort?.direction === 'DESCENDING';
@@ -550,7 +391,7 @@ export class HubSpotEmulator {
     const results: Record<string, unknown>[] = [];
     const errors: Record<string, unknown>[] = [];
     for (const input of inputs) {
-      const found = body.idProperty && body.idProperty !== 'hs_object_id' ? this.all(type).find((o) => o.properties[body.idProperty!] === input.id) : this.table(type).get(String(input.id));
+      const found = body.idProperty && body.idProperty !== 'hs_object_id' ? this.crm.all(type).find((o) => o.properties[body.idProperty!] === input.id) : this.crm.byId(type, String(input.id));
       if (found && !found.archived) results.push(this.present(found, type, [], body.properties));
       else errors.push({ status: 'error', category: 'OBJECT_NOT_FOUND', message: `Could not get some ${type} objects, they may be deleted or not exist.`, context: { ids: [String(input.id)] }, links: {}, errors: [] });
     }
@@ -574,15 +415,15 @@ export class HubSpotEmulator {
       try {
         const echoed = this.echoed(type, { ...input.properties, ...(input.idProperty && input.idProperty !== 'hs_object_id' ? { [input.idProperty]: String(input.id) } : {}) });
         if (mode === 'create') {
-          results.push(this.present(this.create(type, input), type, [], echoed));
+          results.push(this.present(this.crm.create(type, input), type, [], echoed));
         } else if (mode === 'update') {
-          results.push(this.present(this.update(type, this.find(type, String(input.id), input.idProperty), input.properties ?? {}), type, [], echoed));
+          results.push(this.present(this.crm.update(type, this.crm.find(type, String(input.id), input.idProperty), input.properties ?? {}), type, [], echoed));
         } else {
           const idProperty = input.idProperty ?? 'hs_object_id';
-          if (!this.unique[type].includes(idProperty)) fail(400, 'VALIDATION_ERROR', `${idProperty} is not a unique property of ${type}`);
-          const existing = idProperty === 'hs_object_id' ? this.table(type).get(String(input.id)) : this.all(type).find((o) => o.properties[idProperty] === input.id);
-          if (existing && !existing.archived) results.push({ ...this.present(this.update(type, existing, input.properties ?? {}), type, [], echoed), new: false });
-          else results.push({ ...this.present(this.create(type, { properties: { ...(idProperty === 'hs_object_id' ? {} : { [idProperty]: String(input.id) }), ...input.properties } }), type, [], echoed), new: true });
+          if (!this.crm.unique[type].includes(idProperty)) fail(400, 'VALIDATION_ERROR', `${idProperty} is not a unique property of ${type}`);
+          const existing = idProperty === 'hs_object_id' ? this.crm.byId(type, String(input.id)) : this.crm.all(type).find((o) => o.properties[idProperty] === input.id);
+          if (existing && !existing.archived) results.push({ ...this.present(this.crm.update(type, existing, input.properties ?? {}), type, [], echoed), new: false });
+          else results.push({ ...this.present(this.crm.create(type, { properties: { ...(idProperty === 'hs_object_id' ? {} : { [idProperty]: String(input.id) }), ...input.properties } }), type, [], echoed), new: true });
         }
       } catch (caught) {
         if (!(caught instanceof VendorError)) throw caught;
@@ -599,9 +440,9 @@ export class HubSpotEmulator {
   }
 
   private associateDefault(fromType: ObjectType, fromId: string, toType: ObjectType, toId: string): EmulatorResponse {
-    this.find(fromType, fromId);
-    this.find(toType, toId);
-    this.link(fromType, fromId, toType, toId);
+    this.crm.find(fromType, fromId);
+    this.crm.find(toType, toId);
+    this.crm.link(fromType, fromId, toType, toId);
     const typeId = ASSOCIATION_TYPE[`${fromType}:${toType}`] ?? 1;
     return { status: 200, body: { status: 'COMPLETE', results: [{ from: { id: fromId }, to: { id: toId }, associationSpec: { associationCategory: 'HUBSPOT_DEFINED', associationTypeId: typeId } }], startedAt: new Date().toISOString(), completedAt: new Date().toISOString() } };
   }
@@ -611,8 +452,8 @@ export class HubSpotEmulator {
     if (inputs.length > 1000) fail(400, 'VALIDATION_ERROR', 'at most 1000 inputs');
     const typeId = ASSOCIATION_TYPE[`${fromType}:${toType}`] ?? 1;
     const results = inputs
-      .filter((input) => this.table(fromType).has(String(input.id)))
-      .map((input) => ({ _from: { id: String(input.id) }, to: this.associated(fromType, String(input.id), toType).map((id) => ({ toObjectId: Number(id), associationTypes: [{ category: 'HUBSPOT_DEFINED', typeId, label: null }] })) }))
+      .filter((input) => this.crm.byId(fromType, String(input.id)) !== undefined)
+      .map((input) => ({ _from: { id: String(input.id) }, to: this.crm.associated(fromType, String(input.id), toType).map((id) => ({ toObjectId: Number(id), associationTypes: [{ category: 'HUBSPOT_DEFINED', typeId, label: null }] })) }))
       .filter((r) => r.to.length)
       .map(({ _from, to }) => ({ from: _from, to }));
     const now = new Date().toISOString();
@@ -620,11 +461,11 @@ export class HubSpotEmulator {
   }
 
   private listAssociations(fromType: ObjectType, fromId: string, toType: ObjectType): EmulatorResponse {
-    this.find(fromType, fromId);
+    this.crm.find(fromType, fromId);
     const typeId = ASSOCIATION_TYPE[`${fromType}:${toType}`] ?? 1;
     return {
       status: 200,
-      body: { results: this.associated(fromType, fromId, toType).map((id) => ({ toObjectId: Number(id), associationTypes: [{ category: 'HUBSPOT_DEFINED', typeId, label: null }] })) },
+      body: { results: this.crm.associated(fromType, fromId, toType).map((id) => ({ toObjectId: Number(id), associationTypes: [{ category: 'HUBSPOT_DEFINED', typeId, label: null }] })) },
     };
   }
 
@@ -649,11 +490,6 @@ export class HubSpotEmulator {
       this.sender.send(hook.url, { 'x-hubspot-signature-v3': hubspotSignatureV3('POST', hook.url, body, timestamp, hook.clientSecret), 'x-hubspot-request-timestamp': timestamp }, body);
     }
   }
-}
-
-interface CreateInput {
-  properties?: Properties;
-  associations?: { to: { id: string }; types?: { associationCategory: string; associationTypeId: number }[] }[];
 }
 
 interface SearchFilter {
