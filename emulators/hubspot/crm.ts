@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type EmulatorResponse, VendorError } from '../core/server.js';
+import { tableIn } from '../core/tables.js';
 
 export type Properties = Record<string, string | null>;
 export interface PropertyInput {
@@ -98,22 +99,21 @@ export class HubSpotCrm {
     this.lastMs = Math.max(this.lastMs + 1, Date.now());
     return new Date(this.lastMs).toISOString();
   }
+
   all(type: ObjectType): CrmObject[] {
     return [...this.table(type).values()].filter((o) => !o.archived);
   }
+
   private table(type: ObjectType): Map<string, CrmObject> {
-    let table = this.objects.get(type);
-    if (!table) {
-      table = new Map();
-      this.objects.set(type, table);
-    }
-    return table;
+    return tableIn(this.objects, type);
   }
+
   find(type: ObjectType, id: string, idProperty?: string | null): CrmObject {
     const found = idProperty && idProperty !== 'hs_object_id' ? this.all(type).find((o) => o.properties[idProperty] === id) : this.table(type).get(id);
     if (!found || found.archived) fail(404, 'OBJECT_NOT_FOUND', 'resource not found');
     return found!;
   }
+
   /** Refuses unknown and read-only properties the way HubSpot does: one VALIDATION_ERROR naming each. */
   private checkProperties(type: ObjectType, properties: Properties, context?: string): void {
     const problems = Object.keys(properties)
@@ -143,6 +143,7 @@ export class HubSpotCrm {
       fail(400, 'VALIDATION_ERROR', `Property values were not valid: ${JSON.stringify(problems)}`, { errors });
     }
   }
+
   create(type: ObjectType, input: CreateInput): CrmObject {
     const properties = { ...(input.properties ?? {}) };
     this.checkProperties(type, properties);
@@ -158,6 +159,7 @@ export class HubSpotCrm {
     this.emit(`${SINGULAR[type]}.creation`, object, undefined);
     return object;
   }
+
   update(type: ObjectType, object: CrmObject, properties: Properties): CrmObject {
     this.checkProperties(type, properties, object.id);
     const now = this.now();
@@ -167,6 +169,7 @@ export class HubSpotCrm {
     for (const name of changed) this.emit(`${SINGULAR[type]}.propertyChange`, object, name);
     return object;
   }
+
   /** What HubSpot computes: modification dates and a line item's amount. */
   private derived(type: ObjectType, properties: Properties, now: string): Properties {
     const out: Properties = { ...properties, hs_lastmodifieddate: now };
@@ -177,13 +180,16 @@ export class HubSpotCrm {
     }
     return out;
   }
+
   typeOfId(id: string): ObjectType | undefined {
     return OBJECT_TYPES.find((t) => this.table(t).has(id));
   }
+
   link(fromType: ObjectType, fromId: string, toType: ObjectType, toId: string): void {
     this.associations.add(`${fromType}:${fromId}:${toType}:${toId}`);
     this.associations.add(`${toType}:${toId}:${fromType}:${fromId}`);
   }
+
   associated(fromType: ObjectType, fromId: string, toType: ObjectType): string[] {
     const prefix = `${fromType}:${fromId}:${toType}:`;
     return [...this.associations].filter((a) => a.startsWith(prefix)).map((a) => a.slice(prefix.length));

@@ -4,6 +4,7 @@
  * unique display names, `SyncToken` concurrency, delete and void.
  */
 import type { EntityName } from './contract.js';
+import { tableIn } from '../core/tables.js';
 
 export type Entity = Record<string, unknown> & { Id?: string; SyncToken?: string; sparse?: boolean };
 type Line = Record<string, unknown> & { Amount?: number; DetailType?: string };
@@ -349,12 +350,7 @@ export class QboBooks {
   }
 
   private table(name: EntityName): Map<string, Entity> {
-    let table = this.tables.get(name);
-    if (!table) {
-      table = new Map();
-      this.tables.set(name, table);
-    }
-    return table;
+    return tableIn(this.tables, name);
   }
 
   /** A reference to one of the company's accounts, by its name. */

@@ -6,6 +6,7 @@ import { seededRandom } from '../core/random.js';
 import { VendorError } from '../core/server.js';
 import type { Table } from './graphql/views.js';
 import type { ShopifyObject } from './objects.js';
+import { tableIn } from '../core/tables.js';
 
 export type Params = Record<string, unknown>;
 
@@ -64,12 +65,7 @@ export class ShopifyStore {
   }
 
   private table(name: Table): Map<number, ShopifyObject> {
-    let table = this.tables.get(name);
-    if (!table) {
-      table = new Map();
-      this.tables.set(name, table);
-    }
-    return table;
+    return tableIn(this.tables, name);
   }
 
   snapshot(): Saved {

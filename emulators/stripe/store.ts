@@ -4,6 +4,7 @@
  */
 import { randomToken } from '../core/random.js';
 import type { StripeObject } from './objects.js';
+import { tableIn } from '../core/tables.js';
 
 export const ID_PREFIX = {
   customer: 'cus',
@@ -61,12 +62,7 @@ export class StripeStore {
   }
 
   private table(type: StripeType): Map<string, StripeObject> {
-    let table = this.objects.get(type);
-    if (!table) {
-      table = new Map();
-      this.objects.set(type, table);
-    }
-    return table;
+    return tableIn(this.objects, type);
   }
 
   snapshot(): Record<string, StripeObject[]> {
