@@ -161,12 +161,15 @@ export function connectorConformance(fixture: ConformanceFixture): void {
       expect(await copies(lost!.sourceId)).toBe(1);
     });
 
-    it.runIf(fixture.keepsIdempotencyKeys)('a key sent again without looking first is answered with the first write', async () => {
-      const once = item();
-      const id = written((await entity.write!(client, [once]))[0]);
-      expect(written((await entity.write!(client, [once]))[0])).toBe(id);
-      expect(await copies(once.sourceId)).toBe(1);
-    });
+    // Only where the vendor keeps keys: elsewhere a write looks first, which the test above holds it to.
+    if (fixture.keepsIdempotencyKeys) {
+      it('a key sent again without looking first is answered with the first write', async () => {
+        const once = item();
+        const id = written((await entity.write!(client, [once]))[0]);
+        expect(written((await entity.write!(client, [once]))[0])).toBe(id);
+        expect(await copies(once.sourceId)).toBe(1);
+      });
+    }
 
     it('classes answers: 429 and 5xx transient, refused credentials auth', { timeout: 60_000 }, async () => {
       const firstPage = (c: unknown) => entity.read!(c, {})[Symbol.asyncIterator]().next().then(() => undefined, (e: unknown) => e);
