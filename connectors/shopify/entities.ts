@@ -119,47 +119,67 @@ async function* readOrders(client: ShopifyClient, request: ReadRequest): AsyncIt
   }
 }
 
-/** What one read of orders saw, or will have seen once it ends, for the connection's other order flows. */
-interface OrderSnapshot {
+/**
+ * One read of orders, shared by the connection's order flows: its pages as they arrive, and how it ended
+ * (`end.error` when it failed). It reads on its own, whatever its readers do with each page, so no flow
+ * waits for another to finish writing before it gets its orders.
+ */
+interface SharedRead {
   takenAt: number;
   since: number | undefined;
-  /** Nothing, when the read failed or was cut short. */
-  nodes: Promise<Gql[] | undefined>;
+  pages: Gql[][];
+  end?: { error?: unknown };
+  /** Resolves when a page arrives or the read ends. */
+  news: Promise<void>;
 }
-const snapshots = new WeakMap<ShopifyClient, OrderSnapshot>();
+const sharedReads = new WeakMap<ShopifyClient, SharedRead>();
+
+function startRead(client: ShopifyClient, request: ReadRequest, since: number | undefined): SharedRead {
+  let tell = () => {};
+  const listen = () => new Promise<void>((resolve) => (tell = resolve));
+  const read: SharedRead = { takenAt: Date.now(), since, pages: [], news: listen() };
+  const told = () => {
+    const before = tell;
+    read.news = listen();
+    before();
+  };
+  void (async () => {
+    try {
+      for await (const page of readOrders(client, request)) {
+        read.pages.push(page);
+        told();
+      }
+      read.end = {};
+    } catch (error) {
+      read.end = { error };
+    }
+    told();
+  })();
+  return read;
+}
 
 /**
  * Five shipped flows read the same orders (invoices, receipts, payments, two kinds of refunds), and an
  * order costs Shopify about 25 points each time. A read that starts within `read_cache_seconds` (60) of
- * another one, from a cursor at or after that one's, is answered from what it saw, once it has seen it:
- * flows scheduled together share one read instead of each draining the cost bucket. That is safe with
- * cursors: whatever changed after the snapshot was taken has a later updated_at than anything in it,
- * so the flow's next read, from its cursor, asks Shopify for it.
+ * another one, from a cursor at or after that one's, takes that one's pages, as they arrive: flows
+ * scheduled together share one read instead of each draining the cost bucket. That is safe with
+ * cursors: whatever changed after the read began has a later updated_at than anything in it, so the
+ * flow's next read, from its cursor, asks Shopify for it. A read that failed is shared by no later one.
  */
 async function* orderNodes(client: ShopifyClient, request: ReadRequest): AsyncIterable<Gql[]> {
   const since = request.since?.getTime();
-  const snapshot = snapshots.get(client);
-  if (snapshot && Date.now() - snapshot.takenAt < client.readCacheMs && (snapshot.since === undefined || (since !== undefined && since >= snapshot.since))) {
-    // A shared read that failed or was cut short is no answer: this flow reads for itself.
-    const nodes = await snapshot.nodes;
-    if (nodes) {
-      yield nodes.filter((n) => since === undefined || Date.parse(String(n.updatedAt)) >= since);
-      return;
+  const shared = sharedReads.get(client);
+  const usable = shared && !shared.end?.error && Date.now() - shared.takenAt < client.readCacheMs && (shared.since === undefined || (since !== undefined && since >= shared.since));
+  const read = usable ? shared : startRead(client, request, since);
+  if (!usable) sharedReads.set(client, read);
+  for (let i = 0; ; i++) {
+    while (i >= read.pages.length && !read.end) await read.news;
+    if (i < read.pages.length) {
+      yield read.pages[i]!.filter((n) => since === undefined || Date.parse(String(n.updatedAt)) >= since);
+      continue;
     }
-  }
-  let share!: (nodes: Gql[] | undefined) => void;
-  const shared = new Promise<Gql[] | undefined>((resolve) => (share = resolve));
-  snapshots.set(client, { takenAt: Date.now(), since, nodes: shared });
-  const nodes: Gql[] = [];
-  let whole = false;
-  try {
-    for await (const page of readOrders(client, request)) {
-      nodes.push(...page);
-      yield page;
-    }
-    whole = true;
-  } finally {
-    share(whole ? nodes : undefined);
+    if (read.end?.error) throw read.end.error;
+    return;
   }
 }
 

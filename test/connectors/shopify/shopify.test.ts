@@ -121,6 +121,17 @@ describe('Shopify connector: orders and what hangs on them', () => {
     expect(orderQueries() - again).toBe(2 * shared);
   });
 
+  it('gives a flow sharing a read its orders though the flow that began the read has not finished with its own', async () => {
+    const client = open(emu.url, { access_token: emu.accessToken, bulk_threshold: '100000' });
+    // The first flow takes one page and stops there, as a run busy writing it does.
+    const first = shopify.entities.orders!.read!(client, {})[Symbol.asyncIterator]();
+    expect((await first.next()).done).toBe(false);
+    const second = readAll(client, 'orders');
+    const outcome = await Promise.race([second.then((orders) => orders.length), new Promise((resolve) => setTimeout(() => resolve('still waiting'), 10_000))]);
+    expect(outcome).toBe((await readAll(open(emu.url, { access_token: emu.accessToken, bulk_threshold: '100000' }), 'orders')).length);
+    await first.return?.();
+  });
+
   it('reads a large full sync through one bulk operation, into the very records pages give', async () => {
     const paged = await readAll(open(emu.url, { access_token: emu.accessToken, bulk_threshold: '100000' }), 'orders');
     const bulkClient = open(emu.url, { access_token: emu.accessToken, bulk_threshold: '0' });
