@@ -12,11 +12,18 @@ import { textHash } from './hash.js';
 import { deadSettlement, type RunContext } from './run-context.js';
 import { deliver, type PlannedWrite } from './writer.js';
 
+/** Pending rows asked about, then committed, at a time: a run stopped while settling keeps what it learnt. */
+const SETTLED_TOGETHER = 100;
+
 export async function settlePending(ctx: RunContext): Promise<void> {
-  const { flow, ledger, tally, target } = ctx;
-  const pending = await ledger.listRecords(flow.name, { statuses: ['pending'] });
+  const pending = await ctx.ledger.listRecords(ctx.flow.name, { statuses: ['pending'] });
   if (!pending.length) return;
-  ctx.logger.warn(`settling writes interrupted by an earlier crash`, { flow: flow.name, count: pending.length });
+  ctx.logger.warn(`settling writes interrupted by an earlier crash`, { flow: ctx.flow.name, count: pending.length });
+  for (let from = 0; from < pending.length; from += SETTLED_TOGETHER) await settleSome(ctx, pending.slice(from, from + SETTLED_TOGETHER));
+}
+
+async function settleSome(ctx: RunContext, pending: RecordState[]): Promise<void> {
+  const { flow, ledger, tally, target } = ctx;
   const found: Settlement[] = [];
   const rewrite: PlannedWrite[] = [];
   const broken: Settlement[] = [];

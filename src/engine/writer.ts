@@ -37,13 +37,26 @@ export interface WriterContext {
 const SETTLE_INTERVAL_MS = 250;
 
 /**
- * Delivers one page of writes: reserves them all in one transaction, sends them in the connector's
- * batch size with up to its concurrency, and commits the outcomes in groups at most SETTLE_INTERVAL_MS
- * apart. A crash between sending and committing leaves the reservation, which becomes `pending` rows
- * that the next run settles by asking the target, so grouping commits costs no correctness, only fsyncs.
+ * How many rounds of batches are reserved ahead of sending. A crash leaves at most this much for the next
+ * run to ask the target about (one question a write): a bulk read's page of 10,000 orders reserved at
+ * once would leave thousands, and a next run killed as often would never finish asking.
+ */
+const RESERVED_ROUNDS = 8;
+
+/**
+ * Delivers one page of writes, a window at a time: reserves the window in one transaction, sends it in
+ * the connector's batch size with up to its concurrency, and commits the outcomes in groups at most
+ * SETTLE_INTERVAL_MS apart. A crash between sending and committing leaves the reservation, which becomes
+ * `pending` rows that the next run settles by asking the target, so grouping commits costs no
+ * correctness, only fsyncs.
  */
 export async function deliver(writes: PlannedWrite[], ctx: WriterContext, onSettled: (s: Settlement[]) => void): Promise<void> {
-  if (!writes.length) return;
+  const size = ctx.target.entity.batchSize ?? 1;
+  const window = size * Math.max(1, ctx.target.entity.concurrency ?? 1) * RESERVED_ROUNDS;
+  for (let from = 0; from < writes.length; from += window) await deliverWindow(writes.slice(from, from + window), ctx, onSettled);
+}
+
+async function deliverWindow(writes: PlannedWrite[], ctx: WriterContext, onSettled: (s: Settlement[]) => void): Promise<void> {
   await ctx.ledger.markPending(ctx.runId, ctx.flow.name, writes.map((w) => w.pending));
 
   const size = ctx.target.entity.batchSize ?? 1;

@@ -3,6 +3,7 @@ import { PermanentError, TransientError } from '../../src/errors.js';
 import { SqliteLedger } from '../../src/ledger/sqlite-ledger.js';
 import type { Flow } from '../../src/flow/types.js';
 import { Harness, CUSTOMERS_FLOW, customers, flowFrom, flowsFrom, ORDERS_FLOW } from '../support/harness.js';
+import { createMemoryStore } from '../support/memory-connector.js';
 
 describe('runner', () => {
   it('creates every record once, and a second run with nothing changed writes nothing', async () => {
@@ -230,6 +231,21 @@ on_failure: { retry_runs: 1 }
     const dead = new Map((await h.ledger.listRecords('budgets', { statuses: ['dead'] })).map((r) => [r.sourceId, r.error?.message]));
     expect(dead.get('3')).toMatch(/^mapping\.Name: .*Evaluation timeout after 1000 milliseconds/);
     expect(dead.get('4')).toMatch(/^source\.filter: .*Stack overflow/);
+  });
+
+  it('reserves a large page a window at a time, so a crash leaves few writes for the next run to ask about', async () => {
+    // One page of 1,000, as a bulk read gives.
+    const h = new Harness(createMemoryStore(1_000));
+    const flow = flowFrom(CUSTOMERS_FLOW);
+    h.addSource('customers', customers(1_000));
+    const reserved: number[] = [];
+    const markPending = h.ledger.markPending.bind(h.ledger);
+    h.ledger.markPending = (runId, name, writes) => (reserved.push(writes.length), markPending(runId, name, writes));
+    const result = await h.run(flow);
+    expect(result.counts).toMatchObject({ created: 1_000 });
+    // The memory target takes batches of 10, two at a time: eight rounds ahead is 160 writes.
+    expect(Math.max(...reserved)).toBeLessThanOrEqual(160);
+    expect(reserved.reduce((a, b) => a + b, 0)).toBe(1_000);
   });
 
   it('a run whose lease lapses and passes to another holder stops writing; the holder settles what it left', async () => {
