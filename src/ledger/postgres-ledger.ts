@@ -381,10 +381,11 @@ export class PostgresLedger implements Ledger {
   /**
    * Exact sliding windows, as the connectors' own limiters and the vendors count: each request is a row,
    * taken under the key's advisory lock, and a request waits until the oldest of the last `limit` leaves
-   * the window. A request holds its place from the grant until its answer, and its interval runs from
-   * the answer: the service stamps it on arrival, somewhere in between, and on a busy host that can be
-   * well after the grant. Times are the database's clock, so hosts whose clocks differ still agree. A
-   * request whose process died before the answer frees its place a minute past its interval.
+   * the window. A request's interval runs from its answer, or from five seconds after its grant while it
+   * is unanswered: the service stamps it on arrival, which on a busy host can be well after the grant,
+   * but not later than that. So a request whose process died before the answer (a SIGKILL) holds its
+   * place no longer than a live one would. Times are the database's clock, so hosts whose clocks differ
+   * still agree.
    */
   sharedBudget(): SharedBudget {
     const clock = '(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
@@ -395,11 +396,11 @@ export class PostgresLedger implements Ledger {
             await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
             const [{ now }] = (await db.query<{ now: string }>(`SELECT ${clock} AS now`)).rows as [{ now: string }];
             const windowStart = Number(now) - intervalMs;
-            await db.query('DELETE FROM request_budget WHERE key = $1 AND at <= $2 AND (NOT in_flight OR at <= $3)', [key, windowStart, windowStart - ABANDONED_AFTER_MS]);
-            const [{ n, oldest }] = (await db.query<{ n: number; oldest: string | null }>('SELECT COUNT(*)::int AS n, MIN(at) FILTER (WHERE NOT in_flight) AS oldest FROM request_budget WHERE key = $1', [key])).rows as [{ n: number; oldest: string | null }];
+            const stamped = `CASE WHEN in_flight THEN at + ${ARRIVED_WITHIN_MS} ELSE at END`;
+            await db.query(`DELETE FROM request_budget WHERE key = $1 AND ${stamped} <= $2`, [key, windowStart]);
+            const [{ n, oldest }] = (await db.query<{ n: number; oldest: string }>(`SELECT COUNT(*)::int AS n, MIN(${stamped}) AS oldest FROM request_budget WHERE key = $1`, [key])).rows as [{ n: number; oldest: string }];
             if (n < limit) return { id: (await db.query<{ id: string }>('INSERT INTO request_budget (key, at, in_flight) VALUES ($1, $2, true) RETURNING id', [key, now])).rows[0]!.id };
-            // Every place held by a request still in flight: the first answer frees one, soon.
-            return { wait: oldest === null ? Math.min(intervalMs, 50) : Number(oldest) - windowStart };
+            return { wait: Number(oldest) - windowStart };
           });
           if ('id' in granted) {
             return { answered: async () => void (await this.pool.query(`UPDATE request_budget SET at = ${clock}, in_flight = false WHERE id = $1`, [granted.id])) };
@@ -429,8 +430,8 @@ export class PostgresLedger implements Ledger {
   }
 }
 
-/** How long past its interval a request still marked in flight holds its place: its process died before the answer. */
-const ABANDONED_AFTER_MS = 60_000;
+/** A request unanswered this long after its grant has reached the service: its interval has begun. */
+const ARRIVED_WITHIN_MS = 5_000;
 
 /** A settlement: the record's row as this outcome leaves it (the upsert SQLite's ledger also uses). */
 const SETTLE = `

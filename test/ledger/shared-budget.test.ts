@@ -61,6 +61,15 @@ describe.skipIf(postgres.unavailable !== undefined)('a request budget shared thr
     expect(next - started).toBeGreaterThanOrEqual(600 + INTERVAL - TIMING_SLACK_MS);
     expect(next).toBeGreaterThanOrEqual(Math.min(...answered) + INTERVAL - TIMING_SLACK_MS);
 
+    // A process SIGKILLed with requests in flight never says they were answered: their places are free
+    // once those requests have surely arrived and their interval has passed, not a minute later.
+    const abandoned = 'quickbooks:realm 4:requests/second';
+    for (let i = 0; i < LIMIT; i++) await budget.take(abandoned, LIMIT, INTERVAL);
+    const killedAt = performance.now();
+    await budget.take(abandoned, LIMIT, INTERVAL);
+    expect(performance.now() - killedAt).toBeGreaterThanOrEqual(5_000 + INTERVAL - TIMING_SLACK_MS);
+    expect(performance.now() - killedAt).toBeLessThan(5_000 + INTERVAL + 2_000);
+
     // Another account's budget is its own.
     const other = await burst([shared('quickbooks:realm 2:requests/second')], LIMIT);
     expect(Math.max(...other) - Math.min(...other)).toBeLessThan(INTERVAL);
