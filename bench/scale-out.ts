@@ -9,11 +9,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import pg from 'pg';
 import { type RunningEmulator, SERVICES, startEmulators } from '../emulators/index.js';
 import { type DataSize, generateBusiness } from '../emulators/seed.js';
 import type { Reconciliation } from '../src/report/reconcile.js';
+import { FERRY_BIN, ferryProcess } from '../test/support/ferry-process.js';
 import { startThrowawayCluster } from '../test/support/postgres-cluster.js';
 import { TENANT_FLOWS, type Tenant, tenantFlow, writeTenantSetup } from './tenants.js';
 
@@ -36,7 +37,6 @@ export interface ScaleOutFigures {
   emulatorCpuSeconds: number;
 }
 
-const FERRY = resolve(import.meta.dirname, '../bin/ferry');
 const [workers, tenantCount, size] = [Number(process.argv[2] ?? 1), Number(process.argv[3] ?? 20), (process.argv[4] ?? 'demo') as DataSize];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const TERMINAL = "('synced', 'held', 'skipped', 'dead')";
@@ -90,16 +90,6 @@ function expectedRecords(seed: number): Record<string, number> {
   };
 }
 
-function ferry(cwd: string, args: string[]): Promise<string> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [FERRY, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('exit', (code) => (code === null ? fail(new Error(`ferry ${args[0]} was killed: ${output}`)) : done(output)));
-  });
-}
-
 async function main(): Promise<ScaleOutFigures> {
   const cluster = await startThrowawayCluster();
   if ('unavailable' in cluster) throw new Error(cluster.unavailable);
@@ -122,7 +112,7 @@ async function main(): Promise<ScaleOutFigures> {
     const cpuBefore = process.cpuUsage();
     const machineBefore = machineCpu();
     for (let n = 0; n < workers; n++) {
-      const daemon = spawn(process.execPath, [FERRY, 'daemon', '--config', config, '--port', '0', '--quiet', '--run-now'], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+      const daemon = spawn(process.execPath, [FERRY_BIN, 'daemon', '--config', config, '--port', '0', '--quiet', '--run-now'], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
       let said = '';
       daemon.stderr!.on('data', (chunk: Buffer) => (said += chunk.toString()));
       daemon.once('exit', (code) => code !== null && code !== 0 && console.error(`a daemon stopped (exit ${code}): ${said}`));
@@ -153,7 +143,9 @@ async function main(): Promise<ScaleOutFigures> {
 
     // Nothing lost: every order is in QuickBooks as its ledger says. Nothing twice: no document number repeats in a company.
     const orderFlows = tenants.flatMap((t) => TENANT_FLOWS.filter((f) => f.startsWith('shopify-orders')).map((f) => tenantFlow(t.name, f)));
-    const reconciled = JSON.parse(await ferry(cwd, ['reconcile', '--config', config, ...orderFlows, '--json'])) as Reconciliation;
+    const reconcile = await ferryProcess(cwd, ['reconcile', ...orderFlows, '--json']);
+    if (reconcile.signal) throw new Error(`ferry reconcile was killed: ${reconcile.output}`);
+    const reconciled = JSON.parse(reconcile.output) as Reconciliation;
     const unexplained = reconciled.flows.flatMap((f) => f.mismatches.filter((m) => m.kind !== 'missing' || m.ledgerStatus !== 'held').map((m) => ({ flow: f.flow, ...m })));
     for (const m of unexplained) console.error(`not as the ledger says: ${JSON.stringify(m)}`);
     const lost = unexplained.length;

@@ -181,7 +181,8 @@ export interface ConnectorContext {
 export interface SharedBudget {
   /**
    * Resolves when this process may send one more request under `key`; `onWait` is told each wait first.
-   * The request holds its place until the answer, and the returned `answered` starts its interval then.
+   * The request holds its place until its answer (or until it has surely reached the service), and the
+   * returned `answered` starts its interval then.
    */
   take(key: string, limit: number, intervalMs: number, onWait?: (ms: number) => void): Promise<{ answered(): Promise<void> }>;
 }

@@ -19,10 +19,15 @@ export async function settlePending(ctx: RunContext): Promise<void> {
   const pending = await ctx.ledger.listRecords(ctx.flow.name, { statuses: ['pending'] });
   if (!pending.length) return;
   ctx.logger.warn(`settling writes interrupted by an earlier crash`, { flow: ctx.flow.name, count: pending.length });
-  for (let from = 0; from < pending.length; from += SETTLED_TOGETHER) await settleSome(ctx, pending.slice(from, from + SETTLED_TOGETHER));
+  const unknown: { sourceId: string; error: RecordError }[] = [];
+  for (let from = 0; from < pending.length; from += SETTLED_TOGETHER) unknown.push(...(await settleSome(ctx, pending.slice(from, from + SETTLED_TOGETHER))));
+  if (unknown.length) {
+    ctx.tally.notes.push(`${unknown.length} interrupted write${unknown.length === 1 ? '' : 's'} could not be settled (${unknown[0]!.error.message}); left pending for the next run to ask again`);
+  }
 }
 
-async function settleSome(ctx: RunContext, pending: RecordState[]): Promise<void> {
+/** Settles some pending rows and commits what it learnt; returns those whose fate is still unknown. */
+async function settleSome(ctx: RunContext, pending: RecordState[]): Promise<{ sourceId: string; error: RecordError }[]> {
   const { flow, ledger, tally, target } = ctx;
   const found: Settlement[] = [];
   const rewrite: PlannedWrite[] = [];
@@ -67,12 +72,10 @@ async function settleSome(ctx: RunContext, pending: RecordState[]): Promise<void
   }
   await ledger.settle(ctx.runId, flow.name, [...found, ...broken]);
   await ledger.notePending(ctx.runId, flow.name, unknown);
-  if (unknown.length) {
-    tally.notes.push(`${unknown.length} interrupted write${unknown.length === 1 ? '' : 's'} could not be settled (${unknown[0]!.error.message}); left pending for the next run to ask again`);
-  }
   tally.count(found);
   tally.count(broken);
   await deliver(rewrite, ctx.writer, (settled) => tally.count(settled));
+  return unknown;
 }
 
 function plannedFromState(state: RecordState, flow: Flow): PlannedWrite | undefined {

@@ -53,13 +53,12 @@ const RESERVED_ROUNDS = 8;
 export async function deliver(writes: PlannedWrite[], ctx: WriterContext, onSettled: (s: Settlement[]) => void): Promise<void> {
   const size = ctx.target.entity.batchSize ?? 1;
   const window = size * Math.max(1, ctx.target.entity.concurrency ?? 1) * RESERVED_ROUNDS;
-  for (let from = 0; from < writes.length; from += window) await deliverWindow(writes.slice(from, from + window), ctx, onSettled);
+  for (let from = 0; from < writes.length; from += window) await deliverWindow(writes.slice(from, from + window), size, ctx, onSettled);
 }
 
-async function deliverWindow(writes: PlannedWrite[], ctx: WriterContext, onSettled: (s: Settlement[]) => void): Promise<void> {
+async function deliverWindow(writes: PlannedWrite[], size: number, ctx: WriterContext, onSettled: (s: Settlement[]) => void): Promise<void> {
   await ctx.ledger.markPending(ctx.runId, ctx.flow.name, writes.map((w) => w.pending));
 
-  const size = ctx.target.entity.batchSize ?? 1;
   const batches: PlannedWrite[][] = [];
   for (let i = 0; i < writes.length; i += size) batches.push(writes.slice(i, i + size));
 

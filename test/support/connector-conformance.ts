@@ -15,14 +15,13 @@
  * - a webhook the emulator signed verifies, a tampered, mis-keyed or replayed one does not, and it names
  *   the changed record.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registry } from '../../connectors/registry.js';
 import { NO_FAULTS } from '../../emulators/core/faults.js';
 import { type RunningEmulator, type Service, startEmulators } from '../../emulators/index.js';
 import type { ConnectorDeclaration, EntityDeclaration, JsonObject, WebhookRequest, WriteItem, WriteResult } from '../../src/connector/types.js';
 import { AuthError, PermanentError, TransientError } from '../../src/errors.js';
+import { type Delivery, startReceiver } from './webhook-receiver.js';
 
 export interface ConformanceFixture {
   service: Service;
@@ -46,21 +45,13 @@ const TIMEOUT_MS = 300;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const openSockets = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
 
-/** Collects what the emulator posts to a webhook address. */
-async function webhookInbox(): Promise<{ url: string; received: WebhookRequest[]; close(): Promise<void> }> {
-  const received: WebhookRequest[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      received.push({ method: req.method ?? 'POST', url, headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v])), rawBody: Buffer.concat(chunks) });
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/conformance`;
-  return { url, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
+/** A delivery the receiver recorded, as the daemon hands it to a connector. */
+const asRequest = (url: string, delivery: Delivery): WebhookRequest => ({
+  method: 'POST',
+  url,
+  headers: Object.fromEntries(Object.entries(delivery.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v])),
+  rawBody: Buffer.from(delivery.body, 'utf8'),
+});
 
 export function connectorConformance(fixture: ConformanceFixture): void {
   const { service } = fixture;
@@ -227,12 +218,13 @@ export function connectorConformance(fixture: ConformanceFixture): void {
     });
 
     it('verifies the webhooks the service signs, refuses a tampered one, and parses the changed record from it', async () => {
-      const inbox = await webhookInbox();
+      const inbox = await startReceiver('/hooks/conformance');
       try {
         emulator.subscribeWebhooks(inbox.url);
         const id = written((await entity.write!(client, [item()]))[0]);
-        for (let waited = 0; !inbox.received.some((r) => connector.webhook!.parse(r).some((e) => e.ids.includes(id))) && waited < 5_000; waited += 50) await sleep(50);
-        const delivery = inbox.received.find((r) => connector.webhook!.parse(r).some((e) => e.ids.includes(id)));
+        const naming = () => inbox.received.map((d) => asRequest(inbox.url, d)).find((r) => connector.webhook!.parse(r).some((e) => e.ids.includes(id)));
+        for (let waited = 0; !naming() && waited < 5_000; waited += 50) await sleep(50);
+        const delivery = naming();
         expect(delivery, `a delivery naming ${id}`).toBeDefined();
         const secret = String(emulator.credentials.webhook_secret);
         const verify = (request: WebhookRequest, key: string, at: Date) => Promise.resolve(connector.webhook!.verify(request, key, at));
